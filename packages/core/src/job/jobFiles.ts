@@ -1,0 +1,25 @@
+// Names of the files in a job directory: the on-disk contract every process reads.
+import { join } from 'node:path';
+
+export const JOB_FILES = {
+  params: 'params.json',
+  script: 'job.sh',
+  stdout: 'stdout',
+  stderr: 'stderr',
+  process: 'process.json',
+  done: 'done',
+  failed: 'failed',
+  /** Lock taken while a process claims the job (decides to run or re-attach it). */
+  claimLock: 'claim',
+  /** Environment the job ran with, written by job.sh. */
+  env: 'env.json',
+} as const;
+
+/** `<workspace>/jobs/<task-id>/<hash>` */
+export function jobDirectory(workspacePath: string, taskId: string, hash: string): string {
+  return join(workspacePath, 'jobs', taskId, hash);
+}
+
+export function jobFile(directory: string, file: keyof typeof JOB_FILES): string {
+  return join(directory, JOB_FILES[file]);
+}
