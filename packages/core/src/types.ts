@@ -83,8 +83,11 @@ export interface Connector {
   /** The host name as jobs see it. */
   readonly hostname: string;
   run(argv: readonly string[], options?: RunCommandOptions): Promise<CommandResult>;
-  /** Starts a process in its own process group that outlives the caller; resolves with its pid. */
-  spawnDetached(argv: readonly string[], options: SpawnDetachedOptions): Promise<{ pid: number }>;
+  /**
+   * Starts a process in its own process group that outlives the caller; resolves with its pid.
+   * `exited` (when the connector can tell) settles when the process ends; it never rejects.
+   */
+  spawnDetached(argv: readonly string[], options: SpawnDetachedOptions): Promise<{ pid: number; exited?: Promise<void> }>;
   /** True when the process exists; when `commandLineIncludes` is given, also checks its command line. */
   isProcessAlive(pid: number, commandLineIncludes?: string): Promise<boolean>;
   /** Sends a signal to a whole process group. */
@@ -165,7 +168,9 @@ export interface LaunchStatus {
   failure?: FailureInfo;
 }
 
-export type SubmitOutcome = { handle: LaunchHandle } | { failure: FailureInfo };
+export type SubmitOutcome =
+  | { handle: LaunchHandle; /** What the job is right after submission; default `queued`. */ state?: 'queued' | 'running' }
+  | { failure: FailureInfo };
 
 export interface Launcher {
   /** Name as declared in the settings (e.g. `gpu`), or the kind for defaults. */

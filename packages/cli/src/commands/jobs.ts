@@ -1,0 +1,108 @@
+// `baton jobs list|log|kill|clean`: look at and act on the jobs of a workspace, from its files.
+import { existsSync } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { Option } from 'commander';
+import { cleanJobs, findJobs, listJobs } from '../core.ts';
+import type { CatalogJobState } from '../core.ts';
+import { formatTable } from '../output/table.ts';
+import { addWorkspaceOptions, workspacePath, type WorkspaceOptions } from '../workspaceOptions.ts';
+import { followJobOutput, printJobOutput } from './jobLog.ts';
+import { killJobs } from './killJobs.ts';
+
+const STATES: CatalogJobState[] = ['done', 'failed', 'running', 'queued', 'incomplete'];
+
+export function registerJobsCommand(program: Command): void {
+  const jobs = program.command('jobs').description('list, inspect, kill and clean the jobs of a workspace');
+
+  addWorkspaceOptions(
+    jobs
+      .command('list')
+      .description('list jobs with their state (read from the job directories)')
+      .addOption(new Option('--state <state>', 'only jobs in this state').choices(STATES))
+      .option('--task <id>', 'only jobs of this task')
+      .option('--experiment <name>', 'only jobs submitted by runs of this experiment')
+      .option('--json', 'print JSON instead of a table'),
+  ).action(async (options: WorkspaceOptions & { state?: CatalogJobState; task?: string; experiment?: string; json?: boolean }) => {
+    const records = await listJobs({
+      workspacePath: await workspacePath(options),
+      state: options.state,
+      taskId: options.task,
+      experiment: options.experiment,
+    });
+    if (options.json) {
+      process.stdout.write(`${JSON.stringify(records, null, 2)}\n`);
+      return;
+    }
+    if (records.length === 0) {
+      process.stdout.write('No jobs.\n');
+      return;
+    }
+    const rows = records.map((job) => [job.state, job.taskId, job.hash.slice(0, 12), job.directory]);
+    process.stdout.write(`${formatTable({ header: ['STATE', 'TASK', 'HASH', 'DIRECTORY'], rows })}\n`);
+  });
+
+  addWorkspaceOptions(
+    jobs
+      .command('log')
+      .description("print a job's standard output (or error)")
+      .argument('<job>', 'job directory, task-id/hash-prefix, or hash prefix (6+ characters)')
+      .option('--stderr', 'print the standard error instead')
+      .option('-f, --follow', 'keep printing new output until the job is done or failed'),
+  ).action(async (ref: string, options: WorkspaceOptions & { stderr?: boolean; follow?: boolean }) => {
+    const [job] = await findJobs({ workspacePath: await jobsWorkspace(ref, options), refs: [ref] });
+    const stream = options.stderr ? 'stderr' : 'stdout';
+    if (options.follow) await followJobOutput({ directory: job!.directory, stream });
+    else await printJobOutput({ directory: job!.directory, stream });
+  });
+
+  addWorkspaceOptions(
+    jobs
+      .command('kill')
+      .description('stop running or queued jobs (they are marked failed: cancelled)')
+      .argument('<jobs...>', 'job directories, task-id/hash-prefixes, or hash prefixes (6+ characters)'),
+  ).action(async (refs: string[], options: WorkspaceOptions) => {
+    const workspace = await jobsWorkspace(refs[0]!, options);
+    const records = await findJobs({ workspacePath: workspace, refs });
+    // Launchers come from the workspace the jobs were found in.
+    const failures = await killJobs({ jobs: records, workspace: options.workspace === undefined ? { ...options, workdir: workspace } : options });
+    if (failures > 0) process.exitCode = 1;
+  });
+
+  addWorkspaceOptions(
+    jobs
+      .command('clean')
+      .description('remove finished job directories (dry run unless --perform)')
+      .addOption(new Option('--state <state>', 'only remove jobs in this state (default: done and failed)').choices(['done', 'failed']))
+      .option('--perform', 'remove them for real'),
+  ).action(async (options: WorkspaceOptions & { state?: 'done' | 'failed'; perform?: boolean }) => {
+    const perform = options.perform === true;
+    const removed = await cleanJobs({
+      workspacePath: await workspacePath(options),
+      states: options.state ? [options.state] : ['done', 'failed'],
+      perform,
+    });
+    if (removed.length === 0) {
+      process.stdout.write('Nothing to clean.\n');
+      return;
+    }
+    const verb = perform ? 'Removed' : 'Would remove';
+    process.stdout.write(`${verb} ${removed.length} job director${removed.length === 1 ? 'y' : 'ies'}:\n`);
+    for (const directory of removed) process.stdout.write(`  ${directory}\n`);
+    if (!perform) process.stdout.write('Nothing was removed: add --perform to remove them.\n');
+  });
+}
+
+/**
+ * The workspace to look jobs up in. A ref that is a job directory needs no settings, so that
+ * `baton jobs log <dir>` works from anywhere.
+ */
+async function jobsWorkspace(ref: string, options: WorkspaceOptions): Promise<string> {
+  if (options.workdir === undefined && options.workspace === undefined) {
+    // `<workspace>/jobs/<task-id>/<hash>`
+    const directory = resolve(ref);
+    const workspace = dirname(dirname(dirname(directory)));
+    if (basename(dirname(dirname(directory))) === 'jobs' && existsSync(directory)) return workspace;
+  }
+  return workspacePath(options);
+}

@@ -1,0 +1,2 @@
+export { createProgram } from './program.ts';
+export { reportError } from './reportError.ts';

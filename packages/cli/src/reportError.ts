@@ -1,0 +1,24 @@
+// Turns any error that reaches the top into a message on stderr and an exit code.
+import { CommanderError } from 'commander';
+import { isBatonError } from '@baton/core';
+
+/** Exit code for bad usage (unknown option, invalid value...), like a UserInputError. */
+export const USAGE_EXIT_CODE = 2;
+
+export function reportError(options: { error: unknown; debug: boolean }): number {
+  const { error, debug } = options;
+  if (error instanceof CommanderError) {
+    // Commander has already printed the problem and the usage line.
+    return error.exitCode === 0 ? 0 : USAGE_EXIT_CODE;
+  }
+  if (isBatonError(error)) {
+    process.stderr.write(`${error.format()}\n`);
+    if (debug && error.stack) process.stderr.write(`${error.stack}\n`);
+    return error.exitCode;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`baton: unexpected error: ${message}\n`);
+  if (debug && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+  else process.stderr.write('  (run again with --debug for the stack trace)\n');
+  return 1;
+}

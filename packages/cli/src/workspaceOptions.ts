@@ -1,0 +1,38 @@
+// --workspace / --workdir / --config-dir: which workspace a command reads.
+import { stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Command } from 'commander';
+import { UserInputError } from '@baton/core';
+import { loadSettings, resolveWorkspace } from './core.ts';
+
+/** The CLI's package folder: plugins installed with the CLI (like @baton/launcher-local) resolve from here. */
+export const CLI_PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url));
+
+export interface WorkspaceOptions {
+  workspace?: string;
+  workdir?: string;
+  configDir?: string;
+}
+
+export function addWorkspaceOptions(command: Command): Command {
+  return command
+    .option('--workspace <id>', 'workspace id from the settings file')
+    .option('--workdir <dir>', 'workspace directory (wins over --workspace)')
+    .option('--config-dir <dir>', 'look for the settings file in this directory only');
+}
+
+/** The absolute path of an existing workspace; read-only commands never create one. */
+export async function workspacePath(options: WorkspaceOptions): Promise<string> {
+  if (options.workdir !== undefined) {
+    const path = resolve(options.workdir);
+    const info = await stat(path).catch(() => undefined);
+    if (!info?.isDirectory()) {
+      throw new UserInputError(`No workspace directory at ${path}`, { where: '--workdir', hint: 'check the path given to --workdir' });
+    }
+    return path;
+  }
+  const { settings, filepath } = await loadSettings({ configDir: options.configDir });
+  const workspace = await resolveWorkspace({ settings, workspaceId: options.workspace, settingsFile: filepath });
+  return workspace.path;
+}

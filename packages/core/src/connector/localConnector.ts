@@ -1,0 +1,340 @@
+// The connector for this machine: processes through child_process (argv arrays,
+// never a shell), files through fs/promises, locks through proper-lockfile.
+// The scheduler calls it thousands of times per run, so each method does the
+// least work it can: no sync calls, no extra stats.
+import { spawn } from 'node:child_process';
+import { access, appendFile, mkdir, open, readFile, readdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { dirname, resolve } from 'node:path';
+import lockfile from 'proper-lockfile';
+import { BatonError } from '../errors.ts';
+import { createLogger } from '../logger.ts';
+import type {
+  CommandResult,
+  Connector,
+  LockOptions,
+  ReleaseLock,
+  RunCommandOptions,
+  SpawnDetachedOptions,
+} from '../types.ts';
+
+const log = createLogger('baton:connector:local');
+
+/** A lock nobody refreshed for this long is taken over (proper-lockfile's floor is 2 s). */
+const DEFAULT_LOCK_STALE_MS = 10_000;
+const DEFAULT_LOCK_WAIT_MS = 10_000;
+
+export class LocalConnector implements Connector {
+  readonly kind = 'local';
+  readonly hostname = hostname();
+
+  run(argv: readonly string[], options: RunCommandOptions = {}): Promise<CommandResult> {
+    const [command, ...args] = checkArgv(argv);
+    return new Promise((resolvePromise, reject) => {
+      const child = spawn(command, args, {
+        cwd: options.cwd,
+        env: options.env ? { ...process.env, ...options.env } : undefined,
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
+      const stdout: Buffer[] = [];
+      const stderr: Buffer[] = [];
+      child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
+      child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+      // A command that exits without reading its input closes the pipe: not our error.
+      child.stdin.on('error', () => {});
+      child.stdin.end(options.input);
+      let timedOut = false;
+      let settled = false;
+      const finish = (code: number | null, signal: NodeJS.Signals | null) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        resolvePromise({
+          code,
+          signal,
+          stdout: Buffer.concat(stdout).toString('utf8'),
+          stderr: Buffer.concat(stderr).toString('utf8'),
+        });
+      };
+      // Grandchildren may still hold the pipes open; a timed-out command is over once it exits.
+      const finishAfterTimeout = () => {
+        child.stdout.destroy();
+        child.stderr.destroy();
+        finish(child.exitCode, child.signalCode);
+      };
+      const timer =
+        options.timeoutMs === undefined
+          ? undefined
+          : setTimeout(() => {
+              timedOut = true;
+              if (child.exitCode !== null || child.signalCode !== null) return finishAfterTimeout();
+              // SIGKILL: a command that ignores SIGTERM must not hang the caller past its timeout.
+              child.kill('SIGKILL');
+            }, options.timeoutMs);
+      child.once('error', (error) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        reject(spawnError(error, command, options.cwd));
+      });
+      child.once('exit', () => {
+        if (timedOut) finishAfterTimeout();
+      });
+      child.once('close', (code, signal) => finish(code, signal));
+    });
+  }
+
+  async spawnDetached(
+    argv: readonly string[],
+    options: SpawnDetachedOptions,
+  ): Promise<{ pid: number; exited: Promise<void> }> {
+    const [command, ...args] = checkArgv(argv);
+    // Append mode: a retried job adds to the output of its earlier attempts.
+    const files: FileHandle[] = [];
+    try {
+      files.push(await open(options.stdoutPath, 'a'));
+      files.push(options.stderrPath === options.stdoutPath ? files[0]! : await open(options.stderrPath, 'a'));
+      const child = spawn(command, args, {
+        cwd: options.cwd,
+        env: options.env ? { ...process.env, ...options.env } : undefined,
+        // Own process group (pgid = pid), so the job can be signalled as a whole and outlives us.
+        detached: true,
+        stdio: ['ignore', files[0]!.fd, files[1]!.fd],
+      });
+      const exited = new Promise<void>((settle) => {
+        child.once('exit', () => settle());
+        child.once('error', () => settle());
+      });
+      await new Promise<void>((started, failed) => {
+        child.once('spawn', started);
+        child.once('error', (error) => failed(spawnError(error, command, options.cwd)));
+      });
+      // Let the caller exit while the job runs.
+      child.unref();
+      log.debug('spawned %d: %o', child.pid, argv);
+      return { pid: child.pid!, exited };
+    } finally {
+      // The child holds its own copies of the descriptors.
+      await Promise.all([...new Set(files)].map((file) => file.close()));
+    }
+  }
+
+  async isProcessAlive(pid: number, commandLineIncludes?: string): Promise<boolean> {
+    // kill(0, 0) or kill(-1, 0) would ask about whole groups: never a valid job pid.
+    if (!Number.isInteger(pid) || pid <= 0) return false;
+    try {
+      process.kill(pid, 0);
+    } catch (error) {
+      if (errorCode(error) !== 'EPERM') return false; // ESRCH: no such process
+    }
+    if (!(await hasProcFs())) return true;
+    // A zombie has exited; only its parent has not collected it yet.
+    const stat = await readProcFile(pid, 'stat');
+    if (stat === undefined || processState(stat) === 'Z') return false;
+    if (commandLineIncludes === undefined) return true;
+    // Guards against pid reuse: the pid must still run the command we started.
+    const commandLine = await readProcFile(pid, 'cmdline');
+    return commandLine !== undefined && commandLine.includes(commandLineIncludes);
+  }
+
+  async killProcessGroup(pgid: number, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    // -0 and -1 would signal our own group or every process we may signal.
+    if (!Number.isInteger(pgid) || pgid <= 1) {
+      throw new BatonError(`Refusing to signal process group ${pgid}: not a job's process group`, {
+        where: 'LocalConnector.killProcessGroup',
+        hint: 'pass the pid returned by spawnDetached (a detached job leads its own group)',
+      });
+    }
+    try {
+      process.kill(-pgid, signal);
+    } catch (error) {
+      if (errorCode(error) === 'ESRCH') return; // already gone
+      throw new BatonError(`Could not send ${signal} to process group ${pgid}: ${(error as Error).message}`, {
+        where: `process group ${pgid} on ${this.hostname}`,
+        hint: 'the job may belong to another user; stop it as that user',
+        cause: error,
+      });
+    }
+  }
+
+  readFile(path: string): Promise<string> {
+    return readFile(path, 'utf8');
+  }
+
+  readFileIfExists(path: string): Promise<string | undefined> {
+    return readFileOrUndefined(path);
+  }
+
+  async writeFile(path: string, data: string, options: { mode?: number } = {}): Promise<void> {
+    // Readers never see a half-written file: write beside it, then rename over it.
+    const temporary = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
+    try {
+      await writeFile(temporary, data, { mode: options.mode ?? 0o644 });
+      await rename(temporary, path);
+    } catch (error) {
+      await rm(temporary, { force: true });
+      throw error;
+    }
+  }
+
+  appendFile(path: string, data: string): Promise<void> {
+    return appendFile(path, data);
+  }
+
+  async mkdir(path: string): Promise<void> {
+    await mkdir(path, { recursive: true });
+  }
+
+  rename(from: string, to: string): Promise<void> {
+    return rename(from, to);
+  }
+
+  async exists(path: string): Promise<boolean> {
+    try {
+      await access(path);
+      return true;
+    } catch (error) {
+      if (isMissing(error)) return false;
+      throw error;
+    }
+  }
+
+  remove(path: string): Promise<void> {
+    return rm(path, { recursive: true, force: true });
+  }
+
+  readdir(path: string): Promise<string[]> {
+    return readdir(path);
+  }
+
+  symlink(target: string, path: string): Promise<void> {
+    return symlink(target, path);
+  }
+
+  async lock(path: string, options: LockOptions = {}): Promise<ReleaseLock> {
+    const waitMs = options.waitMs ?? DEFAULT_LOCK_WAIT_MS;
+    const lockOptions: lockfile.LockOptions = {
+      lockfilePath: `${path}.lock`,
+      // The locked path need not exist; the lock is the `.lock` directory beside it.
+      realpath: false,
+      stale: Math.max(options.staleMs ?? DEFAULT_LOCK_STALE_MS, 2000),
+      retries: retriesFor(waitMs),
+      // The default throws from a timer and crashes the process; a lost lock is worth a warning.
+      onCompromised: (error) => log.warn('lock %s was compromised: %s', path, error.message),
+    };
+    let unlock: () => Promise<void>;
+    try {
+      unlock = await lockfile.lock(path, lockOptions);
+    } catch (error) {
+      if (!isMissing(error)) throw lockError(error, path, waitMs);
+      // First lock in a new directory: create it, then try once more.
+      await mkdir(dirname(path), { recursive: true });
+      try {
+        unlock = await lockfile.lock(path, lockOptions);
+      } catch (retryError) {
+        throw lockError(retryError, path, waitMs);
+      }
+    }
+    let released: Promise<void> | undefined;
+    return () => {
+      released ??= unlock().catch((error) => {
+        // Already released (e.g. after being compromised): nothing left to do.
+        if (errorCode(error) !== 'ERELEASED') throw error;
+      });
+      return released;
+    };
+  }
+
+  resolve(path: string): string {
+    return resolve(path);
+  }
+}
+
+function checkArgv(argv: readonly string[]): [string, ...string[]] {
+  if (argv.length === 0 || !argv[0]) {
+    throw new BatonError('Cannot run an empty command', {
+      where: 'LocalConnector',
+      hint: 'pass the program and its arguments as an array, e.g. ["echo", "hello"]',
+    });
+  }
+  return argv as [string, ...string[]];
+}
+
+function spawnError(error: Error, command: string, cwd: string | undefined): BatonError {
+  const code = errorCode(error);
+  const hint =
+    code === 'ENOENT'
+      ? `check that "${command}" is installed and on PATH${cwd ? `, and that the directory ${cwd} exists` : ''}`
+      : code === 'EACCES'
+        ? `make "${command}" executable (chmod +x)`
+        : 'check the command and its working directory';
+  return new BatonError(`Could not start "${command}": ${error.message}`, {
+    where: cwd ? `working directory ${cwd}` : 'LocalConnector',
+    hint,
+    cause: error,
+  });
+}
+
+function lockError(error: unknown, path: string, waitMs: number): unknown {
+  if (errorCode(error) !== 'ELOCKED') return error;
+  return new BatonError(`Could not lock ${path}: another process holds it (waited ${waitMs} ms)`, {
+    where: `${path}.lock`,
+    hint: `wait for the other Baton process to finish; if none is running, remove ${path}.lock`,
+    cause: error,
+  });
+}
+
+/** proper-lockfile retries with back-off; enough retries that their delays add up to `waitMs`. */
+function retriesFor(waitMs: number): lockfile.LockOptions['retries'] {
+  if (waitMs <= 0) return 0;
+  const minTimeout = 5;
+  const maxTimeout = 100;
+  const factor = 1.5;
+  let retries = 0;
+  let waited = 0;
+  while (waited < waitMs) {
+    waited += Math.min(minTimeout * factor ** retries, maxTimeout);
+    retries += 1;
+  }
+  return { retries, minTimeout, maxTimeout, factor };
+}
+
+/** State letter of `/proc/<pid>/stat`; the command name before it may hold spaces and parentheses. */
+function processState(stat: string): string | undefined {
+  return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) || undefined;
+}
+
+let procFs: Promise<boolean> | undefined;
+
+/** Whether /proc exists (Linux); elsewhere `kill(pid, 0)` is all we can ask. */
+function hasProcFs(): Promise<boolean> {
+  procFs ??= access('/proc/self/stat').then(
+    () => true,
+    () => false,
+  );
+  return procFs;
+}
+
+/** A file under /proc/<pid>, or undefined once the process is gone (ENOENT, or ESRCH mid-read). */
+function readProcFile(pid: number, name: string): Promise<string | undefined> {
+  return readFile(`/proc/${pid}/${name}`, 'utf8').catch(() => undefined);
+}
+
+async function readFileOrUndefined(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    if (isMissing(error)) return undefined;
+    throw error;
+  }
+}
+
+function isMissing(error: unknown): boolean {
+  const code = errorCode(error);
+  return code === 'ENOENT' || code === 'ENOTDIR';
+}
+
+function errorCode(error: unknown): string | undefined {
+  return (error as NodeJS.ErrnoException | undefined)?.code;
+}

@@ -1,0 +1,457 @@
+// The experiment: a named, resumable run of user code that submits jobs into
+// a workspace. `await using xp = await experiment({ name })` always cleans up.
+import { EventEmitter } from 'node:events';
+import { mkdir, readdir, readFile, readlink, rename, symlink, unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { BatonError, UserInputError, didYouMean } from '../errors.ts';
+import { Job } from '../job/job.ts';
+import { jobDirectory } from '../job/jobFiles.ts';
+import { createLogger } from '../logger.ts';
+import { Scheduler, type DryRunRecord } from '../scheduler/scheduler.ts';
+import { findLauncher } from '../scheduler/chooseLauncher.ts';
+import type { Task, TaskInput } from '../task/defineTask.ts';
+import { jobIdentity } from '../task/identity.ts';
+import { JobOutput, type JobReference } from '../task/jobOutput.ts';
+import { prepareParams } from '../task/taskParams.ts';
+import { CounterToken } from '../token/counterToken.ts';
+import type { FailureInfo, JobState, RunMode, ServiceLike, Token } from '../types.ts';
+import { openWorkspace, type OpenWorkspaceOptions } from '../workspace/openWorkspace.ts';
+import type { Workspace } from '../workspace/workspace.ts';
+
+export interface ExperimentOptions extends OpenWorkspaceOptions {
+  /** Experiment id; names its folder under `<workspace>/experiments/`. */
+  name: string;
+  /** An already opened workspace (programmatic use, tests); settings are not read then. */
+  openedWorkspace?: Workspace;
+  /** Monitor host and port (kept for the monitor); a negative port means no server. */
+  host?: string;
+  port?: number;
+  /** Access token of the monitor (not a counter token). */
+  token?: string;
+  runMode?: RunMode;
+  /** Launcher used when a job names none (default: the workspace's). */
+  launcher?: string;
+  /** Variables exported to every job (like `setenv`). */
+  env?: Record<string, string>;
+}
+
+export interface SubmitOptions {
+  /** Launcher name, overriding the task's. */
+  launcher?: string;
+  /** Counter tokens to hold while the job runs, added to the task's. */
+  tokens?: Record<string, number>;
+  /** Environment for this job, winning over the task's. */
+  env?: Record<string, string>;
+}
+
+export interface JobStateEvent {
+  taskId: string;
+  hash: string;
+  directory: string;
+  state: JobState;
+  previous?: JobState;
+  failure?: FailureInfo;
+  launcher?: string;
+  detail?: string;
+}
+
+export interface ExperimentSummary {
+  counts: Record<JobState, number>;
+  failed: { taskId: string; hash: string; directory: string; failure: FailureInfo; stderrPath: string }[];
+  /** Jobs not finished: queued or running ones stay alive and are re-attached next time. */
+  active: { taskId: string; hash: string; directory: string; state: JobState; launcher?: string }[];
+  elapsedMs: number;
+}
+
+interface ExperimentEvents {
+  'job-state': [JobStateEvent];
+  'dry-run': [DryRunRecord];
+}
+
+const EXPERIMENT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+const stack: Experiment[] = [];
+
+/** Opens an experiment: reads settings, opens the workspace, starts a new run. */
+export async function experiment(options: ExperimentOptions): Promise<Experiment> {
+  if (process.env.BATON_JOB_RUNNER) {
+    throw new BatonError(`experiment("${options.name}") was called inside job ${process.env.BATON_JOB_RUNNER}`, {
+      hint: 'the module that exports a function task must not start an experiment when imported: move defineTask calls to their own module',
+    });
+  }
+  if (!EXPERIMENT_NAME.test(options.name ?? '')) {
+    throw new UserInputError(`Invalid experiment name ${JSON.stringify(options.name)}`, {
+      hint: 'use letters, digits, ".", "_" and "-" (it names a directory)',
+    });
+  }
+  if (options.port !== undefined && (!Number.isInteger(options.port) || options.port > 65535)) {
+    throw new UserInputError(`Invalid monitor port ${options.port}`, { hint: 'give an integer up to 65535, or a negative number for no server' });
+  }
+  const workspace = options.openedWorkspace ?? (await openWorkspace({ ...options, experimentId: options.name }));
+  try {
+    const xp = new Experiment(options, workspace);
+    await xp.open();
+    return xp;
+  } catch (error) {
+    if (!options.openedWorkspace) await workspace.close();
+    throw error;
+  }
+}
+
+export class Experiment implements AsyncDisposable {
+  readonly name: string;
+  readonly runMode: RunMode;
+  readonly workspace: Workspace;
+  readonly events = new EventEmitter<ExperimentEvents>();
+  /** Monitor settings, kept for the monitor. */
+  readonly monitor: { host?: string; port?: number; token?: string };
+  runId = '';
+  /** `<workspace>/experiments/<name>/<run-id>` */
+  path = '';
+  #previousRun: string | undefined;
+  #olderRuns: string[] = [];
+  readonly #scheduler: Scheduler;
+  readonly #env: Record<string, string>;
+  readonly #tokens = new Map<string, Token>();
+  readonly #services: ServiceLike[] = [];
+  readonly #links = new Set<Promise<unknown>>();
+  readonly #logger = createLogger('baton:experiment');
+  readonly #startedAt = Date.now();
+  readonly #ownsWorkspace: boolean;
+  #stopped = false;
+  #closed = false;
+
+  /** @internal use `experiment(...)` */
+  constructor(options: ExperimentOptions, workspace: Workspace) {
+    this.name = options.name;
+    this.runMode = options.runMode ?? 'normal';
+    this.workspace = workspace;
+    this.monitor = { host: options.host, port: options.port, token: options.token };
+    this.#env = { ...options.env };
+    this.#ownsWorkspace = !options.openedWorkspace;
+    if (options.launcher !== undefined) findLauncher(workspace, options.launcher);
+    this.#scheduler = new Scheduler({
+      workspace,
+      runMode: this.runMode,
+      logger: this.#logger.child('scheduler'),
+      experiment: { name: this.name, runId: '' },
+      experimentEnv: () => this.#env,
+      tokens: () => this.#tokens,
+      defaultLauncher: options.launcher,
+      events: {
+        onState: (job, previous) =>
+          this.events.emit('job-state', {
+            taskId: job.taskId,
+            hash: job.hash,
+            directory: job.directory,
+            state: job.state,
+            previous,
+            failure: job.failure,
+            launcher: job.handle?.launcher,
+            detail: job.detail,
+          }),
+        onDryRun: (record) => this.events.emit('dry-run', record),
+      },
+    });
+  }
+
+  /** The experiment opened most recently and not closed yet. */
+  static current(): Experiment {
+    const xp = stack[stack.length - 1];
+    if (!xp) {
+      throw new BatonError('No experiment is running', {
+        hint: 'call Experiment.current() inside `await using xp = await experiment({...})` or a defineExperiment run function',
+      });
+    }
+    return xp;
+  }
+
+  /** @internal creates the run directory */
+  async open(): Promise<void> {
+    const base = join(this.workspace.path, 'experiments', this.name);
+    this.#previousRun = await readCurrentRun(base);
+    this.#olderRuns = (await listRuns(base)).filter((run) => run !== this.#previousRun);
+    this.runId = runIdFor(new Date());
+    this.path = join(base, this.runId);
+    if (this.runMode !== 'dry-run') {
+      this.path = await makeRunDirectory(base, this.runId);
+      this.runId = this.path.slice(base.length + 1);
+      await Promise.all(['jobs', 'results', 'data'].map((dir) => mkdir(join(this.path, dir), { recursive: true })));
+      await pointCurrentRun(base, this.runId);
+    }
+    this.#scheduler.setExperimentInfo({ name: this.name, runId: this.runId });
+    stack.push(this);
+    this.#logger.debug(`experiment ${this.name} run ${this.runId} in ${this.workspace.path} (${this.runMode})`);
+  }
+
+  get workspacePath(): string {
+    return this.workspace.path;
+  }
+
+  /** Links to the jobs this run submitted. */
+  get jobspath(): string {
+    return join(this.path, 'jobs');
+  }
+
+  /** Where the experiment stores its results. */
+  get resultspath(): string {
+    return join(this.path, 'results');
+  }
+
+  /** The previous run's job links, if there was a previous run. */
+  get jobsbakpath(): string | undefined {
+    return this.#previousRun ? join(this.workspace.path, 'experiments', this.name, this.#previousRun, 'jobs') : undefined;
+  }
+
+  /** Job links of older runs of this experiment, newest first. */
+  get altJobspaths(): string[] {
+    return this.#olderRuns.map((run) => join(this.workspace.path, 'experiments', this.name, run, 'jobs'));
+  }
+
+  /** Submits a task with parameters; returns at once with the job (the same one for the same identity). */
+  submit<T extends Task<any>>(task: T, params: TaskInput<T>, options: SubmitOptions = {}): Job {
+    if (this.#closed) throw new BatonError(`Experiment "${this.name}" is closed`, { hint: 'submit jobs before the experiment ends' });
+    if (this.#stopped) throw new BatonError(`Experiment "${this.name}" is stopping`, { hint: 'no job can be submitted after stop()' });
+    const prepared = prepareParams(task, params);
+    const hash = jobIdentity({ taskId: task.id, params: prepared.identity });
+    const existing = this.#scheduler.get(hash);
+    if (existing) return existing;
+    const tokens = { ...task.tokens, ...options.tokens };
+    this.#checkTokens(task.id, tokens);
+    const launcher = options.launcher ?? task.launcher;
+    if (launcher !== undefined) findLauncher(this.workspace, launcher);
+    const job = new Job({
+      task,
+      hash,
+      directory: jobDirectory(this.workspace.path, task.id, hash),
+      resolved: prepared.resolved,
+      identity: prepared.identity,
+      dependencies: prepared.dependencies,
+      env: { ...task.env, ...options.env },
+      tokens,
+      launcher,
+      requirements: task.requirementAlternatives,
+    });
+    if (this.runMode !== 'dry-run') this.#track(symlink(job.directory, join(this.jobspath, `${task.id}--${hash}`)).catch(ignoreExists));
+    this.#scheduler.add(job);
+    return job;
+  }
+
+  /** Writes a job's directory and script without running it. */
+  async prepare(job: Job): Promise<void> {
+    await this.#scheduler.prepare(job);
+  }
+
+  /** Attaches a service; it is stopped when the experiment closes. */
+  addService<S extends ServiceLike>(service: S): S {
+    if (this.#services.some((other) => other.id === service.id)) {
+      throw new UserInputError(`A service with id "${service.id}" is already attached`, { hint: 'give each service its own id' });
+    }
+    this.#services.push(service);
+    return service;
+  }
+
+  get services(): readonly ServiceLike[] {
+    return this.#services;
+  }
+
+  /** Sets an environment variable for every job submitted from now on. */
+  setenv(name: string, value: string, override = true): void {
+    if (!override && name in this.#env) return;
+    this.#env[name] = value;
+  }
+
+  /** A counter token of `count` units shared by every process using the workspace. */
+  token(name: string, count: number): Token {
+    const declared = this.workspace.tokens.get(name);
+    if (declared) {
+      if (declared.total !== count) this.#logger.warn(`token "${name}" is declared with ${declared.total} units in the settings; using that instead of ${count}`);
+      return declared;
+    }
+    let token = this.#tokens.get(name);
+    if (!token) {
+      token = new CounterToken({ name, total: count, workspacePath: this.workspace.path });
+      this.#tokens.set(name, token);
+    }
+    return token;
+  }
+
+  /** Saves objects (jobs and outputs included) under `data/<name>.json` of this run. */
+  async save(value: unknown, name = 'default'): Promise<void> {
+    checkDataName(name);
+    const path = join(this.path, 'data', `${name}.json`);
+    const temporary = `${path}.tmp-${process.pid}`;
+    await writeFile(temporary, `${JSON.stringify(encodeSaved(value), null, 2)}\n`);
+    await rename(temporary, path);
+  }
+
+  /** Loads what experiment `reference` saved under `name` in its latest run; jobs come back as outputs. */
+  async load(reference: string, name = 'default'): Promise<unknown> {
+    checkDataName(name);
+    const base = join(this.workspace.path, 'experiments', reference);
+    const run = reference === this.name ? (this.runMode === 'dry-run' ? this.#previousRun : this.runId) : await readCurrentRun(base);
+    const candidates = run ? [join(base, run, 'data', `${name}.json`)] : [];
+    if (reference === this.name && this.#previousRun && run !== this.#previousRun) candidates.push(join(base, this.#previousRun, 'data', `${name}.json`));
+    for (const path of candidates) {
+      const text = await readFile(path, 'utf8').catch(() => undefined);
+      if (text !== undefined) return decodeSaved(JSON.parse(text));
+    }
+    const known = await readdir(join(this.workspace.path, 'experiments')).catch(() => [] as string[]);
+    throw new UserInputError(`Nothing saved as "${name}" by experiment "${reference}"${didYouMean(reference, known)}`, {
+      where: candidates[0] ?? base,
+      hint: `run experiment "${reference}" with xp.save(value, "${name}") first`,
+    });
+  }
+
+  /** Stops submitting and launching; with `kill`, also cancels the jobs still queued or running. */
+  async stop(options: { kill?: boolean } = {}): Promise<void> {
+    this.#stopped = true;
+    await this.#scheduler.stop(options);
+  }
+
+  /** Waits until every submitted job finished (or, once stopped, until nothing is launching). */
+  async wait(): Promise<ExperimentSummary> {
+    await this.#scheduler.idle();
+    await Promise.allSettled([...this.#links]);
+    return this.summary();
+  }
+
+  summary(): ExperimentSummary {
+    const counts: Record<JobState, number> = { waiting: 0, ready: 0, queued: 0, running: 0, done: 0, failed: 0 };
+    const failed: ExperimentSummary['failed'] = [];
+    const active: ExperimentSummary['active'] = [];
+    for (const job of this.#scheduler.jobs) {
+      counts[job.state]++;
+      if (job.state === 'failed') {
+        failed.push({
+          taskId: job.taskId,
+          hash: job.hash,
+          directory: job.directory,
+          failure: job.failure ?? { code: null, reason: 'failed', message: 'failed' },
+          stderrPath: join(job.directory, 'stderr'),
+        });
+      } else if (job.state !== 'done' && !(this.runMode !== 'normal' && job.state === 'ready')) {
+        active.push({ taskId: job.taskId, hash: job.hash, directory: job.directory, state: job.state, launcher: job.handle?.launcher });
+      }
+    }
+    return { counts, failed, active, elapsedMs: Date.now() - this.#startedAt };
+  }
+
+  /** Jobs submitted in this run. */
+  get jobs(): Job[] {
+    return [...this.#scheduler.jobs];
+  }
+
+  /** Waits for the jobs (unless stopped), stops services, releases the workspace. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    try {
+      if (!this.#stopped) await this.wait();
+    } finally {
+      this.#closed = true;
+      await Promise.allSettled(this.#services.filter((service) => service.state !== 'stopped').map((service) => service.stop()));
+      await this.#scheduler.close();
+      await Promise.allSettled([...this.#links]);
+      if (this.#ownsWorkspace) await this.workspace.close();
+      const index = stack.lastIndexOf(this);
+      if (index >= 0) stack.splice(index, 1);
+    }
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  #checkTokens(taskId: string, tokens: Record<string, number>): void {
+    for (const [name, count] of Object.entries(tokens)) {
+      const token = this.#tokens.get(name) ?? this.workspace.tokens.get(name);
+      const known = [...this.#tokens.keys(), ...this.workspace.tokens.keys()];
+      if (!token) {
+        throw new UserInputError(`Task "${taskId}" needs token "${name}", which is not declared${didYouMean(name, known)}`, {
+          hint: `declare it in the settings (tokens: { ${name}: N }) or call xp.token("${name}", N) before submitting`,
+        });
+      }
+      if (!Number.isInteger(count) || count <= 0 || count > token.total) {
+        throw new UserInputError(`Task "${taskId}" asks for ${count} of token "${name}", which has ${token.total}`, {
+          hint: 'ask for a whole number between 1 and the token total, or raise the total',
+        });
+      }
+    }
+  }
+
+  #track(promise: Promise<unknown>): void {
+    this.#links.add(promise);
+    void promise.finally(() => this.#links.delete(promise));
+  }
+}
+
+function runIdFor(date: Date): string {
+  return date.toISOString().replace(/[-:]/g, '').replace('.', '-').replace('Z', '');
+}
+
+async function makeRunDirectory(base: string, runId: string): Promise<string> {
+  await mkdir(base, { recursive: true });
+  for (let attempt = 0; ; attempt++) {
+    const path = join(base, attempt === 0 ? runId : `${runId}-${attempt}`);
+    try {
+      await mkdir(path);
+      return path;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 100) throw error;
+    }
+  }
+}
+
+async function readCurrentRun(base: string): Promise<string | undefined> {
+  return readlink(join(base, 'current')).catch(() => undefined);
+}
+
+async function pointCurrentRun(base: string, runId: string): Promise<void> {
+  const temporary = join(base, `.current-${process.pid}`);
+  await unlink(temporary).catch(() => undefined);
+  await symlink(runId, temporary);
+  await rename(temporary, join(base, 'current'));
+}
+
+async function listRuns(base: string): Promise<string[]> {
+  const entries = await readdir(base, { withFileTypes: true }).catch(() => []);
+  return entries
+    .filter((entry) => entry.isDirectory())
+    .map((entry) => entry.name)
+    .sort()
+    .reverse();
+}
+
+function ignoreExists(error: NodeJS.ErrnoException): void {
+  if (error.code !== 'EEXIST') throw error;
+}
+
+function checkDataName(name: string): void {
+  if (!EXPERIMENT_NAME.test(name)) {
+    throw new UserInputError(`Invalid save name ${JSON.stringify(name)}`, { hint: 'use letters, digits, ".", "_" and "-"' });
+  }
+}
+
+/** Jobs and outputs become references any later process can turn back into dependencies. */
+function encodeSaved(value: unknown): unknown {
+  if (value instanceof Job) return { $job: reference(value), path: '' };
+  if (value instanceof JobOutput) return { $job: reference(value.job), path: value.relativePath };
+  if (Array.isArray(value)) return value.map(encodeSaved);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, encodeSaved(item)]));
+  }
+  return value;
+}
+
+function decodeSaved(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(decodeSaved);
+  if (value && typeof value === 'object') {
+    const record = value as Record<string, unknown>;
+    if (record.$job && typeof record.$job === 'object') return new JobOutput(record.$job as JobReference, String(record.path ?? ''));
+    return Object.fromEntries(Object.entries(record).map(([key, item]) => [key, decodeSaved(item)]));
+  }
+  return value;
+}
+
+function reference(job: JobReference): JobReference {
+  return { taskId: job.taskId, hash: job.hash, directory: job.directory };
+}

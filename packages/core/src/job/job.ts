@@ -1,0 +1,87 @@
+// A job: one task with one set of parameters, identified by their hash.
+import type { Task } from '../task/defineTask.ts';
+import { JobOutput, type JobReference } from '../task/jobOutput.ts';
+import type { FailureInfo, JobState, LaunchHandle, Requirements } from '../types.ts';
+
+export interface JobInit {
+  task: Task;
+  hash: string;
+  directory: string;
+  resolved: Record<string, unknown>;
+  identity: Record<string, unknown>;
+  dependencies: JobReference[];
+  env: Record<string, string>;
+  tokens: Record<string, number>;
+  launcher?: string;
+  requirements: readonly Requirements[];
+}
+
+export class Job implements JobReference {
+  readonly task: Task;
+  readonly taskId: string;
+  readonly hash: string;
+  readonly directory: string;
+  /** Parameters the job runs with. */
+  readonly params: Record<string, unknown>;
+  /** Parameters as they enter the identity. */
+  readonly identityParams: Record<string, unknown>;
+  readonly dependencies: readonly JobReference[];
+  readonly env: Record<string, string>;
+  readonly tokens: Record<string, number>;
+  readonly requirements: readonly Requirements[];
+  /** Launcher asked for (by name); the scheduler picks one when undefined. */
+  readonly launcherName?: string;
+
+  state: JobState = 'waiting';
+  failure?: FailureInfo;
+  handle?: LaunchHandle;
+  /** Launcher status detail, e.g. a SLURM pending reason. */
+  detail?: string;
+
+  private readonly settled: Promise<Job>;
+  private settle!: (job: Job) => void;
+
+  constructor(init: JobInit) {
+    this.task = init.task;
+    this.taskId = init.task.id;
+    this.hash = init.hash;
+    this.directory = init.directory;
+    this.params = init.resolved;
+    this.identityParams = init.identity;
+    this.dependencies = init.dependencies;
+    this.env = init.env;
+    this.tokens = init.tokens;
+    this.requirements = init.requirements;
+    this.launcherName = init.launcher;
+    this.settled = new Promise((resolve) => (this.settle = resolve));
+  }
+
+  /** The job directory as an output: passing it to another task makes that task depend on this job. */
+  get output(): JobOutput {
+    return new JobOutput(this);
+  }
+
+  /** A file in the job directory as an output (a dependency when passed as a parameter). */
+  path(relativePath: string): JobOutput {
+    return new JobOutput(this, relativePath);
+  }
+
+  /** Short name for display: `task-id/0123456789ab`. */
+  get shortName(): string {
+    return `${this.taskId}/${this.hash.slice(0, 12)}`;
+  }
+
+  get isFinished(): boolean {
+    return this.state === 'done' || this.state === 'failed';
+  }
+
+  /** Resolves when the job is done or failed (never rejects; look at `state`). */
+  wait(): Promise<Job> {
+    return this.settled;
+  }
+
+  /** @internal called by the scheduler */
+  markSettled(): void {
+    this.settle(this);
+  }
+}

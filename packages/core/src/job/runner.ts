@@ -1,0 +1,32 @@
+// Entry point of a function task's job process:
+//   node --import tsx <this file> <job directory>
+// It imports the module that exports the task, validates the parameters
+// recorded in params.json and calls the task's `run` in this process.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { isTask } from '../task/defineTask.ts';
+import { createLogger } from '../logger.ts';
+import { JOB_FILES } from './jobFiles.ts';
+import type { JobParamsFile } from './jobParamsFile.ts';
+
+async function main(directory: string | undefined): Promise<void> {
+  if (!directory) throw new Error('usage: runner <job directory>');
+  const record = JSON.parse(await readFile(join(directory, JOB_FILES.params), 'utf8')) as JobParamsFile;
+  process.env.BATON_JOB_RUNNER = `${record.taskId}/${record.hash.slice(0, 12)}`;
+  if (!record.module) throw new Error(`params.json of ${directory} names no module for task "${record.taskId}"`);
+  const module = (await import(record.module)) as Record<string, unknown>;
+  const task = Object.values(module).find((value) => isTask(value) && value.id === record.taskId);
+  if (!task || !isTask(task) || !task.run) {
+    throw new Error(`Task "${record.taskId}" is not exported from ${record.module}; export the value returned by defineTask`);
+  }
+  const params = task.params.parse(record.resolved);
+  await task.run(params, { directory, taskId: record.taskId, hash: record.hash, logger: createLogger(`baton:task:${record.taskId}`) });
+}
+
+main(process.argv[2]).then(
+  () => process.exit(0),
+  (error: unknown) => {
+    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,104 @@
+import { rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { UserInputError } from '../errors.ts';
+import { fakeLauncherPluginSource, makePluginProject } from '../settings/__fixtures__/pluginProject.ts';
+import { launcherKinds, loadPlugins } from './loadPlugins.ts';
+
+const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
+const projects: string[] = [];
+
+async function project() {
+  const made = await makePluginProject();
+  projects.push(made.dir);
+  return made;
+}
+
+afterEach(async () => {
+  await Promise.all(projects.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
+});
+
+async function failure(promise: Promise<unknown>): Promise<UserInputError> {
+  const error = await promise.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
+  expect(error).toBeInstanceOf(UserInputError);
+  return error as UserInputError;
+}
+
+describe('loadPlugins', () => {
+  it('loads a plugin given as a path to a .ts file relative to the settings file', async () => {
+    const { dir, write } = await project();
+    await write('plugins/fake.ts', fakeLauncherPluginSource({ kind: 'fake' }));
+    const plugins = await loadPlugins({ names: ['./plugins/fake.ts'], baseDir: dir, settingsFile: join(dir, 'baton.config.yaml') });
+    expect(plugins.map((plugin) => plugin.name)).toContain('fake-fake');
+    expect(launcherKinds(plugins)).toContain('fake');
+  });
+
+  it('loads an npm package from the settings folder, also when it exports under "import" only', async () => {
+    const { dir, write } = await project();
+    await write('node_modules/baton-plugin-acme/package.json', JSON.stringify({ name: 'baton-plugin-acme', type: 'module', exports: { '.': { import: './src/index.ts' } } }));
+    await write('node_modules/baton-plugin-acme/src/index.ts', fakeLauncherPluginSource({ kind: 'acme' }));
+    const plugins = await loadPlugins({ names: ['baton-plugin-acme'], baseDir: dir });
+    expect(launcherKinds(plugins)).toContain('acme');
+  });
+
+  it('always loads the local plugin (@baton/launcher-local) even when not listed', async () => {
+    const { dir, write } = await project();
+    await write('node_modules/@baton/launcher-local/package.json', JSON.stringify({ name: '@baton/launcher-local', type: 'module', exports: { '.': './src/index.ts' } }));
+    await write('node_modules/@baton/launcher-local/src/index.ts', fakeLauncherPluginSource({ kind: 'local', pluginName: 'local' }));
+    const plugins = await loadPlugins({ names: [], baseDir: dir });
+    expect(plugins.map((plugin) => plugin.name)).toEqual(['local']);
+  });
+
+  it('finds the real @baton/launcher-local through resolveFrom (the CLI folder)', async () => {
+    const { dir } = await project();
+    const plugins = await loadPlugins({ names: [], baseDir: dir, resolveFrom: [join(REPO, 'packages', 'cli')] });
+    expect(launcherKinds(plugins)).toEqual(['local']);
+  });
+
+  it('names the plugin, the settings file and the install command when a plugin is not installed', async () => {
+    const { dir } = await project();
+    const settingsFile = join(dir, 'baton.config.yaml');
+    const typo = await failure(loadPlugins({ names: ['slurmm'], baseDir: dir, settingsFile }));
+    expect(typo.message).toBe('Plugin "slurmm" is not installed (did you mean "slurm"?).');
+    expect(typo.where).toBe(`${settingsFile} (plugins[0])`);
+    expect(typo.hint).toContain('pnpm add slurmm');
+
+    const builtIn = await failure(loadPlugins({ names: ['oar'], baseDir: dir, settingsFile }));
+    expect(builtIn.message).toContain('"oar" (@baton/launcher-oar) is not installed');
+    expect(builtIn.hint).toContain('pnpm add @baton/launcher-oar');
+  });
+
+  it('reports a missing plugin file with a hint about relative paths', async () => {
+    const { dir } = await project();
+    const error = await failure(loadPlugins({ names: ['./nope.ts'], baseDir: dir, settingsFile: join(dir, 'baton.config.yaml') }));
+    expect(error.message).toContain('"./nope.ts" does not exist');
+    expect(error.hint).toContain('relative to the folder of the settings file');
+  });
+
+  it('rejects a module whose default export is not a plugin, pointing at definePlugin', async () => {
+    const { dir, write } = await project();
+    await write('not-a-plugin.ts', "export default { name: 'nope', launchers: {} };\n");
+    const error = await failure(loadPlugins({ names: ['./not-a-plugin.ts'], baseDir: dir }));
+    expect(error.message).toContain('does not export a Baton plugin');
+    expect(error.hint).toContain('export default definePlugin(');
+  });
+
+  it('rejects two plugins that provide the same launcher kind', async () => {
+    const { dir, write } = await project();
+    await write('a.ts', fakeLauncherPluginSource({ kind: 'gpu', pluginName: 'a' }));
+    await write('b.ts', fakeLauncherPluginSource({ kind: 'gpu', pluginName: 'b' }));
+    const error = await failure(loadPlugins({ names: ['./a.ts', './b.ts'], baseDir: dir }));
+    expect(error.message).toBe('Plugins "./a.ts" and "./b.ts" both provide the launcher kind "gpu".');
+  });
+
+  it('loads a plugin listed twice once', async () => {
+    const { dir, write } = await project();
+    await write('a.ts', fakeLauncherPluginSource({ kind: 'gpu' }));
+    const plugins = await loadPlugins({ names: ['./a.ts', './sub/../a.ts'], baseDir: dir });
+    expect(launcherKinds(plugins).filter((kind) => kind !== 'local')).toEqual(['gpu']);
+  });
+});

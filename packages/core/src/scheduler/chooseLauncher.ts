@@ -1,0 +1,61 @@
+// The launcher finder: the launcher a job names, else the first that offers
+// what one of its requirement alternatives asks for (default launcher first,
+// then by priority, then in declaration order).
+import { didYouMean, UserInputError } from '../errors.ts';
+import { hostFits } from '../task/requirements.ts';
+import type { FailureInfo, Launcher, Requirements } from '../types.ts';
+import type { Workspace } from '../workspace/workspace.ts';
+
+export interface ChooseLauncherOptions {
+  workspace: Workspace;
+  /** Launcher named by the submit call or the task. */
+  requested?: string;
+  /** Experiment's default launcher. */
+  fallback?: string;
+  alternatives: readonly Requirements[];
+}
+
+export function chooseLauncher({
+  workspace,
+  requested,
+  fallback,
+  alternatives,
+}: ChooseLauncherOptions): { launcher: Launcher; requirements: Requirements } | { failure: FailureInfo } {
+  if (requested !== undefined) {
+    const launcher = findLauncher(workspace, requested);
+    return { launcher, requirements: alternatives.find((alternative) => hostFits(launcher.host, alternative)) ?? alternatives[0] ?? {} };
+  }
+  const preferred = findLauncher(workspace, fallback ?? workspace.defaultLauncher);
+  const others = [...workspace.launchers.values()]
+    .filter((launcher) => launcher !== preferred)
+    .map((launcher, index) => ({ launcher, index }))
+    .sort((a, b) => (b.launcher.host.priority ?? 0) - (a.launcher.host.priority ?? 0) || a.index - b.index)
+    .map(({ launcher }) => launcher);
+  for (const alternative of alternatives) {
+    for (const launcher of [preferred, ...others]) {
+      if (hostFits(launcher.host, alternative)) return { launcher, requirements: alternative };
+    }
+  }
+  return {
+    failure: {
+      code: null,
+      reason: 'rejected',
+      message: `no launcher of workspace "${workspace.id}" offers what the job requires (${describe(alternatives)}); declared: ${[...workspace.launchers.keys()].join(', ')}`,
+    },
+  };
+}
+
+/** The launcher declared under `name`; a clear error with did-you-mean otherwise. */
+export function findLauncher(workspace: Workspace, name: string): Launcher {
+  const launcher = workspace.launchers.get(name);
+  if (launcher) return launcher;
+  const names = [...workspace.launchers.keys()];
+  throw new UserInputError(`Unknown launcher "${name}"${didYouMean(name, names)}`, {
+    where: workspace.settingsFile ? `workspace "${workspace.id}" in ${workspace.settingsFile}` : `workspace "${workspace.id}"`,
+    hint: `declare it under launchers: in the settings file, or use one of: ${names.join(', ') || '(none)'}`,
+  });
+}
+
+function describe(alternatives: readonly Requirements[]): string {
+  return alternatives.map((alternative) => JSON.stringify(alternative)).join(' | ');
+}

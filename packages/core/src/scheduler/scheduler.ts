@@ -1,0 +1,696 @@
+// The scheduler turns submitted jobs into launches: it waits for dependencies,
+// skips finished jobs, re-attaches running ones, holds tokens, bounds each
+// launcher's concurrency, submits in batches and polls status once per
+// launcher per interval. The files in the job directory are the truth; this
+// object only mirrors them.
+import { hostname } from 'node:os';
+import { Job } from '../job/job.ts';
+import { jobFile } from '../job/jobFiles.ts';
+import type { JobParamsFile } from '../job/jobParamsFile.ts';
+import { jobScript } from '../job/jobScript.ts';
+import { identityValue } from '../task/identity.ts';
+import type { Logger } from '../logger.ts';
+import type { JobReference } from '../task/jobOutput.ts';
+import type {
+  Connector,
+  FailureInfo,
+  JobState,
+  LaunchHandle,
+  LaunchRequest,
+  Launcher,
+  ReleaseLock,
+  Requirements,
+  RunMode,
+  Token,
+  TokenHolder,
+} from '../types.ts';
+import type { Workspace } from '../workspace/workspace.ts';
+import { chooseLauncher } from './chooseLauncher.ts';
+import { readMarkers, readProcessFile, writeFailedMarker, writeProcessFile } from './jobMarkers.ts';
+import { runnerCommand } from './runnerCommand.ts';
+
+export interface DryRunRecord {
+  taskId: string;
+  hash: string;
+  directory: string;
+  state: 'done' | 'failed' | 'running' | 'would run';
+  launcher: string;
+  /** Directories of the jobs this one depends on. */
+  dependencies: string[];
+}
+
+export interface SchedulerEvents {
+  onState(job: Job, previous: JobState): void;
+  onDryRun(record: DryRunRecord): void;
+}
+
+export interface SchedulerOptions {
+  workspace: Workspace;
+  runMode: RunMode;
+  logger: Logger;
+  events: SchedulerEvents;
+  experiment: { name: string; runId: string };
+  /** Experiment-level environment (setenv, --env); read at launch time. */
+  experimentEnv: () => Record<string, string>;
+  /** Extra tokens declared by the experiment (`xp.token`). */
+  tokens: () => Map<string, Token>;
+  /** Default launcher name chosen by the experiment, if any. */
+  defaultLauncher?: string;
+}
+
+/** How long a process waits for another process's claim on a job. */
+const CLAIM_WAIT_MS = 120_000;
+/** A claim whose holder stopped refreshing it for this long is dead. */
+const CLAIM_STALE_MS = 10_000;
+/** How often jobs blocked on tokens held by other processes look again. */
+const TOKEN_RETRY_MS = 500;
+/** Polls a finished job may go without a marker (NFS lag) before it counts as lost. */
+const MISSING_MARKER_POLLS = 2;
+
+interface Flight {
+  job: Job;
+  launcher: Launcher | undefined;
+  handle: LaunchHandle;
+  missingMarkerPolls: number;
+  cancelRequested: boolean;
+}
+
+export class Scheduler {
+  readonly #options: SchedulerOptions;
+  readonly #connector: Connector;
+  readonly #logger: Logger;
+  readonly #jobs = new Map<string, Job>();
+  readonly #ready = new Map<Launcher, Job[]>();
+  readonly #flights = new Map<Launcher | undefined, Map<string, Flight>>();
+  /** Jobs being handed to a launcher (counted against its bound). */
+  readonly #launching = new Map<Launcher, number>();
+  readonly #tokenBlocked = new Set<Job>();
+  readonly #heldTokens = new Map<Job, { token: Token; holder: TokenHolder }[]>();
+  readonly #pollTimers = new Map<Launcher | undefined, NodeJS.Timeout>();
+  readonly #polling = new Map<Launcher | undefined, Promise<void>>();
+  readonly #repoll = new Set<Launcher | undefined>();
+  readonly #unsubscribe: (() => void)[] = [];
+  readonly #pending = new Set<Promise<unknown>>();
+  readonly #host = hostname();
+  #tokenTimer: NodeJS.Timeout | undefined;
+  #unsettled = 0;
+  #stopped = false;
+  #idleWaiters: (() => void)[] = [];
+  #pumpScheduled = false;
+
+  constructor(options: SchedulerOptions) {
+    this.#options = options;
+    this.#connector = options.workspace.connector;
+    this.#logger = options.logger;
+    for (const launcher of options.workspace.launchers.values()) {
+      if (launcher.onChange) this.#unsubscribe.push(launcher.onChange(() => this.#pollSoon(launcher)));
+    }
+  }
+
+  /** Records which experiment run writes the job files (in params.json). */
+  setExperimentInfo(info: { name: string; runId: string }): void {
+    this.#options.experiment = info;
+  }
+
+  get runMode(): RunMode {
+    return this.#options.runMode;
+  }
+
+  get jobs(): Iterable<Job> {
+    return this.#jobs.values();
+  }
+
+  /** The job with this hash if it was submitted in this experiment. */
+  get(hash: string): Job | undefined {
+    return this.#jobs.get(hash);
+  }
+
+  /** Picks the launcher for a job; throws for an unknown launcher name. */
+  launcherFor(job: Job): { launcher: Launcher; requirements: Requirements } | { failure: FailureInfo } {
+    return chooseLauncher({
+      workspace: this.#options.workspace,
+      requested: job.launcherName,
+      fallback: this.#options.defaultLauncher,
+      alternatives: job.requirements,
+    });
+  }
+
+  /** Registers a job (once per hash) and starts its way through the states. */
+  add(job: Job): void {
+    if (this.#jobs.has(job.hash)) return;
+    this.#jobs.set(job.hash, job);
+    this.#unsettled++;
+    this.#track(this.#admit(job));
+  }
+
+  /** Writes a job's directory and script without running it. */
+  async prepare(job: Job): Promise<void> {
+    const release = await this.#claim(job);
+    try {
+      await this.#writeJobFiles(job);
+    } finally {
+      await release();
+    }
+  }
+
+  /** Resolves when every job settled, or, once stopped, when nothing is being launched. */
+  idle(): Promise<void> {
+    if (this.#isIdle()) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  /** Stops launching; with `kill`, cancels the jobs this process launched or re-attached. */
+  async stop({ kill = false }: { kill?: boolean } = {}): Promise<void> {
+    this.#stopped = true;
+    for (const queue of this.#ready.values()) queue.length = 0;
+    this.#tokenBlocked.clear();
+    if (kill) {
+      const work: Promise<void>[] = [];
+      for (const [launcher, flights] of this.#flights) {
+        const list = [...flights.values()].filter((flight) => !flight.cancelRequested);
+        for (const flight of list) flight.cancelRequested = true;
+        if (launcher && list.length > 0) work.push(launcher.cancel(list.map((flight) => flight.handle)));
+      }
+      await Promise.all(work);
+      for (const launcher of this.#flights.keys()) this.#pollSoon(launcher);
+    }
+    this.#checkIdle();
+  }
+
+  /** Jobs launched or re-attached by this process that have not finished. */
+  active(): Job[] {
+    const jobs: Job[] = [];
+    for (const flights of this.#flights.values()) for (const flight of flights.values()) jobs.push(flight.job);
+    return jobs;
+  }
+
+  async close(): Promise<void> {
+    for (const unsubscribe of this.#unsubscribe) unsubscribe();
+    for (const timer of this.#pollTimers.values()) clearTimeout(timer);
+    if (this.#tokenTimer) clearTimeout(this.#tokenTimer);
+    await Promise.allSettled([...this.#pending]);
+  }
+
+  // -------------------------------------------------------------------------
+  // Admission: decide what a submitted job needs.
+
+  async #admit(job: Job): Promise<void> {
+    try {
+      switch (this.#options.runMode) {
+        case 'dry-run':
+          return await this.#dryRun(job);
+        case 'generate':
+          return await this.#generate(job);
+        default:
+          return await this.#admitNormal(job);
+      }
+    } catch (error) {
+      this.#logger.error(`job ${job.shortName}: ${error instanceof Error ? error.message : String(error)}`);
+      this.#finish(job, 'failed', {
+        code: null,
+        reason: 'failed',
+        message: `Baton could not run the job: ${error instanceof Error ? error.message : String(error)}`,
+      });
+    }
+  }
+
+  async #admitNormal(job: Job): Promise<void> {
+    // Fast path for resumed experiments: a done job never runs again.
+    if (await this.#connector.exists(jobFile(job.directory, 'done'))) return this.#finish(job, 'done');
+
+    const failedDependency = await this.#waitForDependencies(job);
+    if (failedDependency) {
+      const failure: FailureInfo = {
+        code: null,
+        reason: 'dependency',
+        message: `dependency ${failedDependency.taskId}/${failedDependency.hash.slice(0, 12)} did not succeed (${failedDependency.directory})`,
+      };
+      await this.#writeJobFiles(job);
+      await writeFailedMarker(this.#connector, job.directory, failure);
+      return this.#finish(job, 'failed', failure);
+    }
+    if (this.#stopped) return this.#abandon(job);
+
+    if (await this.#reattach(job)) return;
+    // A failed job is retried: its old marker goes first, so that token holders
+    // (which count a marked job as finished) see the retry as live.
+    await this.#connector.remove(jobFile(job.directory, 'failed'));
+
+    const choice = this.launcherFor(job);
+    if ('failure' in choice) {
+      await this.#writeJobFiles(job);
+      await writeFailedMarker(this.#connector, job.directory, choice.failure);
+      return this.#finish(job, 'failed', choice.failure);
+    }
+    this.#setState(job, 'ready');
+    const queue = this.#ready.get(choice.launcher) ?? [];
+    queue.push(job);
+    this.#ready.set(choice.launcher, queue);
+    readyRequirements.set(job, choice.requirements);
+    this.#schedulePump();
+  }
+
+  /** Returns the first dependency that did not succeed, if any. */
+  async #waitForDependencies(job: Job): Promise<JobReference | undefined> {
+    for (const dependency of job.dependencies) {
+      const own = this.#jobs.get(dependency.hash);
+      if (own) {
+        await own.wait();
+        if (own.state !== 'done') return dependency;
+      } else if (!(await this.#connector.exists(jobFile(dependency.directory, 'done')))) {
+        // A job from elsewhere (e.g. loaded from another experiment) that is not done.
+        return dependency;
+      }
+    }
+    return undefined;
+  }
+
+  /** Adopts the job if some launcher still runs it (this process's earlier life, or another process). */
+  async #reattach(job: Job): Promise<boolean> {
+    const handle = await readProcessFile(this.#connector, job.directory);
+    if (!handle) return false;
+    const markers = await readMarkers(this.#connector, job.directory);
+    if (markers.state === 'done') {
+      this.#finish(job, 'done');
+      return true;
+    }
+    if (markers.state === 'failed') return false;
+    const launcher = this.#launcherForHandle(handle);
+    if (!launcher) {
+      if (handle.host === this.#host && handle.kind === 'local') return false;
+      // A launcher this process does not know: follow the markers only.
+      this.#logger.warn(`job ${job.shortName} runs on launcher "${handle.launcher}" which this workspace does not declare; following its markers`);
+      this.#fly(job, undefined, handle, 'running');
+      return true;
+    }
+    const [status] = await launcher.status([handle]);
+    if (!status || status.state === 'finished' || status.state === 'unknown') {
+      const after = await readMarkers(this.#connector, job.directory);
+      if (after.state === 'done') {
+        this.#finish(job, 'done');
+        return true;
+      }
+      return false;
+    }
+    this.#logger.debug(`re-attached ${job.shortName} (${handle.kind} ${handle.pid ?? handle.clusterId})`);
+    this.#fly(job, launcher, handle, status.state);
+    return true;
+  }
+
+  #launcherForHandle(handle: LaunchHandle): Launcher | undefined {
+    const byName = this.#options.workspace.launchers.get(handle.launcher);
+    if (byName && byName.kind === handle.kind) return byName;
+    for (const launcher of this.#options.workspace.launchers.values()) if (launcher.kind === handle.kind) return launcher;
+    return undefined;
+  }
+
+  async #dryRun(job: Job): Promise<void> {
+    const choice = this.launcherFor(job);
+    const launcher = 'launcher' in choice ? choice.launcher.name : `none (${choice.failure.message})`;
+    const markers = await readMarkers(this.#connector, job.directory);
+    let state: DryRunRecord['state'] = markers.state === 'none' ? 'would run' : markers.state;
+    if (state === 'would run') {
+      const handle = await readProcessFile(this.#connector, job.directory);
+      const owner = handle && this.#launcherForHandle(handle);
+      if (handle && owner) {
+        const [status] = await owner.status([handle]);
+        if (status?.state === 'running' || status?.state === 'queued') state = 'running';
+      }
+    }
+    this.#options.events.onDryRun({
+      taskId: job.taskId,
+      hash: job.hash,
+      directory: job.directory,
+      state,
+      launcher,
+      dependencies: job.dependencies.map((dependency) => dependency.directory),
+    });
+    this.#finish(job, state === 'done' ? 'done' : state === 'failed' ? 'failed' : 'ready', markers.state === 'failed' ? markers.failure : undefined);
+  }
+
+  async #generate(job: Job): Promise<void> {
+    if (await this.#connector.exists(jobFile(job.directory, 'done'))) return this.#finish(job, 'done');
+    if (await this.#reattachedElsewhere(job)) return this.#finish(job, 'running');
+    await this.prepare(job);
+    this.#finish(job, 'ready');
+  }
+
+  async #reattachedElsewhere(job: Job): Promise<boolean> {
+    const handle = await readProcessFile(this.#connector, job.directory);
+    const launcher = handle && this.#launcherForHandle(handle);
+    if (!handle || !launcher) return false;
+    const [status] = await launcher.status([handle]);
+    return status?.state === 'running' || status?.state === 'queued';
+  }
+
+  // -------------------------------------------------------------------------
+  // Launching: bounded per launcher, tokens first, one batch per launcher.
+
+  #schedulePump(): void {
+    if (this.#pumpScheduled) return;
+    this.#pumpScheduled = true;
+    queueMicrotask(() => {
+      this.#pumpScheduled = false;
+      this.#pump();
+    });
+  }
+
+  #pump(): void {
+    if (this.#stopped) return;
+    for (const [launcher, queue] of this.#ready) {
+      if (queue.length === 0) continue;
+      const inUse = (this.#flights.get(launcher)?.size ?? 0) + (this.#launching.get(launcher) ?? 0);
+      let room = launcher.maxConcurrent === undefined ? Infinity : launcher.maxConcurrent - inUse;
+      if (room <= 0) continue;
+      const batch: Job[] = [];
+      const blocked: Job[] = [];
+      while (room > 0 && queue.length > 0) {
+        const job = queue.shift()!;
+        if (Object.keys(this.#tokensOf(job)).length > 0) {
+          blocked.push(job); // tokens are acquired asynchronously, below
+          room--;
+          continue;
+        }
+        batch.push(job);
+        room--;
+      }
+      if (batch.length > 0) this.#track(this.#launchBatch(launcher, batch));
+      for (const job of blocked) this.#track(this.#launchWithTokens(launcher, job));
+    }
+  }
+
+  async #launchWithTokens(launcher: Launcher, job: Job): Promise<void> {
+    this.#launching.set(launcher, (this.#launching.get(launcher) ?? 0) + 1);
+    let acquired = false;
+    try {
+      acquired = await this.#acquireTokens(job);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      this.#finish(job, 'failed', { code: null, reason: 'rejected', message: `could not take its tokens: ${message}` });
+      return;
+    } finally {
+      this.#launching.set(launcher, (this.#launching.get(launcher) ?? 1) - 1);
+    }
+    if (!acquired) {
+      // Wait without holding a launcher slot: jobs that need no token go on.
+      this.#tokenBlocked.add(job);
+      this.#armTokenRetry();
+      this.#schedulePump();
+      return;
+    }
+    await this.#launchBatch(launcher, [job]);
+  }
+
+  async #acquireTokens(job: Job): Promise<boolean> {
+    const needs = Object.entries(this.#tokensOf(job));
+    const held: { token: Token; holder: TokenHolder }[] = [];
+    const holder: TokenHolder = { hash: job.hash, directory: job.directory, pid: process.pid, host: this.#host };
+    for (const [name, count] of needs) {
+      const token = this.#token(name);
+      if (await token.tryAcquire(holder, count)) {
+        held.push({ token, holder });
+        continue;
+      }
+      for (const entry of held) await entry.token.release(entry.holder);
+      return false;
+    }
+    this.#heldTokens.set(job, held);
+    return true;
+  }
+
+  #armTokenRetry(): void {
+    if (this.#tokenTimer || this.#tokenBlocked.size === 0) return;
+    this.#tokenTimer = setTimeout(() => {
+      this.#tokenTimer = undefined;
+      this.#retryTokenBlocked();
+    }, TOKEN_RETRY_MS);
+  }
+
+  #retryTokenBlocked(): void {
+    if (this.#stopped) return;
+    const jobs = [...this.#tokenBlocked];
+    this.#tokenBlocked.clear();
+    for (const job of jobs) {
+      const choice = this.launcherFor(job);
+      if (!('launcher' in choice)) continue;
+      this.#ready.get(choice.launcher)?.unshift(job);
+    }
+    this.#schedulePump();
+  }
+
+  #tokensOf(job: Job): Record<string, number> {
+    return job.tokens;
+  }
+
+  #token(name: string): Token {
+    const token = this.#options.tokens().get(name) ?? this.#options.workspace.tokens.get(name);
+    if (!token) throw new Error(`unknown token "${name}"`); // checked at submit
+    return token;
+  }
+
+  async #launchBatch(launcher: Launcher, jobs: Job[]): Promise<void> {
+    this.#launching.set(launcher, (this.#launching.get(launcher) ?? 0) + jobs.length);
+    const claims: { job: Job; release: ReleaseLock }[] = [];
+    try {
+      // Claim each job, then look again: another process may have launched it meanwhile.
+      const prepared = await Promise.all(
+        jobs.map(async (job) => {
+          const release = await this.#claim(job);
+          claims.push({ job, release });
+          if (await this.#connector.exists(jobFile(job.directory, 'done'))) {
+            this.#finish(job, 'done');
+            return undefined;
+          }
+          if (await this.#reattach(job)) return undefined;
+          await this.#connector.remove(jobFile(job.directory, 'failed'));
+          await this.#writeJobFiles(job);
+          return job;
+        }),
+      );
+      const toSubmit = prepared.filter((job): job is Job => job !== undefined && !job.isFinished);
+      if (toSubmit.length === 0) return;
+      const requests: LaunchRequest[] = toSubmit.map((job) => ({
+        taskId: job.taskId,
+        hash: job.hash,
+        directory: this.#connector.resolve(job.directory),
+        scriptPath: this.#connector.resolve(jobFile(job.directory, 'script')),
+        name: `${job.taskId}-${job.hash.slice(0, 8)}`,
+        requirements: readyRequirements.get(job) ?? {},
+      }));
+      const outcomes = await launcher.submit(requests);
+      await Promise.all(
+        toSubmit.map(async (job, i) => {
+          const outcome = outcomes[i];
+          if (!outcome || 'failure' in outcome) {
+            const failure = outcome?.failure ?? { code: null, reason: 'rejected' as const, message: 'the launcher returned no outcome' };
+            await writeFailedMarker(this.#connector, job.directory, failure);
+            return this.#finish(job, 'failed', failure);
+          }
+          await writeProcessFile(this.#connector, outcome.handle);
+          await this.#rebindTokens(job, outcome.handle);
+          this.#fly(job, launcher, outcome.handle, outcome.state ?? 'queued');
+        }),
+      );
+    } catch (error) {
+      for (const job of jobs) {
+        if (job.isFinished || this.#isFlying(job)) continue;
+        this.#finish(job, 'failed', {
+          code: null,
+          reason: 'rejected',
+          message: `could not launch on "${launcher.name}": ${error instanceof Error ? error.message : String(error)}`,
+        });
+      }
+    } finally {
+      await Promise.all(claims.map((claim) => claim.release()));
+      this.#launching.set(launcher, (this.#launching.get(launcher) ?? jobs.length) - jobs.length);
+      this.#schedulePump();
+    }
+  }
+
+  /** Once the job has its own process, its token shares follow that process rather than this one. */
+  async #rebindTokens(job: Job, handle: LaunchHandle): Promise<void> {
+    const held = this.#heldTokens.get(job);
+    if (!held || handle.pid === undefined || handle.host !== this.#host) return;
+    const needs = this.#tokensOf(job);
+    for (const entry of held) {
+      entry.holder = { ...entry.holder, pid: handle.pid };
+      await entry.token.tryAcquire(entry.holder, needs[entry.token.name] ?? 0);
+    }
+  }
+
+  async #claim(job: Job): Promise<ReleaseLock> {
+    await this.#connector.mkdir(job.directory);
+    return this.#connector.lock(jobFile(job.directory, 'claimLock'), { staleMs: CLAIM_STALE_MS, waitMs: CLAIM_WAIT_MS });
+  }
+
+  async #writeJobFiles(job: Job): Promise<void> {
+    await this.#connector.mkdir(job.directory);
+    const env = { ...this.#options.workspace.env, ...this.#options.experimentEnv(), ...job.env };
+    const directory = this.#connector.resolve(job.directory);
+    const argv = job.task.command ? [...job.task.command(job.params as never, { directory })] : runnerCommand(directory);
+    const record: JobParamsFile = {
+      taskId: job.taskId,
+      hash: job.hash,
+      params: identityValue(job.identityParams),
+      resolved: job.params,
+      dependencies: job.dependencies.map(({ taskId, hash, directory }) => ({ taskId, hash, directory })),
+      ...(job.task.command ? { command: argv } : { module: job.task.module }),
+      ...(job.task.requirements ? { requirements: job.task.requirements } : {}),
+      tokens: job.tokens,
+      env,
+      experiment: this.#options.experiment,
+    };
+    await Promise.all([
+      this.#connector.writeFile(jobFile(job.directory, 'params'), `${JSON.stringify(record, null, 2)}\n`),
+      this.#connector.writeFile(jobFile(job.directory, 'script'), jobScript({ taskId: job.taskId, hash: job.hash, directory, argv, env }), {
+        mode: 0o755,
+      }),
+    ]);
+  }
+
+  // -------------------------------------------------------------------------
+  // Following launched jobs: one status query per launcher per poll.
+
+  #fly(job: Job, launcher: Launcher | undefined, handle: LaunchHandle, state: 'queued' | 'running'): void {
+    job.handle = handle;
+    let flights = this.#flights.get(launcher);
+    if (!flights) this.#flights.set(launcher, (flights = new Map()));
+    flights.set(job.hash, { job, launcher, handle, missingMarkerPolls: 0, cancelRequested: false });
+    this.#setState(job, state);
+    this.#armPoll(launcher);
+  }
+
+  #isFlying(job: Job): boolean {
+    for (const flights of this.#flights.values()) if (flights.has(job.hash)) return true;
+    return false;
+  }
+
+  #armPoll(launcher: Launcher | undefined): void {
+    if (this.#pollTimers.has(launcher)) return;
+    const interval = launcher?.pollIntervalMs ?? 1000;
+    const timer = setTimeout(() => {
+      this.#pollTimers.delete(launcher);
+      this.#pollSoon(launcher);
+    }, interval);
+    this.#pollTimers.set(launcher, timer);
+  }
+
+  #pollSoon(launcher: Launcher | undefined): void {
+    if (this.#polling.has(launcher)) {
+      this.#repoll.add(launcher);
+      return;
+    }
+    const run = this.#poll(launcher).finally(() => {
+      this.#polling.delete(launcher);
+      if (this.#repoll.delete(launcher)) this.#pollSoon(launcher);
+      else if ((this.#flights.get(launcher)?.size ?? 0) > 0) this.#armPoll(launcher);
+    });
+    this.#polling.set(launcher, run);
+    this.#track(run);
+  }
+
+  async #poll(launcher: Launcher | undefined): Promise<void> {
+    const flights = [...(this.#flights.get(launcher)?.values() ?? [])];
+    if (flights.length === 0) return;
+    let statuses: Awaited<ReturnType<Launcher['status']>>;
+    try {
+      statuses = launcher
+        ? await launcher.status(flights.map((flight) => flight.handle))
+        : flights.map(() => ({ state: 'unknown' as const }));
+    } catch (error) {
+      this.#logger.warn(`status of ${flights.length} job(s) on "${launcher?.name}" failed: ${error instanceof Error ? error.message : String(error)}`);
+      return;
+    }
+    await Promise.all(
+      flights.map(async (flight, i) => {
+        const status = statuses[i] ?? { state: 'unknown' as const };
+        const { job } = flight;
+        if (status.state === 'queued' || status.state === 'running') {
+          flight.missingMarkerPolls = 0;
+          job.detail = status.detail;
+          if (job.state !== status.state) this.#setState(job, status.state);
+          return;
+        }
+        const markers = await readMarkers(this.#connector, job.directory);
+        if (markers.state === 'done') return this.#land(flight, 'done');
+        if (markers.state === 'failed') {
+          // The launcher knows better why a job it stopped ended (timeout, oom...).
+          const failure = status.failure && markers.failure.reason === 'cancelled' && !flight.cancelRequested ? status.failure : markers.failure;
+          return this.#land(flight, 'failed', failure);
+        }
+        if (status.state === 'unknown') return;
+        if (!status.failure && !flight.cancelRequested && ++flight.missingMarkerPolls < MISSING_MARKER_POLLS) return;
+        const failure: FailureInfo = status.failure ??
+          (flight.cancelRequested
+            ? { code: null, reason: 'cancelled', message: 'cancelled by Baton' }
+            : { code: null, reason: 'lost', message: 'the job ended without writing a done or failed marker (killed?)' });
+        await writeFailedMarker(this.#connector, job.directory, failure);
+        this.#land(flight, 'failed', failure);
+      }),
+    );
+  }
+
+  #land(flight: Flight, state: 'done' | 'failed', failure?: FailureInfo): void {
+    this.#flights.get(flight.launcher)?.delete(flight.job.hash);
+    this.#finish(flight.job, state, failure);
+  }
+
+  // -------------------------------------------------------------------------
+  // Settling
+
+  #finish(job: Job, state: JobState, failure?: FailureInfo): void {
+    if (job.isFinished && (state === 'done' || state === 'failed')) return;
+    job.failure = failure;
+    this.#setState(job, state);
+    readyRequirements.delete(job);
+    const held = this.#heldTokens.get(job);
+    if (held) {
+      this.#heldTokens.delete(job);
+      this.#track(Promise.all(held.map((entry) => entry.token.release(entry.holder))).then(() => this.#retryTokenBlocked()));
+    }
+    job.markSettled();
+    this.#unsettled--;
+    this.#schedulePump();
+    this.#checkIdle();
+  }
+
+  /** A job left unstarted because the experiment stopped. */
+  #abandon(job: Job): void {
+    job.markSettled();
+    this.#unsettled--;
+    this.#checkIdle();
+  }
+
+  #setState(job: Job, state: JobState): void {
+    const previous = job.state;
+    if (previous === state) return;
+    job.state = state;
+    this.#options.events.onState(job, previous);
+  }
+
+  #isIdle(): boolean {
+    if (this.#unsettled === 0) return true;
+    if (!this.#stopped) return false;
+    let launching = 0;
+    for (const count of this.#launching.values()) launching += count;
+    return launching === 0;
+  }
+
+  #checkIdle(): void {
+    if (!this.#isIdle()) return;
+    const waiters = this.#idleWaiters;
+    this.#idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  #track<T>(promise: Promise<T>): void {
+    this.#pending.add(promise);
+    promise
+      .catch((error: unknown) => this.#logger.error(`scheduler: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`))
+      .finally(() => this.#pending.delete(promise));
+  }
+}
+
+/** Requirements alternative chosen for each ready job. */
+const readyRequirements = new WeakMap<Job, Requirements>();
+

@@ -1,0 +1,75 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { WebService, type WebServiceStarted } from './webService.ts';
+
+/** A real HTTP server on a free port of 127.0.0.1, run as a service. */
+class HttpServerService extends WebService {
+  servers = 0;
+  #server: Server | undefined;
+
+  constructor(private readonly body: string) {
+    super({ id: 'http', description: 'a plain HTTP server' });
+  }
+
+  protected override async doStart(): Promise<WebServiceStarted> {
+    const server = createServer((_request, response) => response.end(this.body));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', resolve);
+    });
+    this.servers++;
+    this.#server = server;
+    const { port } = server.address() as AddressInfo;
+    return { url: `http://127.0.0.1:${port}/` };
+  }
+
+  protected override async doStop(): Promise<void> {
+    const server = this.#server;
+    this.#server = undefined;
+    if (!server) return;
+    server.closeAllConnections();
+    await new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
+  }
+}
+
+describe('WebService', () => {
+  it('has a URL only while it runs, and serves on it', async () => {
+    const service = new HttpServerService('hello from the service');
+    const urls: Array<string | undefined> = [];
+    service.addListener(({ service: changed }) => urls.push(changed.url));
+    expect(service.url).toBeUndefined();
+
+    await service.start();
+    const url = service.url;
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+    const response = await fetch(url!);
+    expect(await response.text()).toBe('hello from the service');
+    expect(service.toJSON()).toEqual({ id: 'http', description: 'a plain HTTP server', state: 'running', url });
+
+    await service.stop();
+    expect(service.url).toBeUndefined();
+    await expect(fetch(url!)).rejects.toThrow();
+    // starting, running (with its URL), stopping, stopped
+    expect(urls).toEqual([undefined, url, undefined, undefined]);
+  });
+
+  it('starts one server when started twice', async () => {
+    const service = new HttpServerService('once');
+    await Promise.all([service.start(), service.start()]);
+    await service.start();
+    expect(service.servers).toBe(1);
+    expect(await (await fetch(service.url!)).text()).toBe('once');
+    await service.stop();
+  });
+
+  it('serves again on a new URL after a restart', async () => {
+    const service = new HttpServerService('again');
+    await service.start();
+    await service.stop();
+    await service.start();
+    expect(await (await fetch(service.url!)).text()).toBe('again');
+    await service.stop();
+    expect(service.servers).toBe(2);
+  });
+});

@@ -1,0 +1,129 @@
+// Finds and loads the settings file: from the project folder upward, then in the
+// user's config folder ($XDG_CONFIG_HOME/baton or ~/.config/baton); --config-dir
+// replaces both. No settings file at all is fine: the defaults apply.
+import { stat } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { cosmiconfig, type Loaders } from 'cosmiconfig';
+import { UserInputError, isBatonError } from '../errors.ts';
+import { createLogger } from '../logger.ts';
+import { loadDataSettings, loadScriptSettings } from './settingsLoaders.ts';
+import { defaultSettings, validateSettings, type Settings } from './validateSettings.ts';
+
+const MODULE_NAME = 'baton';
+const SCRIPT_EXTENSIONS = ['ts', 'mts', 'cts', 'js', 'mjs', 'cjs'];
+
+/** File names looked for in each folder, first found wins. */
+export const SETTINGS_FILE_NAMES: readonly string[] = [
+  'package.json',
+  ...['yaml', 'yml', 'json', ...SCRIPT_EXTENSIONS].map((extension) => `${MODULE_NAME}.config.${extension}`),
+  `.${MODULE_NAME}rc`,
+  ...['yaml', 'yml', 'json', ...SCRIPT_EXTENSIONS].map((extension) => `.${MODULE_NAME}rc.${extension}`),
+  ...['', ...['.yaml', '.yml', '.json', ...SCRIPT_EXTENSIONS.map((extension) => `.${extension}`)]].map((suffix) => `.config/${MODULE_NAME}rc${suffix}`),
+];
+
+/** Also accepted in the user's config folder and in --config-dir (e.g. ~/.config/baton/config.yaml). */
+const CONFIG_DIR_FILE_NAMES: readonly string[] = [
+  ...['yaml', 'yml', 'json', ...SCRIPT_EXTENSIONS].map((extension) => `config.${extension}`),
+  ...SETTINGS_FILE_NAMES.filter((name) => name !== 'package.json'),
+];
+
+export interface LoadSettingsOptions {
+  /** Project folder the search starts from (default: the working directory). */
+  cwd?: string;
+  /** --config-dir: look for the settings file there only. */
+  configDir?: string;
+  /** Environment ($XDG_CONFIG_HOME, $HOME, $BATON_WORKSPACE, $VARS in paths); default process.env. */
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface LoadedSettings {
+  settings: Settings;
+  /** The settings file, or undefined when none was found and defaults apply. */
+  filepath: string | undefined;
+}
+
+const logger = createLogger('baton:settings');
+
+export async function loadSettings(options: LoadSettingsOptions = {}): Promise<LoadedSettings> {
+  const { env = process.env } = options;
+  const cwd = resolve(options.cwd ?? process.cwd());
+  const found = options.configDir === undefined ? await searchDefaultPlaces({ cwd, env }) : await searchConfigDir({ configDir: resolve(cwd, options.configDir) });
+  if (!found) {
+    logger.debug('no settings file found from %s; using the defaults', cwd);
+    return { settings: defaultSettings({ cwd, env }), filepath: undefined };
+  }
+  logger.debug('settings file: %s', found.filepath);
+  const settings = validateSettings({ raw: found.config, filepath: found.filepath, baseDir: dirname(found.filepath), env });
+  return { settings, filepath: found.filepath };
+}
+
+/** The user's config folder: `$XDG_CONFIG_HOME/baton`, else `~/.config/baton`. */
+export function userConfigDir(options: { env?: NodeJS.ProcessEnv } = {}): string {
+  const { env = process.env } = options;
+  return env.XDG_CONFIG_HOME ? join(env.XDG_CONFIG_HOME, MODULE_NAME) : join(env.HOME || homedir(), '.config', MODULE_NAME);
+}
+
+interface FoundSettings {
+  filepath: string;
+  config: unknown;
+}
+
+async function searchDefaultPlaces(options: { cwd: string; env: NodeJS.ProcessEnv }): Promise<FoundSettings | undefined> {
+  for (let dir = options.cwd; ; dir = dirname(dir)) {
+    const found = await searchFolder({ dir, names: SETTINGS_FILE_NAMES });
+    if (found) return found;
+    if (dirname(dir) === dir) break;
+  }
+  return searchFolder({ dir: userConfigDir({ env: options.env }), names: CONFIG_DIR_FILE_NAMES });
+}
+
+async function searchConfigDir(options: { configDir: string }): Promise<FoundSettings> {
+  const { configDir } = options;
+  const isDirectory = await stat(configDir).then(
+    (stats) => stats.isDirectory(),
+    () => false,
+  );
+  if (!isDirectory) {
+    throw new UserInputError(`The settings folder ${configDir} does not exist or is not a folder.`, {
+      where: '--config-dir',
+      hint: 'Pass an existing folder that holds baton.config.yaml (or config.yaml), or leave --config-dir out to search from the project folder.',
+    });
+  }
+  const found = await searchFolder({ dir: configDir, names: CONFIG_DIR_FILE_NAMES });
+  if (!found) {
+    throw new UserInputError(`No settings file in ${configDir}.`, {
+      where: '--config-dir',
+      hint: `Create ${join(configDir, 'baton.config.yaml')} (also accepted: config.yaml, .batonrc, baton.config.ts...).`,
+    });
+  }
+  return found;
+}
+
+async function searchFolder(options: { dir: string; names: readonly string[] }): Promise<FoundSettings | undefined> {
+  const explorer = cosmiconfig(MODULE_NAME, {
+    searchPlaces: [...options.names],
+    searchStrategy: 'none',
+    loaders: settingsLoaders(),
+    ignoreEmptySearchPlaces: false,
+    cache: false,
+  });
+  try {
+    const result = await explorer.search(options.dir);
+    return result ? { filepath: result.filepath, config: result.config } : undefined;
+  } catch (error) {
+    if (isBatonError(error)) throw error;
+    const filepath = (error as { filepath?: string }).filepath ?? options.dir;
+    throw new UserInputError(`Cannot read the settings file ${filepath}: ${(error as Error).message}`, {
+      where: filepath,
+      hint: 'Fix the syntax error above, or move the file away to use the defaults.',
+      cause: error,
+    });
+  }
+}
+
+function settingsLoaders(): Loaders {
+  const loaders: Loaders = { '.yaml': loadDataSettings, '.yml': loadDataSettings, '.json': loadDataSettings, noExt: loadDataSettings };
+  for (const extension of SCRIPT_EXTENSIONS) loaders[`.${extension}`] = loadScriptSettings;
+  return loaders;
+}

@@ -1,0 +1,39 @@
+// cosmiconfig loaders for settings files: YAML and JSON with line:column in errors
+// (JSON is read as YAML, of which it is a subset; Node 20's JSON.parse gives no
+// position), and TS/JS through tsx (cosmiconfig's own TS loader needs `typescript`).
+import type { Loader } from 'cosmiconfig';
+import { parseDocument } from 'yaml';
+import { UserInputError } from '../errors.ts';
+import { importDefault } from './importModule.ts';
+
+export const loadDataSettings: Loader = (filepath, content) => {
+  const document = parseDocument(content, { prettyErrors: true, uniqueKeys: true });
+  const error = document.errors[0];
+  if (error) {
+    const position = error.linePos?.[0];
+    const location = position ? `${filepath}:${position.line}:${position.col}` : filepath;
+    const format = filepath.endsWith('.json') ? 'JSON' : 'YAML';
+    throw new UserInputError(`Malformed ${format} in settings file ${location}: ${describeYamlError(error.message)}`, {
+      where: location,
+      hint: `Fix the ${format} at that line and column (indentation, a missing ":" or an unclosed quote or bracket are the usual causes).`,
+      cause: error,
+    });
+  }
+  return document.toJS() as unknown;
+};
+
+export const loadScriptSettings: Loader = async (filepath) => {
+  let value = await importDefault({ path: filepath });
+  // `export default () => ({...})` lets a settings file compute its settings.
+  if (typeof value === 'function') value = await (value as () => unknown)();
+  return value;
+};
+
+// yaml's pretty message is `what at line L, column C:` then the lines around it with
+// a caret; the location is already in front, the excerpt is worth keeping.
+function describeYamlError(message: string): string {
+  const [first = '', ...excerpt] = message.split('\n');
+  const what = first.replace(/ at line \d+, column \d+:?$/, '');
+  const context = excerpt.join('\n').trimEnd();
+  return context ? `${what}\n${context}` : what;
+}

@@ -1,0 +1,130 @@
+// Builds a workspace's launchers from its `launchers:` blocks: each block's `use`
+// picks a factory among the loaded plugins, whose schema validates the rest.
+import type { z } from 'zod';
+import { BatonError, UserInputError, ValidationError, didYouMean, type Issue } from '../errors.ts';
+import { createLogger } from '../logger.ts';
+import { BUILTIN_PLUGINS, launcherKinds } from '../plugin/loadPlugins.ts';
+import type { Connector, Launcher, LauncherFactory, LoggerLike, Plugin } from '../types.ts';
+import type { LauncherBlock } from './settingsSchema.ts';
+import { DEFAULT_LAUNCHER, type WorkspaceSettings } from './validateSettings.ts';
+import { formatKeyPath, zodIssuesToIssues } from './zodIssues.ts';
+
+export interface LauncherBlocksOptions {
+  workspace: WorkspaceSettings;
+  plugins: readonly Plugin[];
+  /** The settings file, named in errors. */
+  settingsFile?: string;
+}
+
+export interface ValidatedLauncher {
+  name: string;
+  kind: string;
+  factory: LauncherFactory;
+  settings: unknown;
+}
+
+export interface CreateWorkspaceLaunchersOptions extends LauncherBlocksOptions {
+  connector: Connector;
+  logger?: LoggerLike;
+}
+
+export interface WorkspaceLaunchers {
+  /** In the order they are declared (or the default `local` one). */
+  launchers: Launcher[];
+  /** The workspace's `launcher:`. */
+  defaultLauncher: Launcher;
+}
+
+/**
+ * Checks every launcher block of a workspace against its plugin's schema, all
+ * problems reported at once. Without declared launchers, a `local` one with its
+ * default settings.
+ */
+export function validateLauncherBlocks(options: LauncherBlocksOptions): ValidatedLauncher[] {
+  const { workspace, plugins, settingsFile } = options;
+  const where = settingsFile ?? (workspace.keyPath ? 'settings' : `workspace ${workspace.path}`);
+  const declared = Object.entries(workspace.launchers);
+  const blocks: [string, LauncherBlock, readonly PropertyKey[]][] =
+    declared.length > 0
+      ? declared.map(([name, block]) => [name, block, [...keyPathOf(workspace), 'launchers', name]])
+      : [[DEFAULT_LAUNCHER, { use: DEFAULT_LAUNCHER }, []]];
+  const factories = launcherFactories(plugins);
+  const issues: Issue[] = [];
+  const validated: ValidatedLauncher[] = [];
+  for (const [name, block, keyPath] of blocks) {
+    const { use: kind, ...rest } = block;
+    const factory = factories.get(kind);
+    if (!factory) {
+      if (declared.length === 0) throw missingLocalPlugin({ where });
+      const known = [...factories.keys()];
+      const plugin = Object.keys(BUILTIN_PLUGINS).includes(kind) ? kind : 'the plugin that provides it';
+      issues.push({
+        path: formatKeyPath([...keyPath, 'use']),
+        message: `unknown launcher kind "${kind}"${didYouMean(kind, known)}; loaded kinds: ${known.join(', ') || 'none'}. Add ${plugin} to \`plugins:\` if it is not a typo`,
+      });
+      continue;
+    }
+    const schema = strictIfObject(factory.settings);
+    const parsed = schema.safeParse(rest, { reportInput: true });
+    if (!parsed.success) {
+      issues.push(...zodIssuesToIssues({ issues: parsed.error.issues, schema, prefix: keyPath }));
+      continue;
+    }
+    validated.push({ name, kind, factory, settings: parsed.data });
+  }
+  if (issues.length > 0) {
+    throw new ValidationError(`Invalid launcher settings in ${where}:`, issues, {
+      where,
+      hint: 'Fix the keys listed above; each launcher kind documents its settings.',
+    });
+  }
+  return validated;
+}
+
+/** Creates the workspace's launchers (see validateLauncherBlocks) with the given connector. */
+export async function createWorkspaceLaunchers(options: CreateWorkspaceLaunchersOptions): Promise<WorkspaceLaunchers> {
+  const { workspace, connector, logger = createLogger('baton:launcher') } = options;
+  const launchers: Launcher[] = [];
+  for (const { name, kind, factory, settings } of validateLauncherBlocks(options)) {
+    try {
+      launchers.push(await factory.create(settings, { name, workspacePath: workspace.path, connector, logger }));
+    } catch (error) {
+      if (error instanceof BatonError) throw error;
+      throw new BatonError(`Launcher "${name}" (${kind}) could not be created: ${(error as Error).message}`, {
+        where: options.settingsFile ? `${options.settingsFile} (${formatKeyPath([...keyPathOf(workspace), 'launchers', name])})` : undefined,
+        hint: 'Check its settings; run with DEBUG=baton:* for details.',
+        cause: error,
+      });
+    }
+  }
+  const defaultLauncher = launchers.find((launcher) => launcher.name === workspace.launcher) ?? launchers[0];
+  if (!defaultLauncher) throw new BatonError(`Workspace "${workspace.id}" has no launcher.`, { hint: 'Declare one under `launchers:`.' });
+  return { launchers, defaultLauncher };
+}
+
+function launcherFactories(plugins: readonly Plugin[]): Map<string, LauncherFactory> {
+  const factories = new Map<string, LauncherFactory>();
+  for (const plugin of plugins) {
+    for (const kind of launcherKinds([plugin])) factories.set(kind, plugin.launchers?.[kind] as LauncherFactory);
+  }
+  return factories;
+}
+
+function keyPathOf(workspace: WorkspaceSettings): PropertyKey[] {
+  const match = /^workspaces\[(\d+)\]$/.exec(workspace.keyPath);
+  return match ? ['workspaces', Number(match[1])] : [];
+}
+
+// A plain z.object() drops unknown keys silently; in a settings file an unknown key is a typo.
+function strictIfObject(schema: z.ZodType): z.ZodType {
+  const def = (schema as unknown as { _zod: { def: { type: string; catchall?: unknown } } })._zod.def;
+  const strict = (schema as unknown as { strict?: () => z.ZodType }).strict;
+  return def.type === 'object' && def.catchall === undefined && typeof strict === 'function' ? strict.call(schema) : schema;
+}
+
+function missingLocalPlugin(options: { where: string }): UserInputError {
+  return new UserInputError('The default launcher "local" is not available: @baton/launcher-local is not installed.', {
+    where: options.where,
+    hint: 'Install it with `pnpm add @baton/launcher-local`, or declare a launcher under `launchers:` in the workspace.',
+  });
+}

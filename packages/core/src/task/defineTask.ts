@@ -1,0 +1,116 @@
+// Tasks: named, typed units of work. A task either builds an argv (`command`)
+// or is a function (`run`) executed in the job's own process by the runner.
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { z } from 'zod';
+import { UserInputError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import type { Requirements } from '../types.ts';
+import type { JobOutput } from './jobOutput.ts';
+import { parseRequirements } from './requirements.ts';
+
+export type ParamsSchema = z.ZodObject<any>;
+
+/** Parameters as a submitter writes them: any string may be a job's output instead. */
+export type WithOutputs<T> = T extends string
+  ? T | JobOutput
+  : T extends readonly (infer U)[]
+    ? WithOutputs<U>[]
+    : T extends Record<string, unknown>
+      ? { [K in keyof T]: WithOutputs<T[K]> }
+      : T;
+
+export interface CommandContext {
+  /** The job directory. */
+  directory: string;
+}
+
+export interface TaskContext extends CommandContext {
+  taskId: string;
+  hash: string;
+  logger: Logger;
+}
+
+export interface TaskDefinition<S extends ParamsSchema> {
+  /** Unique name; also a directory name under `<workspace>/jobs/`. */
+  id: string;
+  /** A zod object schema; parameters equal to their `.default()` stay out of the identity. */
+  params: S;
+  /** Builds the job's argv from its parameters; each element reaches the program verbatim. */
+  command?: (params: z.output<S>, context: CommandContext) => readonly string[];
+  /** Runs in the job's own process (not the experiment's). The task must be exported from its module. */
+  run?: (params: z.output<S>, context: TaskContext) => unknown;
+  /** Requirements expression, e.g. `cuda(mem=24G)*2 & cpu(cores=8) & duration=4h`. */
+  requirements?: string;
+  /** Counter tokens the job holds while it runs, e.g. `{ gpu: 1 }`. */
+  tokens?: Record<string, number>;
+  /** Environment variables for the job (win over settings, workspace and experiment). */
+  env?: Record<string, string>;
+  /** Name of the launcher to use unless the submit call says otherwise. */
+  launcher?: string;
+  /** Module that exports the task (`import.meta.url`); found from the call site when omitted. */
+  module?: string;
+}
+
+export interface Task<S extends ParamsSchema = ParamsSchema> extends Readonly<TaskDefinition<S>> {
+  readonly __batonTask: true;
+  /** Parsed requirements, one entry per `|` alternative. */
+  readonly requirementAlternatives: readonly Requirements[];
+}
+
+export type TaskParams<T> = T extends Task<infer S> ? z.output<S> : never;
+export type TaskInput<T> = T extends Task<infer S> ? WithOutputs<z.input<S>> : never;
+
+const TASK_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+export function defineTask<S extends ParamsSchema>(definition: TaskDefinition<S>): Task<S> {
+  const where = `defineTask({ id: ${JSON.stringify(definition.id)} })`;
+  if (typeof definition.id !== 'string' || !TASK_ID.test(definition.id)) {
+    throw new UserInputError(`Invalid task id ${JSON.stringify(definition.id)}`, {
+      where,
+      hint: 'use letters, digits, ".", "_" and "-", starting with a letter or digit (it names a directory)',
+    });
+  }
+  if (!(definition.params instanceof z.ZodObject)) {
+    throw new UserInputError(`Task "${definition.id}" has no params schema`, { where, hint: 'pass params: z.object({ ... })' });
+  }
+  if (Boolean(definition.command) === Boolean(definition.run)) {
+    throw new UserInputError(`Task "${definition.id}" must have exactly one of command and run`, {
+      where,
+      hint: 'give command: (p) => ["prog", ...] for a program, or run: async (p) => {...} for a function',
+    });
+  }
+  const module = definition.run ? normalizeModule(definition.module ?? callerModule()) : definition.module;
+  return Object.freeze({
+    ...definition,
+    module,
+    __batonTask: true as const,
+    requirementAlternatives: parseRequirements(definition.requirements),
+  });
+}
+
+export function isTask(value: unknown): value is Task {
+  return typeof value === 'object' && value !== null && (value as { __batonTask?: unknown }).__batonTask === true;
+}
+
+/** The file that called defineTask, from the V8 call stack. */
+function callerModule(): string | undefined {
+  const original = Error.prepareStackTrace;
+  try {
+    Error.prepareStackTrace = (_error, stack) => stack;
+    const stack = new Error().stack as unknown as NodeJS.CallSite[];
+    const self = stack[0]?.getFileName();
+    for (const site of stack) {
+      const file = site.getFileName();
+      if (file && file !== self && !file.startsWith('node:')) return file;
+    }
+    return undefined;
+  } finally {
+    Error.prepareStackTrace = original;
+  }
+}
+
+function normalizeModule(module: string | undefined): string | undefined {
+  if (!module) return undefined;
+  if (module.startsWith('file:')) return pathToFileURL(fileURLToPath(module)).href;
+  return pathToFileURL(module).href;
+}

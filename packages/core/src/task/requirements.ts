@@ -1,0 +1,106 @@
+// The requirements language: `cuda(mem=24G)*2 & cpu(cores=8, mem=64G) & duration=4h`,
+// alternatives separated by `|` (the launcher finder takes the first that fits).
+import { UserInputError } from '../errors.ts';
+import type { HostDescription, Requirements } from '../types.ts';
+
+const SIZE_UNITS: Record<string, number> = { '': 1, B: 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4 };
+const DURATION_UNITS: Record<string, number> = { '': 1, s: 1, m: 60, min: 60, h: 3600, d: 86400 };
+
+/** Parses a requirements expression into its alternatives. */
+export function parseRequirements(text: string | undefined): Requirements[] {
+  if (!text || !text.trim()) return [{}];
+  return text.split('|').map((alternative) => parseConjunction(alternative.trim(), text));
+}
+
+/** True when a host offers everything `requirements` asks for (unknown capacities fit). */
+export function hostFits(host: HostDescription, requirements: Requirements): boolean {
+  if (requirements.cores !== undefined && host.cores !== undefined && requirements.cores > host.cores) return false;
+  if (requirements.memory !== undefined && host.memory !== undefined && requirements.memory > host.memory) return false;
+  if (requirements.duration !== undefined && host.maxDuration !== undefined && requirements.duration > host.maxDuration) return false;
+  if (requirements.gpus && requirements.gpus.count > 0) {
+    if ((host.gpus ?? 0) < requirements.gpus.count) return false;
+    const memory = requirements.gpus.memory;
+    if (memory !== undefined && host.gpuMemory !== undefined && memory > host.gpuMemory) return false;
+  }
+  return true;
+}
+
+export function parseSize(value: string, where: string): number {
+  const match = /^(\d+(?:\.\d+)?)\s*([KMGT]?)(?:i?B)?$/i.exec(value.trim());
+  if (!match) throw invalid(`"${value}" is not a size`, where, 'write a size like 512M, 24G or 1T');
+  return Math.round(Number(match[1]) * SIZE_UNITS[match[2]!.toUpperCase()]!);
+}
+
+export function parseDuration(value: string, where: string): number {
+  const text = value.trim();
+  const clock = /^(?:(\d+)-)?(\d+):(\d{1,2})(?::(\d{1,2}))?$/.exec(text);
+  if (clock) {
+    const [, days, a, b, c] = clock;
+    const [h, m, s] = c === undefined ? [0, Number(a), Number(b)] : [Number(a), Number(b), Number(c)];
+    return Number(days ?? 0) * 86400 + h * 3600 + m * 60 + s;
+  }
+  let total = 0;
+  let rest = text;
+  const part = /^(\d+(?:\.\d+)?)\s*(d|h|min|m|s)?\s*/;
+  if (!rest) throw invalid('empty duration', where, 'write a duration like 90s, 30m, 4h or 1d12h');
+  while (rest) {
+    const match = part.exec(rest);
+    if (!match) throw invalid(`"${value}" is not a duration`, where, 'write a duration like 90s, 30m, 4h, 1d12h or 04:00:00');
+    total += Number(match[1]) * DURATION_UNITS[match[2] ?? '']!;
+    rest = rest.slice(match[0].length);
+  }
+  return Math.round(total);
+}
+
+function parseConjunction(text: string, whole: string): Requirements {
+  const where = `requirements "${whole}"`;
+  const result: Requirements = {};
+  for (const raw of text.split('&')) {
+    const term = raw.trim();
+    if (!term) throw invalid('empty term', where, 'join terms with & like cpu(cores=4) & duration=2h');
+    const assignment = /^(duration|time)\s*=\s*(.+)$/.exec(term);
+    if (assignment) {
+      result.duration = parseDuration(assignment[2]!, where);
+      continue;
+    }
+    const call = /^(cuda|gpu|cpu)\s*(?:\(([^)]*)\))?\s*(?:\*\s*(\d+))?$/.exec(term);
+    if (!call) throw invalid(`unknown term "${term}"`, where, 'use cuda(mem=24G)*2, cpu(cores=8, mem=64G) or duration=4h');
+    const args = parseArguments(call[2] ?? '', where);
+    const times = call[3] === undefined ? 1 : Number(call[3]);
+    if (call[1] === 'cpu') {
+      for (const key of Object.keys(args)) {
+        if (key !== 'cores' && key !== 'mem') throw invalid(`cpu() has no "${key}"`, where, 'cpu() takes cores=N and mem=SIZE');
+      }
+      if (args.cores !== undefined) result.cores = positiveInteger(args.cores, where) * times;
+      if (args.mem !== undefined) result.memory = parseSize(args.mem, where) * times;
+    } else {
+      for (const key of Object.keys(args)) {
+        if (key !== 'mem') throw invalid(`${call[1]}() has no "${key}"`, where, `${call[1]}() takes mem=SIZE`);
+      }
+      result.gpus = { count: times, ...(args.mem === undefined ? {} : { memory: parseSize(args.mem, where) }) };
+    }
+  }
+  return result;
+}
+
+function parseArguments(text: string, where: string): Record<string, string> {
+  const args: Record<string, string> = {};
+  for (const raw of text.split(',')) {
+    const item = raw.trim();
+    if (!item) continue;
+    const match = /^(\w+)\s*=\s*(.+)$/.exec(item);
+    if (!match) throw invalid(`"${item}" is not key=value`, where, 'write arguments like cores=8, mem=64G');
+    args[match[1]!] = match[2]!.trim();
+  }
+  return args;
+}
+
+function positiveInteger(value: string, where: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw invalid(`"${value}" is not a positive integer`, where, 'write cores=4');
+  return n;
+}
+
+function invalid(message: string, where: string, hint: string): UserInputError {
+  return new UserInputError(`Invalid requirements: ${message}`, { where, hint });
+}

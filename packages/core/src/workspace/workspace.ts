@@ -1,0 +1,21 @@
+import type { Connector, Launcher, Token } from '../types.ts';
+
+/** An opened workspace: its directory, launchers and tokens, ready for an experiment. */
+export interface Workspace {
+  id: string;
+  /** Absolute path of the workspace directory. */
+  path: string;
+  /** Settings env overlaid by the workspace's env. */
+  env: Record<string, string>;
+  /** Connector that reaches the workspace's files (local for now). */
+  connector: Connector;
+  /** Launchers by the name they are declared under. */
+  launchers: Map<string, Launcher>;
+  /** Name of the launcher used when a job names none. */
+  defaultLauncher: string;
+  /** Counter tokens declared in the settings, by name. */
+  tokens: Map<string, Token>;
+  /** Settings file the workspace comes from, if any. */
+  settingsFile?: string;
+  close(): Promise<void>;
+}

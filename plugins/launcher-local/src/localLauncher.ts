@@ -1,0 +1,166 @@
+// Runs jobs as detached processes on this machine. Each job is its own process
+// group that outlives the experiment process, so a restarted experiment
+// re-attaches to it from its handle (pid + directory) alone.
+import { availableParallelism, totalmem } from 'node:os';
+import { JOB_FILES } from '@baton/core';
+import type {
+  Connector,
+  HostDescription,
+  LaunchHandle,
+  LaunchRequest,
+  LaunchStatus,
+  Launcher,
+  LoggerLike,
+  SubmitOutcome,
+} from '@baton/core';
+
+export interface LocalLauncherOptions {
+  /** Name the launcher is declared under in the settings. */
+  name: string;
+  connector: Connector;
+  logger: LoggerLike;
+  /** Most jobs at once; the scheduler enforces it. Default: the number of cores. */
+  maxConcurrent?: number;
+  pollIntervalMs?: number;
+  /** Time between SIGTERM and SIGKILL when cancelling. */
+  cancelGraceMs?: number;
+}
+
+/** How often cancel checks whether signalled jobs are gone. */
+const CANCEL_CHECK_MS = 50;
+/** How long cancel waits for a SIGKILLed job to disappear before giving up on it. */
+const KILL_WAIT_MS = 5000;
+
+export class LocalLauncher implements Launcher {
+  readonly kind = 'local';
+  readonly name: string;
+  readonly connector: Connector;
+  readonly host: HostDescription;
+  readonly maxConcurrent: number;
+  readonly pollIntervalMs: number;
+  readonly cancelGraceMs: number;
+  private readonly logger: LoggerLike;
+  private readonly listeners = new Set<() => void>();
+  private notifyScheduled = false;
+
+  constructor(options: LocalLauncherOptions) {
+    this.name = options.name;
+    this.connector = options.connector;
+    this.logger = options.logger;
+    this.maxConcurrent = options.maxConcurrent ?? availableParallelism();
+    this.pollIntervalMs = options.pollIntervalMs ?? 1000;
+    this.cancelGraceMs = options.cancelGraceMs ?? 3000;
+    this.host = { cores: availableParallelism(), memory: totalmem(), gpus: 0 };
+  }
+
+  submit(requests: readonly LaunchRequest[]): Promise<SubmitOutcome[]> {
+    return Promise.all(requests.map((request) => this.submitOne(request)));
+  }
+
+  status(handles: readonly LaunchHandle[]): Promise<LaunchStatus[]> {
+    return Promise.all(handles.map((handle) => this.statusOne(handle)));
+  }
+
+  async cancel(handles: readonly LaunchHandle[]): Promise<void> {
+    // Only processes that still run the job: a reused pid belongs to someone else.
+    const alive = await this.alivePids(handles.filter((handle) => this.isOwnHost(handle)));
+    if (alive.length === 0) return;
+    // job.sh traps SIGTERM and writes its `failed` marker (reason: cancelled).
+    await Promise.all(alive.map((pid) => this.connector.killProcessGroup(pid, 'SIGTERM')));
+    await this.waitUntilGone(alive, this.cancelGraceMs);
+    // Also reaches children left in a group whose leader already exited.
+    await Promise.all(alive.map((pid) => this.connector.killProcessGroup(pid, 'SIGKILL')));
+    const survivors = await this.waitUntilGone(alive, KILL_WAIT_MS);
+    if (survivors.length > 0) {
+      this.logger.warn(`jobs still running after SIGKILL (pids ${survivors.join(', ')}); they may be stuck in the kernel`);
+    }
+  }
+
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => {
+      this.listeners.delete(listener);
+    };
+  }
+
+  private async submitOne(request: LaunchRequest): Promise<SubmitOutcome> {
+    try {
+      const { pid, exited } = await this.connector.spawnDetached(['/bin/sh', request.scriptPath], {
+        cwd: request.directory,
+        // The host's own path syntax: this launcher only runs on POSIX hosts.
+        stdoutPath: `${request.directory}/${JOB_FILES.stdout}`,
+        stderrPath: `${request.directory}/${JOB_FILES.stderr}`,
+      });
+      // Tell the scheduler at once instead of leaving it to the next poll.
+      void exited?.then(() => this.notifyChange());
+      this.logger.debug(`started ${request.name} as pid ${pid}`);
+      return {
+        handle: {
+          launcher: this.name,
+          kind: this.kind,
+          host: this.connector.hostname,
+          directory: request.directory,
+          pid,
+          submittedAt: new Date().toISOString(),
+        },
+      };
+    } catch (error) {
+      const message = `could not start ${request.name} in ${request.directory}: ${(error as Error).message}`;
+      return { failure: { code: null, reason: 'rejected', message } };
+    }
+  }
+
+  private async statusOne(handle: LaunchHandle): Promise<LaunchStatus> {
+    if (!this.isOwnHost(handle)) {
+      return { state: 'unknown', detail: `job runs on host ${handle.host}; this launcher runs on ${this.connector.hostname}` };
+    }
+    if (handle.pid === undefined) return { state: 'unknown', detail: 'the handle has no pid' };
+    // The directory is in the command line (`/bin/sh <directory>/job.sh`): guards against pid reuse.
+    const running = await this.connector.isProcessAlive(handle.pid, handle.directory);
+    // `finished`: the scheduler reads the markers job.sh wrote.
+    return { state: running ? 'running' : 'finished' };
+  }
+
+  private isOwnHost(handle: LaunchHandle): boolean {
+    return handle.host === this.connector.hostname;
+  }
+
+  private async alivePids(handles: readonly LaunchHandle[]): Promise<number[]> {
+    const checks = await Promise.all(
+      handles.map(async (handle) =>
+        handle.pid !== undefined && (await this.connector.isProcessAlive(handle.pid, handle.directory))
+          ? handle.pid
+          : undefined,
+      ),
+    );
+    return checks.filter((pid) => pid !== undefined);
+  }
+
+  /** Waits until none of `pids` is alive or `timeoutMs` passed; returns those still alive. */
+  private async waitUntilGone(pids: readonly number[], timeoutMs: number): Promise<number[]> {
+    const deadline = Date.now() + timeoutMs;
+    let remaining = [...pids];
+    for (;;) {
+      const alive = await Promise.all(remaining.map((pid) => this.connector.isProcessAlive(pid)));
+      remaining = remaining.filter((_, index) => alive[index]);
+      if (remaining.length === 0 || Date.now() >= deadline) return remaining;
+      await new Promise((resolve) => setTimeout(resolve, CANCEL_CHECK_MS));
+    }
+  }
+
+  /** One call per turn of the event loop, however many jobs ended in it. */
+  private notifyChange(): void {
+    if (this.notifyScheduled) return;
+    this.notifyScheduled = true;
+    setImmediate(() => {
+      this.notifyScheduled = false;
+      for (const listener of this.listeners) {
+        try {
+          listener();
+        } catch (error) {
+          this.logger.warn(`an onChange listener of launcher ${this.name} threw: ${(error as Error).message}`);
+        }
+      }
+    });
+  }
+}
