@@ -264,7 +264,8 @@ function matchRef(options: { ref: string; jobs: readonly JobLocation[]; workspac
   const taskId = slash >= 0 ? ref.slice(0, slash) : undefined;
   const prefix = (slash >= 0 ? ref.slice(slash + 1) : ref).toLowerCase();
   const listHint = `run \`baton jobs list\` to see the jobs of this workspace`;
-  if (!/^[0-9a-f]+$/.test(prefix) || (taskId === undefined && prefix.length < MIN_HASH_PREFIX) || taskId === '') {
+  // After a task id any prefix will do (even none: `train/` when the task has one job).
+  if (!/^[0-9a-f]*$/.test(prefix) || (taskId === undefined && prefix.length < MIN_HASH_PREFIX) || taskId === '') {
     throw new UserInputError(`"${ref}" is not a job directory, task-id/hash-prefix, or hash prefix`, {
       where: workspacePath,
       hint: `give a job directory, task-id/hash-prefix, or at least ${MIN_HASH_PREFIX} hex characters of the hash; ${listHint}`,

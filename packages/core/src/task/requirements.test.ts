@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { hostFits, parseDuration, parseRequirements, parseSize } from './requirements.ts';
+
+const G = 1024 ** 3;
+
+describe('requirements', () => {
+  it('parses the documented example', () => {
+    expect(parseRequirements('cuda(mem=24G)*2 & cpu(cores=8, mem=64G) & duration=4h')).toEqual([
+      { gpus: { count: 2, memory: 24 * G }, cores: 8, memory: 64 * G, duration: 4 * 3600 },
+    ]);
+  });
+
+  it('parses alternatives and empty requirements', () => {
+    expect(parseRequirements('cuda*1 | cpu(cores=4)')).toEqual([{ gpus: { count: 1 } }, { cores: 4 }]);
+    expect(parseRequirements(undefined)).toEqual([{}]);
+  });
+
+  it('reads sizes and durations in the usual notations', () => {
+    expect(parseSize('512M', 'x')).toBe(512 * 1024 ** 2);
+    expect(parseSize('1.5GiB', 'x')).toBe(1.5 * G);
+    expect(parseDuration('1d12h', 'x')).toBe(36 * 3600);
+    expect(parseDuration('04:00:00', 'x')).toBe(4 * 3600);
+    expect(parseDuration('2-00:30:00', 'x')).toBe(2 * 86400 + 1800);
+    expect(parseDuration('90', 'x')).toBe(90);
+  });
+
+  it('rejects what it does not understand, saying how to write it', () => {
+    expect(() => parseRequirements('tpu*2')).toThrow(/unknown term "tpu\*2"/);
+    expect(() => parseRequirements('cpu(cores=0)')).toThrow(/positive integer/);
+    expect(() => parseRequirements('cpu(threads=2)')).toThrow(/cpu\(\) has no "threads"/);
+    expect(() => parseRequirements('duration=soon')).toThrow(/not a duration/);
+  });
+
+  it('matches requirements against what a host offers', () => {
+    const host = { cores: 8, memory: 32 * G, gpus: 2, gpuMemory: 24 * G, maxDuration: 3600 };
+    expect(hostFits(host, { cores: 8, gpus: { count: 2, memory: 24 * G } })).toBe(true);
+    expect(hostFits(host, { cores: 9 })).toBe(false);
+    expect(hostFits(host, { gpus: { count: 3 } })).toBe(false);
+    expect(hostFits(host, { gpus: { count: 1, memory: 40 * G } })).toBe(false);
+    expect(hostFits(host, { duration: 7200 })).toBe(false);
+    expect(hostFits({ cores: 2 }, { gpus: { count: 1 } })).toBe(false);
+    expect(hostFits({}, { cores: 64 })).toBe(true);
+  });
+});
