@@ -141,6 +141,13 @@ export interface LaunchRequest {
   /** A short human name, e.g. `train-3fa2c1d0`. */
   name: string;
   requirements: Requirements;
+  /**
+   * Set for resumable tasks: the launcher should send SIGUSR2 to job.sh this many
+   * seconds before the job's time limit (e.g. SLURM `--signal=B:USR2@N`); job.sh
+   * forwards it to the task and records the end as a timeout, which the
+   * scheduler resubmits.
+   */
+  resumable?: { signalAheadSeconds: number };
 }
 
 /** Who runs a job; written to `process.json`, enough to re-attach from another process. */

@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BatonError, UserInputError } from '../errors.ts';
 import type { DryRunRecord } from '../scheduler/scheduler.ts';
 import { Experiment, experiment } from './experiment.ts';
-import { append, copy, describeProcess, env, fail, flaky, print } from './__fixtures__/tasks.ts';
+import { append, checkpointing, copy, describeProcess, env, fail, flaky, print } from './__fixtures__/tasks.ts';
 
 let root: string;
 let workdir: string;
@@ -246,6 +246,18 @@ describe('experiment', () => {
     expect(job.failure?.reason).toBe('cancelled');
     expect(() => process.kill(pid, 0)).toThrow();
     expect((await lines(log)).filter((line) => line.startsWith('start'))).toHaveLength(1);
+  });
+
+  it('resubmits a resumable job stopped ahead of its time limit; its output grows across attempts', async () => {
+    await using xp = await experiment({ name: 'resumable', workdir });
+    const job = xp.submit(checkpointing, { name: 'x' });
+    await new Promise<void>((resolve) => xp.events.on('job-state', (event) => event.state === 'running' && resolve()));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const { pid } = JSON.parse(await readFile(join(job.directory, 'process.json'), 'utf8'));
+    process.kill(pid, 'SIGUSR2'); // what SLURM's --signal=B:USR2@N does to job.sh
+    await xp.wait();
+    expect(job.state).toBe('done');
+    expect(await readFile(join(job.directory, 'stdout'), 'utf8')).toBe('started\ncheckpointed\nresumed\n');
   });
 
   it('reports bad input clearly', async () => {

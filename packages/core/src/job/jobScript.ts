@@ -43,20 +43,36 @@ exec >>${JOB_FILES.stdout} 2>>${JOB_FILES.stderr}
 # Environment: the host's, overlaid by settings, workspace, experiment and task.
 ${exports.join('\n')}
 baton_child=
+baton_timeout=
+baton_interrupted=
 baton_signal() {
   [ -n "$baton_child" ] && kill -TERM "$baton_child" 2>/dev/null && wait "$baton_child"
   printf '{"code":%s,"reason":"cancelled","message":"terminated by SIG%s"}\\n' "$2" "$1" >${failed}.tmp && mv -f ${failed}.tmp ${failed}
   exit "$2"
 }
+# SIGUSR2 comes ahead of a time limit (resumable tasks): pass it on, let the task
+# checkpoint and end, and record a timeout so the job is resubmitted.
+baton_ahead_of_limit() {
+  baton_timeout=1
+  baton_interrupted=1
+  [ -n "$baton_child" ] && kill -USR2 "$baton_child" 2>/dev/null
+}
 trap 'baton_signal TERM 143' TERM
 trap 'baton_signal INT 130' INT
 trap 'baton_signal HUP 129' HUP
+trap 'baton_ahead_of_limit' USR2
 ${shellJoin(argv)} &
 baton_child=$!
-wait "$baton_child"
-baton_code=$?
+while :; do
+  wait "$baton_child"
+  baton_code=$?
+  [ -z "$baton_interrupted" ] && break
+  baton_interrupted=
+done
 baton_child=
-if [ "$baton_code" -eq 0 ]; then
+if [ -n "$baton_timeout" ]; then
+  printf '{"code":%s,"reason":"timeout","message":"stopped ahead of its time limit (SIGUSR2); resumable"}\\n' "$baton_code" >${failed}.tmp && mv -f ${failed}.tmp ${failed}
+elif [ "$baton_code" -eq 0 ]; then
   : >${done}
 else
   printf '{"code":%s,"reason":"failed","message":"exited with code %s"}\\n' "$baton_code" "$baton_code" >${failed}.tmp && mv -f ${failed}.tmp ${failed}

@@ -64,6 +64,11 @@ const CLAIM_WAIT_MS = 120_000;
 const CLAIM_STALE_MS = 10_000;
 /** How often jobs blocked on tokens held by other processes look again. */
 const TOKEN_RETRY_MS = 500;
+/** Poll intervals grow by this factor per unchanged poll, up to MAX_POLL_BACKOFF times the launcher's. */
+const POLL_BACKOFF_FACTOR = 1.5;
+const MAX_POLL_BACKOFF = 8;
+/** ...and never beyond this, unless the launcher's own interval is longer. */
+const MAX_POLL_INTERVAL_MS = 30_000;
 /** Polls a finished job may go without a marker (NFS lag) before it counts as lost. */
 const MISSING_MARKER_POLLS = 2;
 
@@ -85,10 +90,13 @@ export class Scheduler {
   /** Jobs being handed to a launcher (counted against its bound). */
   readonly #launching = new Map<Launcher, number>();
   readonly #tokenBlocked = new Set<Job>();
+  readonly #resubmissions = new Map<Job, number>();
   readonly #heldTokens = new Map<Job, { token: Token; holder: TokenHolder }[]>();
   readonly #pollTimers = new Map<Launcher | undefined, NodeJS.Timeout>();
   readonly #polling = new Map<Launcher | undefined, Promise<void>>();
   readonly #repoll = new Set<Launcher | undefined>();
+  /** Multiplier of each launcher's poll interval, grown while polls see no change. */
+  readonly #pollBackoff = new Map<Launcher | undefined, number>();
   readonly #unsubscribe: (() => void)[] = [];
   readonly #pending = new Set<Promise<unknown>>();
   readonly #host = hostname();
@@ -476,6 +484,7 @@ export class Scheduler {
         scriptPath: this.#connector.resolve(jobFile(job.directory, 'script')),
         name: `${job.taskId}-${job.hash.slice(0, 8)}`,
         requirements: readyRequirements.get(job) ?? {},
+        ...(job.task.resumable ? { resumable: { signalAheadSeconds: job.task.resumable.signalAheadSeconds } } : {}),
       }));
       const outcomes = await launcher.submit(requests);
       await Promise.all(
@@ -556,6 +565,7 @@ export class Scheduler {
     let flights = this.#flights.get(launcher);
     if (!flights) this.#flights.set(launcher, (flights = new Map()));
     flights.set(job.hash, { job, launcher, handle, missingMarkerPolls: 0, cancelRequested: false });
+    this.#pollBackoff.delete(launcher);
     this.#setState(job, state);
     this.#armPoll(launcher);
   }
@@ -567,7 +577,8 @@ export class Scheduler {
 
   #armPoll(launcher: Launcher | undefined): void {
     if (this.#pollTimers.has(launcher)) return;
-    const interval = launcher?.pollIntervalMs ?? 1000;
+    const base = launcher?.pollIntervalMs ?? 1000;
+    const interval = Math.min(base * (this.#pollBackoff.get(launcher) ?? 1), Math.max(base, MAX_POLL_INTERVAL_MS));
     const timer = setTimeout(() => {
       this.#pollTimers.delete(launcher);
       this.#pollSoon(launcher);
@@ -601,16 +612,19 @@ export class Scheduler {
       this.#logger.warn(`status of ${flights.length} job(s) on "${launcher?.name}" failed: ${error instanceof Error ? error.message : String(error)}`);
       return;
     }
+    let changed = false;
     await Promise.all(
       flights.map(async (flight, i) => {
         const status = statuses[i] ?? { state: 'unknown' as const };
         const { job } = flight;
         if (status.state === 'queued' || status.state === 'running') {
           flight.missingMarkerPolls = 0;
+          if (job.state !== status.state || job.detail !== status.detail) changed = true;
           job.detail = status.detail;
           if (job.state !== status.state) this.#setState(job, status.state);
           return;
         }
+        changed = true;
         const markers = await readMarkers(this.#connector, job.directory);
         if (markers.state === 'done') return this.#land(flight, 'done');
         if (markers.state === 'failed') {
@@ -628,11 +642,37 @@ export class Scheduler {
         this.#land(flight, 'failed', failure);
       }),
     );
+    // Poll less often while nothing changes; at once again when something does.
+    if (changed) this.#pollBackoff.delete(launcher);
+    else this.#pollBackoff.set(launcher, Math.min((this.#pollBackoff.get(launcher) ?? 1) * POLL_BACKOFF_FACTOR, MAX_POLL_BACKOFF));
   }
 
   #land(flight: Flight, state: 'done' | 'failed', failure?: FailureInfo): void {
     this.#flights.get(flight.launcher)?.delete(flight.job.hash);
+    if (state === 'failed' && failure?.reason === 'timeout' && this.#resubmit(flight)) return;
     this.#finish(flight.job, state, failure);
+  }
+
+  /** A resumable job that hit its time limit goes back to the queue, up to its retry count. */
+  #resubmit(flight: Flight): boolean {
+    const { job, launcher } = flight;
+    const resumable = job.task.resumable;
+    const attempts = this.#resubmissions.get(job) ?? 0;
+    if (!resumable || !launcher || this.#stopped || flight.cancelRequested || attempts >= resumable.retries) return false;
+    this.#resubmissions.set(job, attempts + 1);
+    this.#logger.info(`job ${job.shortName} reached its time limit; resubmitting it (${attempts + 1}/${resumable.retries})`);
+    const held = this.#heldTokens.get(job);
+    this.#heldTokens.delete(job);
+    this.#setState(job, 'ready');
+    this.#track(
+      Promise.all((held ?? []).map((entry) => entry.token.release(entry.holder))).then(() => {
+        const queue = this.#ready.get(launcher) ?? [];
+        queue.push(job);
+        this.#ready.set(launcher, queue);
+        this.#schedulePump();
+      }),
+    );
+    return true;
   }
 
   // -------------------------------------------------------------------------

@@ -6,7 +6,7 @@ import { UserInputError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { Requirements } from '../types.ts';
 import type { JobOutput } from './jobOutput.ts';
-import { parseRequirements } from './requirements.ts';
+import { parseDuration, parseRequirements } from './requirements.ts';
 
 export type ParamsSchema = z.ZodObject<any>;
 
@@ -47,12 +47,20 @@ export interface TaskDefinition<S extends ParamsSchema> {
   env?: Record<string, string>;
   /** Name of the launcher to use unless the submit call says otherwise. */
   launcher?: string;
+  /**
+   * A resumable task checkpoints when it receives SIGUSR2 (sent ahead of its
+   * time limit by launchers that have one) and is resubmitted after a timeout,
+   * up to `retries` times; its output files keep growing across attempts.
+   */
+  resumable?: boolean | { retries?: number; signalAhead?: string | number };
   /** Module that exports the task (`import.meta.url`); found from the call site when omitted. */
   module?: string;
 }
 
-export interface Task<S extends ParamsSchema = ParamsSchema> extends Readonly<TaskDefinition<S>> {
+export interface Task<S extends ParamsSchema = ParamsSchema> extends Readonly<Omit<TaskDefinition<S>, 'resumable'>> {
   readonly __batonTask: true;
+  /** Normalized `resumable` option. */
+  readonly resumable?: { retries: number; signalAheadSeconds: number };
   /** Parsed requirements, one entry per `|` alternative. */
   readonly requirementAlternatives: readonly Requirements[];
 }
@@ -83,6 +91,7 @@ export function defineTask<S extends ParamsSchema>(definition: TaskDefinition<S>
   return Object.freeze({
     ...definition,
     module,
+    resumable: normalizeResumable(definition.resumable, where),
     __batonTask: true as const,
     requirementAlternatives: parseRequirements(definition.requirements),
   });
@@ -90,6 +99,19 @@ export function defineTask<S extends ParamsSchema>(definition: TaskDefinition<S>
 
 export function isTask(value: unknown): value is Task {
   return typeof value === 'object' && value !== null && (value as { __batonTask?: unknown }).__batonTask === true;
+}
+
+const DEFAULT_RETRIES = 3;
+const DEFAULT_SIGNAL_AHEAD_SECONDS = 60;
+
+function normalizeResumable(option: TaskDefinition<ParamsSchema>['resumable'], where: string): Task['resumable'] {
+  if (!option) return undefined;
+  const { retries = DEFAULT_RETRIES, signalAhead = DEFAULT_SIGNAL_AHEAD_SECONDS } = option === true ? {} : option;
+  if (!Number.isInteger(retries) || retries < 0) {
+    throw new UserInputError(`Invalid resumable.retries ${retries}`, { where, hint: 'give a whole number of resubmissions, e.g. 3' });
+  }
+  const signalAheadSeconds = typeof signalAhead === 'number' ? signalAhead : parseDuration(signalAhead, `${where} resumable.signalAhead`);
+  return { retries, signalAheadSeconds };
 }
 
 /** The file that called defineTask, from the V8 call stack. */

@@ -52,3 +52,15 @@ export const describeProcess = defineTask({
     await writeFile(join(context.directory, 'result.json'), JSON.stringify({ pid: process.pid, x: p.x, hash: context.hash }));
   },
 });
+
+/** Checkpoints on SIGUSR2 (ahead of a time limit) and resumes from the checkpoint next time. */
+export const checkpointing = defineTask({
+  id: 'checkpointing',
+  params: z.object({ name: z.string() }),
+  resumable: { retries: 2 },
+  command: () => [
+    'sh',
+    '-c',
+    'if [ -e checkpoint ]; then echo resumed; exit 0; fi; trap \'echo checkpointed; : > checkpoint; exit 1\' USR2; echo started; while :; do sleep 0.05; done',
+  ],
+});
