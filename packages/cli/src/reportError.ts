@@ -13,7 +13,10 @@ export function reportError(options: { error: unknown; debug: boolean }): number
   }
   if (isBatonError(error)) {
     process.stderr.write(`${error.format()}\n`);
-    if (debug && error.stack) process.stderr.write(`${error.stack}\n`);
+    if (debug) {
+      if (error.stack) process.stderr.write(`${error.stack}\n`);
+      if (error.cause instanceof Error && error.cause.stack) process.stderr.write(`caused by: ${error.cause.stack}\n`);
+    }
     return error.exitCode;
   }
   const message = error instanceof Error ? error.message : String(error);

@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { UserInputError } from '@baton/core';
-import { loadSettings, resolveWorkspace } from './core.ts';
+import { loadSettings, resolveWorkspace } from '@baton/core';
 
 /** The CLI's package folder: plugins installed with the CLI (like @baton/launcher-local) resolve from here. */
 export const CLI_PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url));

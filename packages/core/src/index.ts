@@ -46,3 +46,7 @@ export type { CreateWorkspaceLaunchersOptions, WorkspaceLaunchers, ValidatedLaun
 export { createWorkspaceTokens } from './settings/workspaceTokens.ts';
 export { loadPlugins, launcherKinds, BUILTIN_PLUGINS } from './plugin/loadPlugins.ts';
 export type { LoadPluginsOptions } from './plugin/loadPlugins.ts';
+export { loadConfiguration, mergeConfigurations, applyOverride } from './experiment/configurationFile.ts';
+export type { LoadConfigurationOptions, LoadedConfiguration, ConfigurationObject } from './experiment/configurationFile.ts';
+export { listJobs, findJobs, cleanJobs } from './workspace/jobCatalog.ts';
+export type { JobRecord, CatalogJobState, HandleStatusFunction, ListJobsOptions, FindJobsOptions, CleanJobsOptions } from './workspace/jobCatalog.ts';

@@ -1,6 +1,6 @@
 // The heavy half of `baton run-experiment`: loads the module, runs the experiment with a
 // progress display, handles Ctrl-C, prints the summary. Returns the exit code.
-import { runExperiment } from '@baton/core';
+import { BatonError, isBatonError, runExperiment } from '@baton/core';
 import type { Experiment, ExperimentSummary } from '@baton/core';
 import { installLogSink } from '../output/logSink.ts';
 import { followExperiment, type Progress } from '../output/progress.ts';
@@ -19,11 +19,13 @@ export async function executeExperiment(options: {
   /** The YAML files the configuration came from, named in errors. */
   source?: string;
   options: RunExperimentOptions;
-  debug: boolean;
 }): Promise<number> {
   const cli = options.options;
   const definition = await loadExperimentDefinition({ path: options.modulePath });
-  const statusLine = createStatusLine({ interactive: process.stdout.isTTY === true && cli.runMode !== 'dry-run' });
+  const dryRun = cli.runMode === 'dry-run';
+  // A terminal without a size (some pseudo-terminals) cannot hold a live line.
+  const interactive = process.stdout.isTTY === true && (process.stdout.columns ?? 0) > 0 && !dryRun;
+  const statusLine = createStatusLine({ interactive });
   const removeLogSink = installLogSink({ statusLine });
   const interruption = handleInterruptions({ statusLine, kill: cli.kill === true });
   const startedAt = Date.now();
@@ -45,13 +47,22 @@ export async function executeExperiment(options: {
       source: options.source,
       onExperiment: (xp) => {
         interruption.attach(xp);
-        progress = followExperiment({ xp, statusLine, startedAt });
+        progress = followExperiment({ xp, statusLine, startedAt, reportFailures: !dryRun });
       },
+    }).catch((error: unknown) => {
+      if (isBatonError(error)) throw error;
+      // Most likely thrown by the user's run function: say so, and where.
+      throw new BatonError(`The experiment failed: ${error instanceof Error ? error.message : String(error)}`, {
+        where: options.modulePath,
+        hint: 'run again with --debug for the stack trace',
+        cause: error,
+      });
     });
     progress?.close();
     printSummary({ summary, interrupted: interruption.interrupted(), killed: cli.kill === true, runMode: cli.runMode });
     if (interruption.interrupted()) return INTERRUPTED_EXIT_CODE;
-    return summary.failed.length > 0 ? 1 : 0;
+    // A dry run only reports: jobs that failed before are not its failures.
+    return summary.failed.length > 0 && !dryRun ? 1 : 0;
   } finally {
     progress?.close();
     interruption.dispose();
@@ -111,7 +122,7 @@ function printSummary(options: { summary: ExperimentSummary; interrupted: boolea
   const mode = options.runMode === 'normal' ? '' : ` (${options.runMode})`;
   out(`${options.interrupted ? 'Stopped' : 'Finished'}${mode}: ${total} job${total === 1 ? '' : 's'}${counts ? ` (${counts})` : ''} in ${formatDuration(summary.elapsedMs)}`);
 
-  if (summary.failed.length > 0) {
+  if (summary.failed.length > 0 && options.runMode !== 'dry-run') {
     out(`\n${summary.failed.length} job${summary.failed.length === 1 ? '' : 's'} failed:`);
     for (const job of summary.failed) {
       const { failure } = job;

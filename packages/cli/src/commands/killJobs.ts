@@ -6,7 +6,7 @@ import { rename, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BatonError, jobFile, openWorkspace } from '@baton/core';
 import type { FailureInfo, LaunchHandle, Workspace } from '@baton/core';
-import type { JobRecord } from '../core.ts';
+import type { JobRecord } from '@baton/core';
 import { jobName } from '../output/table.ts';
 import { CLI_PACKAGE_DIR, type WorkspaceOptions } from '../workspaceOptions.ts';
 

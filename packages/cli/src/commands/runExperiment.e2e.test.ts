@@ -1,12 +1,14 @@
 // Runs a real experiment through `baton run-experiment`, with the real local launcher.
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runBaton } from '../testing/runBaton.ts';
+import { BATON_BIN, runBaton } from '../testing/runBaton.ts';
 
 const CORE_DIR = fileURLToPath(new URL('../../../core', import.meta.url));
 const ZOD_DIR = dirname(createRequire(join(CORE_DIR, 'package.json')).resolve('zod/package.json'));
@@ -67,6 +69,69 @@ describe('baton run-experiment (end to end)', () => {
     const listed = await runBaton(['jobs', 'list', '--workdir', workspace, '--experiment', 'hello', '--json'], { cwd: dir });
     expect(listed.code).toBe(0);
     expect(JSON.parse(listed.stdout)).toMatchObject([{ taskId: 'greet', hash: jobHash, state: 'done', experiments: ['hello'] }]);
+  });
+
+  it('passes --env NAME VALUE to the jobs', async () => {
+    await writeFile(join(dir, 'env.ts'), [
+      "import { z } from 'zod';",
+      "import { defineExperiment, defineTask } from '@baton/core';",
+      "export const show = defineTask({ id: 'show', params: z.object({}), command: () => ['sh', '-c', 'echo \"$GREETING\"'] });",
+      'export default defineExperiment({ run({ xp }) { xp.submit(show, {}); } });',
+      '',
+    ].join('\n'));
+    const workspace = join(dir, 'workspace');
+    const result = await runBaton(['run-experiment', '--file', 'env', '-c', 'id=env', '--env', 'GREETING', 'hi there', '--workdir', workspace], { cwd: dir });
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const [hash] = await readdir(join(workspace, 'jobs', 'show'));
+    expect(await readFile(join(workspace, 'jobs', 'show', hash!, 'stdout'), 'utf8')).toBe('hi there\n');
+  });
+
+  it('on Ctrl-C stops, leaves running jobs alive and says how to kill them', async () => {
+    await writeFile(join(dir, 'slow.ts'), [
+      "import { z } from 'zod';",
+      "import { defineExperiment, defineTask } from '@baton/core';",
+      "export const nap = defineTask({ id: 'nap', params: z.object({}), command: () => ['sleep', '60'] });",
+      'export default defineExperiment({ run({ xp }) { xp.submit(nap, {}); } });',
+      '',
+    ].join('\n'));
+    const workspace = join(dir, 'workspace');
+    const child = spawn(process.execPath, [BATON_BIN, 'run-experiment', '--file', 'slow.ts', '-c', 'id=slow', '--workdir', workspace], {
+      cwd: dir,
+      env: { ...process.env, HOME: dir, XDG_CONFIG_HOME: dir },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
+    const processFile = async () => {
+      const [hash] = await readdir(join(workspace, 'jobs', 'nap')).catch(() => []);
+      return hash && existsSync(join(workspace, 'jobs', 'nap', hash, 'process.json')) ? join(workspace, 'jobs', 'nap', hash) : undefined;
+    };
+    let jobDir: string | undefined;
+    for (let tries = 0; tries < 200 && !jobDir; tries++) {
+      await sleep(50);
+      jobDir = await processFile();
+    }
+    expect(jobDir).toBeDefined();
+    await sleep(300);
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    expect(stdout).toContain(`baton jobs kill ${jobDir}`);
+    const pid = JSON.parse(await readFile(join(jobDir!, 'process.json'), 'utf8')).pid as number;
+    try {
+      // Still running after the experiment stopped; then stop it for real.
+      expect(() => process.kill(pid, 0)).not.toThrow();
+      const killed = await runBaton(['jobs', 'kill', jobDir!], { cwd: dir });
+      expect(killed.code).toBe(0);
+      expect(JSON.parse(await readFile(join(jobDir!, 'failed'), 'utf8'))).toMatchObject({ reason: 'cancelled' });
+    } finally {
+      try {
+        process.kill(-pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
   });
 
   it('prints one line per job in dry-run mode and runs nothing', async () => {

@@ -7,7 +7,7 @@ import { InvalidArgumentError, Option } from 'commander';
 import { stringify } from 'yaml';
 import { UserInputError } from '@baton/core';
 import type { RunMode } from '@baton/core';
-import { loadConfiguration } from '../core.ts';
+import { loadConfiguration } from '@baton/core';
 
 export interface RunExperimentOptions {
   file?: string;
@@ -45,7 +45,7 @@ export function registerRunExperimentCommand(program: Command): void {
     .option('--host <host>', 'host the experiment monitor listens on', parseHost)
     .option('--port <n>', 'port of the experiment monitor (negative: no monitor)', parsePort)
     .option('--kill', 'on Ctrl-C, also cancel the running jobs')
-    .action(async (yamlFile: string | undefined, options: RunExperimentOptions, command: Command) => {
+    .action(async (yamlFile: string | undefined, options: RunExperimentOptions) => {
       const loaded = await loadConfiguration({ file: yamlFile, preYaml: options.preYaml, postYaml: options.postYaml, overrides: options.config });
       if (options.show) {
         process.stdout.write(stringify(loaded.configuration));
@@ -59,7 +59,7 @@ export function registerRunExperimentCommand(program: Command): void {
       }
       const modulePath = findExperimentModule({ file: options.file, configuration: loaded.configuration, directory: loaded.directory, yamlFile });
       const { executeExperiment } = await import('./executeExperiment.ts');
-      process.exitCode = await executeExperiment({ modulePath, configuration: loaded.configuration, source: loaded.files.join(', ') || undefined, options, debug: command.optsWithGlobals().debug === true });
+      process.exitCode = await executeExperiment({ modulePath, configuration: loaded.configuration, source: loaded.files.join(', ') || undefined, options });
     });
 }
 

@@ -14,7 +14,7 @@ export interface Progress {
   close(): void;
 }
 
-export function followExperiment(options: { xp: Experiment; statusLine: StatusLine; startedAt: number }): Progress {
+export function followExperiment(options: { xp: Experiment; statusLine: StatusLine; startedAt: number; reportFailures: boolean }): Progress {
   const { xp, statusLine, startedAt } = options;
   const states = new Map<string, JobState>();
   let timer: NodeJS.Timeout | undefined;
@@ -37,7 +37,7 @@ export function followExperiment(options: { xp: Experiment; statusLine: StatusLi
 
   const onJobState = (event: JobStateEvent) => {
     states.set(event.directory, event.state);
-    if (event.state === 'failed') {
+    if (event.state === 'failed' && options.reportFailures) {
       const failure = event.failure;
       const why = failure ? `${failure.reason}${failure.code === null ? '' : ` (exit ${failure.code})`}${failure.message ? `: ${failure.message}` : ''}` : 'failed';
       statusLine.print(`✗ ${jobName(event)} ${why}`);
