@@ -189,6 +189,11 @@ export interface Launcher {
   readonly pollIntervalMs: number;
   /** Most jobs this launcher runs at once for one experiment process; undefined: no limit. */
   readonly maxConcurrent?: number;
+  /**
+   * How long the scheduler gathers ready jobs before handing them over, so that
+   * they go in one batch (e.g. a SLURM job array). Default 0: at once.
+   */
+  readonly submitDelayMs?: number;
   /** Submits a batch; one outcome per request, in order. */
   submit(requests: readonly LaunchRequest[]): Promise<SubmitOutcome[]>;
   /** One status per handle, in order; one scheduler query for the whole batch. */

@@ -101,9 +101,10 @@ describe('LocalLauncher', () => {
     ].join('\n');
     const request = await jobRequest('cancel', script);
     const handle = await submitOne(launcher, request);
-    await waitFor(async () => existsSync(join(request.directory, 'child.pid')));
-    const childPid = Number(await readFile(join(request.directory, 'child.pid'), 'utf8'));
-    expect(await connector.isProcessAlive(childPid, 'sleep')).toBe(true);
+    // The pid file may exist before it is written, and the child may not have exec'd sleep yet.
+    const readChildPid = async () => Number((await readFile(join(request.directory, 'child.pid'), 'utf8').catch(() => '')).trim());
+    await waitFor(async () => readChildPid().then((pid) => pid > 0 && connector.isProcessAlive(pid, 'sleep')));
+    const childPid = await readChildPid();
     await launcher.cancel([handle]);
     expect(await connector.isProcessAlive(handle.pid!)).toBe(false);
     expect(await connector.isProcessAlive(childPid)).toBe(false);

@@ -1,7 +1,7 @@
 // The equivalent of the reference's ExperimentHelper decorator: a typed run
 // function whose configuration (loaded from YAML) extends the base fields.
 import { z } from 'zod';
-import { UserInputError } from '../errors.ts';
+import { UserInputError, didYouMean } from '../errors.ts';
 import { experiment, type Experiment, type ExperimentOptions, type ExperimentSummary } from './experiment.ts';
 
 /** Fields every experiment configuration has. */
@@ -92,13 +92,26 @@ function validateConfiguration(options: RunExperimentOptions): BaseConfiguration
   const schema = configurationSchema(options.definition);
   const parsed = schema.safeParse(options.configuration);
   if (parsed.success) return parsed.data as BaseConfiguration & Record<string, unknown>;
-  const lines = parsed.error.issues.map((issue) => {
-    const path = issue.path.map(String).join('.') || '(configuration)';
-    const unknown = issue.code === 'unrecognized_keys' ? ` (${issue.keys.join(', ')})` : '';
-    return `  - ${path}: ${issue.message}${unknown}`;
+  const lines = parsed.error.issues.flatMap((issue) => {
+    if (issue.code === 'unrecognized_keys') {
+      const known = Object.keys(schemaAt(schema, issue.path)?.shape ?? {});
+      return issue.keys.map((key) => `  - ${[...issue.path, key].map(String).join('.')}: unknown key${didYouMean(key, known)}`);
+    }
+    return [`  - ${issue.path.map(String).join('.') || '(configuration)'}: ${issue.message}`];
   });
   throw new UserInputError(`Invalid experiment configuration:\n${lines.join('\n')}`, {
     where: options.source,
     hint: 'fix the YAML file or the -c overrides; `baton run-experiment --show FILE` prints the merged configuration',
   });
+}
+
+/** The object schema at a key path, to suggest its keys. */
+function schemaAt(schema: z.ZodObject<any>, path: readonly PropertyKey[]): z.ZodObject<any> | undefined {
+  let current: z.ZodType | undefined = schema;
+  for (const key of path) {
+    while (current instanceof z.ZodDefault || current instanceof z.ZodOptional) current = current._zod.def.innerType as z.ZodType;
+    current = current instanceof z.ZodObject ? (current.shape as Record<string, z.ZodType>)[String(key)] : undefined;
+  }
+  while (current instanceof z.ZodDefault || current instanceof z.ZodOptional) current = current._zod.def.innerType as z.ZodType;
+  return current instanceof z.ZodObject ? current : undefined;
 }

@@ -134,7 +134,6 @@ export class Experiment implements AsyncDisposable {
       runMode: this.runMode,
       logger: this.#logger.child('scheduler'),
       experiment: { name: this.name, runId: '' },
-      experimentEnv: () => this.#env,
       tokens: () => this.#tokens,
       defaultLauncher: options.launcher,
       events: {
@@ -226,7 +225,8 @@ export class Experiment implements AsyncDisposable {
       resolved: prepared.resolved,
       identity: prepared.identity,
       dependencies: prepared.dependencies,
-      env: { ...task.env, ...options.env },
+      // The experiment's environment as it is when the job is submitted.
+      env: { ...this.#env, ...task.env, ...options.env },
       tokens,
       launcher,
       requirements: task.requirementAlternatives,

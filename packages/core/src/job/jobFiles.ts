@@ -11,8 +11,6 @@ export const JOB_FILES = {
   failed: 'failed',
   /** Lock taken while a process claims the job (decides to run or re-attach it). */
   claimLock: 'claim',
-  /** Environment the job ran with, written by job.sh. */
-  env: 'env.json',
 } as const;
 
 /** `<workspace>/jobs/<task-id>/<hash>` */

@@ -50,8 +50,6 @@ export interface SchedulerOptions {
   logger: Logger;
   events: SchedulerEvents;
   experiment: { name: string; runId: string };
-  /** Experiment-level environment (setenv, --env); read at launch time. */
-  experimentEnv: () => Record<string, string>;
   /** Extra tokens declared by the experiment (`xp.token`). */
   tokens: () => Map<string, Token>;
   /** Default launcher name chosen by the experiment, if any. */
@@ -91,6 +89,9 @@ export class Scheduler {
   readonly #launching = new Map<Launcher, number>();
   readonly #tokenBlocked = new Set<Job>();
   readonly #resubmissions = new Map<Job, number>();
+  /** When each batching launcher's oldest waiting ready job became ready. */
+  readonly #readySince = new Map<Launcher, number>();
+  readonly #gatherTimers = new Map<Launcher, NodeJS.Timeout>();
   readonly #heldTokens = new Map<Job, { token: Token; holder: TokenHolder }[]>();
   readonly #pollTimers = new Map<Launcher | undefined, NodeJS.Timeout>();
   readonly #polling = new Map<Launcher | undefined, Promise<void>>();
@@ -195,6 +196,7 @@ export class Scheduler {
   async close(): Promise<void> {
     for (const unsubscribe of this.#unsubscribe) unsubscribe();
     for (const timer of this.#pollTimers.values()) clearTimeout(timer);
+    for (const timer of this.#gatherTimers.values()) clearTimeout(timer);
     if (this.#tokenTimer) clearTimeout(this.#tokenTimer);
     await Promise.allSettled([...this.#pending]);
   }
@@ -291,14 +293,24 @@ export class Scheduler {
       this.#fly(job, undefined, handle, 'running');
       return true;
     }
-    const [status] = await launcher.status([handle]);
-    if (!status || status.state === 'finished' || status.state === 'unknown') {
+    const status = await launcher.status([handle]).then(
+      ([answer]) => answer ?? { state: 'unknown' as const },
+      () => ({ state: 'unknown' as const }),
+    );
+    if (status.state === 'finished') {
       const after = await readMarkers(this.#connector, job.directory);
       if (after.state === 'done') {
         this.#finish(job, 'done');
         return true;
       }
       return false;
+    }
+    if (status.state === 'unknown') {
+      // Still running somewhere this process cannot see (another host), or the
+      // launcher cannot tell right now: follow the markers, never launch twice.
+      this.#logger.warn(`job ${job.shortName} has a process this host cannot check (${handle.kind} on ${handle.host}); following its markers`);
+      this.#fly(job, launcher, handle, 'running');
+      return true;
     }
     this.#logger.debug(`re-attached ${job.shortName} (${handle.kind} ${handle.pid ?? handle.clusterId})`);
     this.#fly(job, launcher, handle, status.state);
@@ -366,7 +378,11 @@ export class Scheduler {
   #pump(): void {
     if (this.#stopped) return;
     for (const [launcher, queue] of this.#ready) {
-      if (queue.length === 0) continue;
+      if (queue.length === 0) {
+        this.#readySince.delete(launcher);
+        continue;
+      }
+      if (this.#gathering(launcher)) continue;
       const inUse = (this.#flights.get(launcher)?.size ?? 0) + (this.#launching.get(launcher) ?? 0);
       let room = launcher.maxConcurrent === undefined ? Infinity : launcher.maxConcurrent - inUse;
       if (room <= 0) continue;
@@ -385,6 +401,27 @@ export class Scheduler {
       if (batch.length > 0) this.#track(this.#launchBatch(launcher, batch));
       for (const job of blocked) this.#track(this.#launchWithTokens(launcher, job));
     }
+  }
+
+  /** True while a launcher that batches is still gathering ready jobs; pumps again when it is done. */
+  #gathering(launcher: Launcher): boolean {
+    const delay = launcher.submitDelayMs ?? 0;
+    if (delay <= 0) return false;
+    const now = Date.now();
+    const since = this.#readySince.get(launcher) ?? now;
+    this.#readySince.set(launcher, since);
+    if (now - since >= delay) {
+      this.#readySince.delete(launcher);
+      return false;
+    }
+    if (!this.#gatherTimers.has(launcher)) {
+      const timer = setTimeout(() => {
+        this.#gatherTimers.delete(launcher);
+        this.#schedulePump();
+      }, since + delay - now);
+      this.#gatherTimers.set(launcher, timer);
+    }
+    return true;
   }
 
   async #launchWithTokens(launcher: Launcher, job: Job): Promise<void> {
@@ -534,7 +571,7 @@ export class Scheduler {
 
   async #writeJobFiles(job: Job): Promise<void> {
     await this.#connector.mkdir(job.directory);
-    const env = { ...this.#options.workspace.env, ...this.#options.experimentEnv(), ...job.env };
+    const env = { ...this.#options.workspace.env, ...job.env };
     const directory = this.#connector.resolve(job.directory);
     const argv = job.task.command ? [...job.task.command(job.params as never, { directory })] : runnerCommand(directory);
     const record: JobParamsFile = {

@@ -21,6 +21,9 @@ describe('requirements', () => {
     expect(parseDuration('1d12h', 'x')).toBe(36 * 3600);
     expect(parseDuration('04:00:00', 'x')).toBe(4 * 3600);
     expect(parseDuration('2-00:30:00', 'x')).toBe(2 * 86400 + 1800);
+    expect(parseDuration('1-04:00', 'x')).toBe(86400 + 4 * 3600);
+    expect(parseDuration('1-12', 'x')).toBe(36 * 3600);
+    expect(parseDuration('30:15', 'x')).toBe(30 * 60 + 15);
     expect(parseDuration('90', 'x')).toBe(90);
   });
 

@@ -33,12 +33,8 @@ export function parseSize(value: string, where: string): number {
 
 export function parseDuration(value: string, where: string): number {
   const text = value.trim();
-  const clock = /^(?:(\d+)-)?(\d+):(\d{1,2})(?::(\d{1,2}))?$/.exec(text);
-  if (clock) {
-    const [, days, a, b, c] = clock;
-    const [h, m, s] = c === undefined ? [0, Number(a), Number(b)] : [Number(a), Number(b), Number(c)];
-    return Number(days ?? 0) * 86400 + h * 3600 + m * 60 + s;
-  }
+  const clock = parseClock(text);
+  if (clock !== undefined) return clock;
   let total = 0;
   let rest = text;
   const part = /^(\d+(?:\.\d+)?)\s*(d|h|min|m|s)?\s*/;
@@ -50,6 +46,22 @@ export function parseDuration(value: string, where: string): number {
     rest = rest.slice(match[0].length);
   }
   return Math.round(total);
+}
+
+/**
+ * SLURM's time formats: MM:SS, HH:MM:SS, D-HH, D-HH:MM, D-HH:MM:SS
+ * (a bare number is minutes in SLURM but seconds here, like the other units).
+ */
+function parseClock(text: string): number | undefined {
+  const withDays = /^(\d+)-(\d+)(?::(\d{1,2}))?(?::(\d{1,2}))?$/.exec(text);
+  if (withDays) {
+    const [, days, hours, minutes, seconds] = withDays;
+    return Number(days) * 86400 + Number(hours) * 3600 + Number(minutes ?? 0) * 60 + Number(seconds ?? 0);
+  }
+  const plain = /^(\d+):(\d{1,2})(?::(\d{1,2}))?$/.exec(text);
+  if (!plain) return undefined;
+  const [, a, b, c] = plain;
+  return c === undefined ? Number(a) * 60 + Number(b) : Number(a) * 3600 + Number(b) * 60 + Number(c);
 }
 
 function parseConjunction(text: string, whole: string): Requirements {

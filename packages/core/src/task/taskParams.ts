@@ -22,7 +22,7 @@ export function prepareParams(task: Task, input: unknown): PreparedParams {
   if (!parsed.success) {
     const issues = parsed.error.issues.map((issue) => `  - ${issue.path.length ? formatPath(issue.path) : '(params)'}: ${issue.message}`);
     throw new UserInputError(`Invalid parameters for task "${task.id}":\n${issues.join('\n')}`, {
-      where: `submit(${task.id})`,
+      where: `submit(${task.id}, ${describeInput(input)})`,
       hint: 'fix the parameters to match the task\'s params schema',
     });
   }
@@ -65,6 +65,16 @@ function structuredCloneWithOutputs(value: Record<string, unknown>, outputs: Map
     if (parent && parent[last] === output.path) parent[last] = output;
   }
   return copy;
+}
+
+function describeInput(input: unknown): string {
+  let text: string;
+  try {
+    text = JSON.stringify(input) ?? String(input);
+  } catch {
+    text = String(input);
+  }
+  return text.length > 200 ? `${text.slice(0, 197)}...` : text;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

@@ -1,0 +1,114 @@
+// Each kind of bad input gets one clear error (what, where, how to fix), exit
+// code 2, and leaves nothing half-written in the workspace.
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runBaton } from '../testing/runBaton.ts';
+
+const CORE_DIR = fileURLToPath(new URL('../../../core', import.meta.url));
+const ZOD_DIR = dirname(createRequire(join(CORE_DIR, 'package.json')).resolve('zod/package.json'));
+
+let dir: string;
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'baton-cli-bad-'));
+  await mkdir(join(dir, 'node_modules', '@baton'), { recursive: true });
+  await symlink(CORE_DIR, join(dir, 'node_modules', '@baton', 'core'));
+  await symlink(ZOD_DIR, join(dir, 'node_modules', 'zod'));
+  await writeFile(join(dir, 'package.json'), JSON.stringify({ type: 'module' }));
+  await writeFile(
+    join(dir, 'experiment.ts'),
+    [
+      "import { z } from 'zod';",
+      "import { defineExperiment, defineTask } from '@baton/core';",
+      "export const square = defineTask({ id: 'square', params: z.object({ x: z.number().int() }), command: (p) => ['echo', String(p.x * p.x)] });",
+      'export default defineExperiment({',
+      '  configuration: z.object({ values: z.array(z.unknown()) }),',
+      '  run({ xp }, cfg) { for (const x of cfg.values) xp.submit(square, { x } as never); },',
+      '});',
+      '',
+    ].join('\n'),
+  );
+  await writeFile(join(dir, 'ok.yaml'), 'id: squares\nvalues: [1, 2]\n');
+});
+
+afterEach(async () => {
+  await chmod(join(dir, 'locked'), 0o755).catch(() => undefined);
+  await rm(dir, { recursive: true, force: true });
+});
+
+const workspace = () => join(dir, 'ws');
+
+async function settings(text: string): Promise<void> {
+  await writeFile(join(dir, 'baton.config.yaml'), text);
+}
+
+async function expectRejected(args: string[], patterns: RegExp[]): Promise<void> {
+  const result = await runBaton(['run-experiment', ...args], { cwd: dir });
+  expect(result.code, result.stderr).toBe(2);
+  for (const pattern of patterns) expect(result.stderr).toMatch(pattern);
+  expect(result.stderr).not.toMatch(/^\s+at .*\(.*:\d+:\d+\)$/m); // no stack trace
+  // Nothing ran, nothing half-written.
+  expect(existsSync(join(workspace(), 'jobs'))).toBe(false);
+}
+
+describe('bad input', () => {
+  it('malformed YAML', async () => {
+    await writeFile(join(dir, 'bad.yaml'), 'id: x\nvalues: [1, 2\n');
+    await expectRejected(['--workdir', workspace(), 'bad.yaml'], [/bad\.yaml:\d+:\d+/]);
+  });
+
+  it('an unknown settings key, with its path and a did-you-mean', async () => {
+    await settings(`workspaces:\n  - id: main\n    path: ${workspace()}\n    launchers:\n      local: { use: local, maxConcurent: 2 }\n`);
+    await expectRejected(['ok.yaml'], [/baton\.config\.yaml/, /workspaces\[0\]\.launchers\.local\.maxConcurent/, /did you mean "maxConcurrent"/]);
+  });
+
+  it('an unknown plugin', async () => {
+    await settings(`plugins: [slurmm]\nworkspaces:\n  - id: main\n    path: ${workspace()}\n`);
+    await expectRejected(['ok.yaml'], [/slurmm/, /baton\.config\.yaml/]);
+  });
+
+  it('a plugin whose default export is not a plugin', async () => {
+    await writeFile(join(dir, 'not-a-plugin.mjs'), 'export default { name: "x" };\n');
+    await settings(`plugins: [./not-a-plugin.mjs]\nworkspaces:\n  - id: main\n    path: ${workspace()}\n`);
+    await expectRejected(['ok.yaml'], [/does not export a Baton plugin/, /definePlugin/]);
+  });
+
+  it('an unwritable workspace', async () => {
+    await writeFile(join(dir, 'file'), '');
+    const result = await runBaton(['run-experiment', '--workdir', join(dir, 'file', 'ws'), 'ok.yaml'], { cwd: dir });
+    expect(result.code, result.stderr).toBe(2);
+    expect(result.stderr).toContain(join(dir, 'file', 'ws'));
+  });
+
+  it('a parameter that fails its schema: the experiment stops before running anything', async () => {
+    await writeFile(join(dir, 'bad-param.yaml'), 'id: squares\nvalues: [1, "two"]\n');
+    await expectRejected(['--workdir', workspace(), 'bad-param.yaml'], [/Invalid parameters for task "square"/, /x: /]);
+  });
+
+  it('a configuration field of the wrong type or an unknown one', async () => {
+    await writeFile(join(dir, 'bad-config.yaml'), 'id: squares\nvalues: 3\ntitel: typo\n');
+    await expectRejected(['--workdir', workspace(), 'bad-config.yaml'], [/values: /, /titel: unknown key \(did you mean "title"\?\)/]);
+  });
+
+  it('a YAML parent cycle', async () => {
+    await writeFile(join(dir, 'a.yaml'), 'parent: b.yaml\nid: a\n');
+    await writeFile(join(dir, 'b.yaml'), 'parent: a.yaml\n');
+    await expectRejected(['--workdir', workspace(), 'a.yaml'], [/a\.yaml → b\.yaml → a\.yaml|a\.yaml.*b\.yaml.*a\.yaml/]);
+  });
+
+  it('an unknown workspace id, with a did-you-mean', async () => {
+    await settings(`workspaces:\n  - id: main\n    path: ${workspace()}\n`);
+    await expectRejected(['--workspace', 'mian', 'ok.yaml'], [/mian/, /did you mean "main"/]);
+  });
+
+  it('leaves no experiment run behind when the settings are invalid', async () => {
+    await settings(`workspaces:\n  - id: main\n    path: ${workspace()}\n    tokenz: { gpu: 1 }\n`);
+    await expectRejected(['ok.yaml'], [/tokenz/, /did you mean "tokens"/]);
+    expect(existsSync(join(workspace(), 'experiments')) ? await readdir(join(workspace(), 'experiments')) : []).toEqual([]);
+  });
+});
