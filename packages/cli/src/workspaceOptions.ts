@@ -3,7 +3,8 @@ import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { UserInputError } from '@baton/core';
+import { UserInputError, openWorkspace } from '@baton/core';
+import type { Workspace } from '@baton/core';
 import { loadSettings, resolveWorkspace } from '@baton/core';
 
 /** The CLI's package folder: plugins installed with the CLI (like @baton/launcher-local) resolve from here. */
@@ -35,4 +36,18 @@ export async function workspacePath(options: WorkspaceOptions): Promise<string> 
   const { settings, filepath } = await loadSettings({ configDir: options.configDir });
   const workspace = await resolveWorkspace({ settings, workspaceId: options.workspace, settingsFile: filepath });
   return workspace.path;
+}
+
+/**
+ * The workspace with its launchers. Commands that can do without them (local jobs
+ * on this host) pass `required: false` and get undefined when it fails to open.
+ */
+export async function openWorkspaceWithLaunchers(args: { options: WorkspaceOptions; required: boolean }): Promise<Workspace | undefined> {
+  const { configDir, workspace, workdir } = args.options;
+  try {
+    return await openWorkspace({ configDir, workspace, workdir, resolvePluginsFrom: [CLI_PACKAGE_DIR] });
+  } catch (error) {
+    if (args.required) throw error;
+    return undefined;
+  }
 }

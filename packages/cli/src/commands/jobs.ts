@@ -6,7 +6,8 @@ import { Option } from 'commander';
 import { cleanJobs, findJobs, listJobs } from '@baton/core';
 import type { CatalogJobState } from '@baton/core';
 import { formatTable } from '../output/table.ts';
-import { addWorkspaceOptions, workspacePath, type WorkspaceOptions } from '../workspaceOptions.ts';
+import { launcherStatus } from '../launcherStatus.ts';
+import { addWorkspaceOptions, openWorkspaceWithLaunchers, workspacePath, type WorkspaceOptions } from '../workspaceOptions.ts';
 import { followJobOutput, printJobOutput } from './jobLog.ts';
 import { killJobs } from './killJobs.ts';
 
@@ -24,12 +25,15 @@ export function registerJobsCommand(program: Command): void {
       .option('--experiment <name>', 'only jobs submitted by runs of this experiment')
       .option('--json', 'print JSON instead of a table'),
   ).action(async (options: WorkspaceOptions & { state?: CatalogJobState; task?: string; experiment?: string; json?: boolean }) => {
+    const path = await workspacePath(options);
+    const workspace = await openWorkspaceWithLaunchers({ options: options.workspace === undefined ? { ...options, workdir: path } : options, required: false });
     const records = await listJobs({
-      workspacePath: await workspacePath(options),
+      workspacePath: path,
       state: options.state,
       taskId: options.task,
       experiment: options.experiment,
-    });
+      status: workspace && launcherStatus(workspace),
+    }).finally(() => workspace?.close());
     if (options.json) {
       process.stdout.write(`${JSON.stringify(records, null, 2)}\n`);
       return;

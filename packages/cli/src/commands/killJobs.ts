@@ -4,11 +4,11 @@ import { hostname } from 'node:os';
 import { existsSync } from 'node:fs';
 import { rename, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BatonError, jobFile, openWorkspace } from '@baton/core';
+import { BatonError, jobFile } from '@baton/core';
 import type { FailureInfo, LaunchHandle, Workspace } from '@baton/core';
 import type { JobRecord } from '@baton/core';
 import { jobName } from '../output/table.ts';
-import { CLI_PACKAGE_DIR, type WorkspaceOptions } from '../workspaceOptions.ts';
+import { openWorkspaceWithLaunchers, type WorkspaceOptions } from '../workspaceOptions.ts';
 
 /** How long a job gets to exit after SIGTERM before SIGKILL. */
 const GRACE_MS = 3000;
@@ -36,7 +36,7 @@ export async function killJobs(options: { jobs: readonly JobRecord[]; workspace:
         process.stdout.write(`${name}: its process is gone, nothing to kill\n`);
         continue;
       }
-      workspace ??= await openJobsWorkspace({ options: options.workspace, required: !isLocalHere });
+      workspace ??= await openWorkspaceWithLaunchers({ options: options.workspace, required: !isLocalHere });
       const launcher = workspace?.launchers.get(handle.launcher);
       if (launcher) {
         await launcher.cancel([handle]);
@@ -95,18 +95,4 @@ async function writeCancelledMarker(directory: string): Promise<void> {
   const temporary = `${failed}.${process.pid}.tmp`;
   await writeFile(temporary, JSON.stringify(CANCELLED));
   await rename(temporary, failed);
-}
-
-/**
- * The workspace with its launchers. Local jobs on this host can be killed without it, so for
- * them a workspace that fails to open is not an error.
- */
-async function openJobsWorkspace(args: { options: WorkspaceOptions; required: boolean }): Promise<Workspace | undefined> {
-  const { configDir, workspace, workdir } = args.options;
-  try {
-    return await openWorkspace({ configDir, workspace, workdir, resolvePluginsFrom: [CLI_PACKAGE_DIR] });
-  } catch (error) {
-    if (args.required) throw error;
-    return undefined;
-  }
 }

@@ -1,0 +1,24 @@
+// Asks a workspace's launchers about jobs the catalog cannot check from files
+// alone (cluster jobs, other process-based launchers): one query per launcher.
+import type { HandleStatusFunction, LaunchHandle, Launcher, Workspace } from '@baton/core';
+
+export function launcherStatus(workspace: Workspace): HandleStatusFunction {
+  return async (handles) => {
+    const byLauncher = new Map<Launcher, LaunchHandle[]>();
+    for (const handle of handles) {
+      const launcher =
+        workspace.launchers.get(handle.launcher) ?? [...workspace.launchers.values()].find((candidate) => candidate.kind === handle.kind);
+      if (!launcher) continue;
+      byLauncher.set(launcher, [...(byLauncher.get(launcher) ?? []), handle]);
+    }
+    const states = new Map<string, 'queued' | 'running' | 'finished'>();
+    for (const [launcher, list] of byLauncher) {
+      const statuses = await launcher.status(list).catch(() => []);
+      list.forEach((handle, i) => {
+        const status = statuses[i];
+        if (status && status.state !== 'unknown') states.set(handle.directory, status.state);
+      });
+    }
+    return states;
+  };
+}
