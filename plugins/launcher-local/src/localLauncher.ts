@@ -103,6 +103,8 @@ export class LocalLauncher implements Launcher {
           pid,
           submittedAt: new Date().toISOString(),
         },
+        // The process exists from here on: nothing queues it.
+        state: 'running',
       };
     } catch (error) {
       const message = `could not start ${request.name} in ${request.directory}: ${(error as Error).message}`;

@@ -131,10 +131,15 @@ function printSummary(options: { summary: ExperimentSummary; interrupted: boolea
     }
   }
 
-  if (options.interrupted && summary.active.length > 0 && !options.killed) {
-    out(`\n${summary.active.length} job${summary.active.length === 1 ? ' is' : 's are'} still running or queued; they keep going and the next run of this experiment re-attaches them:`);
-    for (const job of summary.active) out(`  ${jobName(job)}  ${job.state}  ${job.directory}`);
-    out(`To stop them: baton jobs kill ${summary.active.map((job) => job.directory).join(' ')}`);
+  const launched = summary.active.filter((job) => job.state === 'running' || job.state === 'queued');
+  const notStarted = summary.active.length - launched.length;
+  if (options.interrupted && launched.length > 0 && !options.killed) {
+    out(`\n${launched.length} job${launched.length === 1 ? ' is' : 's are'} still running or queued; they keep going and the next run of this experiment re-attaches them:`);
+    for (const job of launched) out(`  ${jobName(job)}  ${job.state}  ${job.directory}`);
+    out(`To stop them: baton jobs kill ${launched.map((job) => job.directory).join(' ')}`);
     out('(or run again with --kill, so that Ctrl-C also cancels running jobs)');
+  }
+  if (options.interrupted && notStarted > 0) {
+    out(`${notStarted} job${notStarted === 1 ? ' was' : 's were'} not started; the next run of this experiment starts ${notStarted === 1 ? 'it' : 'them'}.`);
   }
 }
