@@ -435,6 +435,7 @@ export class Scheduler {
       return;
     } finally {
       this.#launching.set(launcher, (this.#launching.get(launcher) ?? 1) - 1);
+      this.#checkIdle();
     }
     if (!acquired) {
       // Wait without holding a launcher slot: jobs that need no token go on.
@@ -550,6 +551,7 @@ export class Scheduler {
       await Promise.all(claims.map((claim) => claim.release()));
       this.#launching.set(launcher, (this.#launching.get(launcher) ?? jobs.length) - jobs.length);
       this.#schedulePump();
+      this.#checkIdle();
     }
   }
 
