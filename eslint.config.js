@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '**/dist/**', 'configs/*.json', '**/.baton-workspace/**'] },
+  { ignores: ['**/node_modules/**', '**/dist/**', 'tmp/**', 'configs/*.json', '**/.baton-workspace/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,25 +1,16 @@
 // Each kind of bad input gets one clear error (what, where, how to fix), exit
 // code 2, and leaves nothing half-written in the workspace.
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { chmod, readdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runBaton } from '../testing/runBaton.ts';
-
-const CORE_DIR = fileURLToPath(new URL('../../../core', import.meta.url));
-const ZOD_DIR = dirname(createRequire(join(CORE_DIR, 'package.json')).resolve('zod/package.json'));
+import { createUserProject } from '../testing/userProject.ts';
 
 let dir: string;
 
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'baton-cli-bad-'));
-  await mkdir(join(dir, 'node_modules', '@baton'), { recursive: true });
-  await symlink(CORE_DIR, join(dir, 'node_modules', '@baton', 'core'));
-  await symlink(ZOD_DIR, join(dir, 'node_modules', 'zod'));
-  await writeFile(join(dir, 'package.json'), JSON.stringify({ type: 'module' }));
+  dir = await createUserProject('baton-cli-bad-');
   await writeFile(
     join(dir, 'experiment.ts'),
     [

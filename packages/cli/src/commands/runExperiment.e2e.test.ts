@@ -1,27 +1,17 @@
 // Runs a real experiment through `baton run-experiment`, with the real local launcher.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BATON_BIN, runBaton } from '../testing/runBaton.ts';
-
-const CORE_DIR = fileURLToPath(new URL('../../../core', import.meta.url));
-const ZOD_DIR = dirname(createRequire(join(CORE_DIR, 'package.json')).resolve('zod/package.json'));
+import { createUserProject } from '../testing/userProject.ts';
 
 let dir: string;
 
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'baton-cli-e2e-'));
-  // The experiment imports @baton/core and zod as a user's project would.
-  await mkdir(join(dir, 'node_modules', '@baton'), { recursive: true });
-  await symlink(CORE_DIR, join(dir, 'node_modules', '@baton', 'core'));
-  await symlink(ZOD_DIR, join(dir, 'node_modules', 'zod'));
-  await writeFile(join(dir, 'package.json'), JSON.stringify({ type: 'module' }));
+  dir = await createUserProject('baton-cli-e2e-');
   await writeFile(
     join(dir, 'experiment.ts'),
     [

@@ -1,12 +1,13 @@
 // Jobs of a workspace, read from disk (the files are the source of truth): list them with their
 // state, find them from what a user types, and clean finished ones.
 import { existsSync } from 'node:fs';
-import { readFile, readdir, readlink, rm, rmdir, stat } from 'node:fs/promises';
+import { readdir, readlink, rm, rmdir, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { LocalConnector } from '../connector/localConnector.ts';
 import { UserInputError } from '../errors.ts';
-import { JOB_FILES, jobFile } from '../job/jobFiles.ts';
+import { jobFile } from '../job/jobFiles.ts';
+import { readMarkers, readProcessFile } from '../scheduler/jobMarkers.ts';
 import type { FailureInfo, LaunchHandle } from '../types.ts';
 
 const localConnector = new LocalConnector();
@@ -204,36 +205,14 @@ async function readJobRecord(options: { location: JobLocation; links: Map<string
   return record;
 }
 
+/** The job's marker, read the way the scheduler reads it. */
 async function readMarker(directory: string): Promise<Pick<JobRecord, 'state' | 'failure'> | undefined> {
-  if (existsSync(jobFile(directory, 'done'))) return { state: 'done' };
-  const failed = await readFile(jobFile(directory, 'failed'), 'utf8').catch(() => undefined);
-  if (failed === undefined) return undefined;
-  return { state: 'failed', failure: parseFailure(failed) };
+  const marker = await readMarkers(localConnector, directory);
+  return marker.state === 'none' ? undefined : marker;
 }
 
-function parseFailure(text: string): FailureInfo {
-  try {
-    const value = JSON.parse(text) as Partial<FailureInfo>;
-    return {
-      code: typeof value.code === 'number' ? value.code : null,
-      reason: value.reason ?? 'failed',
-      message: typeof value.message === 'string' ? value.message : '',
-    };
-  } catch {
-    return { code: null, reason: 'failed', message: text.trim() || `unreadable ${JOB_FILES.failed} marker` };
-  }
-}
-
-async function readHandle(directory: string): Promise<LaunchHandle | undefined> {
-  const text = await readFile(jobFile(directory, 'process'), 'utf8').catch(() => undefined);
-  if (text === undefined) return undefined;
-  try {
-    const handle = JSON.parse(text) as LaunchHandle;
-    return typeof handle === 'object' && handle !== null ? handle : undefined;
-  } catch {
-    // Half-written or corrupt: treat the job as having no known process.
-    return undefined;
-  }
+function readHandle(directory: string): Promise<LaunchHandle | undefined> {
+  return readProcessFile(localConnector, directory);
 }
 
 function isCheckableHere(handle: LaunchHandle | undefined): handle is LaunchHandle & { pid: number } {
