@@ -61,6 +61,16 @@ describe('baton run-experiment (end to end)', () => {
     expect(JSON.parse(listed.stdout)).toMatchObject([{ taskId: 'greet', hash: jobHash, state: 'done', experiments: ['hello'] }]);
   });
 
+  it('works with no settings file at all: the default workspace and the local launcher', async () => {
+    // runBaton sets HOME to the project folder and clears BATON_WORKSPACE: the default is ~/baton-workspace.
+    const result = await runBaton(['run-experiment', 'hello.yaml'], { cwd: dir });
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const [jobHash] = await readdir(join(dir, 'baton-workspace', 'jobs', 'greet'));
+    const handle = JSON.parse(await readFile(join(dir, 'baton-workspace', 'jobs', 'greet', jobHash!, 'process.json'), 'utf8'));
+    expect(handle).toMatchObject({ launcher: 'local', kind: 'local' });
+  });
+
   it('passes --env NAME VALUE to the jobs', async () => {
     await writeFile(join(dir, 'env.ts'), [
       "import { z } from 'zod';",
