@@ -84,7 +84,8 @@ export interface Connector {
   readonly hostname: string;
   run(argv: readonly string[], options?: RunCommandOptions): Promise<CommandResult>;
   /**
-   * Starts a process in its own process group that outlives the caller; resolves with its pid.
+   * Starts a process in its own process group that outlives the caller; resolves with its pid
+   * once the process exists (it may not have exec'd the command yet).
    * `exited` (when the connector can tell) settles when the process ends; it never rejects.
    */
   spawnDetached(argv: readonly string[], options: SpawnDetachedOptions): Promise<{ pid: number; exited?: Promise<void> }>;

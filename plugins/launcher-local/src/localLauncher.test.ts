@@ -137,7 +137,8 @@ describe('LocalLauncher', () => {
   it('does not mistake another process that reused the pid for the job', async () => {
     const launcher = newLauncher();
     const handle = await submitOne(launcher, await jobRequest('reused', 'sleep 30\n'));
-    const elsewhere = { ...handle, directory: join(workspace, 'jobs', 'task', 'other') };
+    // A handle read back long after its job ended, whose pid now runs something else.
+    const elsewhere = { ...handle, directory: join(workspace, 'jobs', 'task', 'other'), submittedAt: new Date(Date.now() - 3_600_000).toISOString() };
     expect(await launcher.status([elsewhere])).toEqual([{ state: 'finished' }]);
     // Nor does it signal it.
     await launcher.cancel([elsewhere]);

@@ -31,6 +31,9 @@ const CANCEL_CHECK_MS = 50;
 /** How long cancel waits for a SIGKILLed job to disappear before giving up on it. */
 const KILL_WAIT_MS = 5000;
 
+/** How long after its start a job's process is recognised by its pid alone. */
+const JUST_STARTED_MS = 5000;
+
 export class LocalLauncher implements Launcher {
   readonly kind = 'local';
   readonly name: string;
@@ -41,6 +44,8 @@ export class LocalLauncher implements Launcher {
   readonly cancelGraceMs: number;
   private readonly logger: LoggerLike;
   private readonly listeners = new Set<() => void>();
+  /** Pids of the jobs this launcher started, as long as it has not reported their end. */
+  private readonly watched = new Map<string, 'running' | 'finished'>();
   private notifyScheduled = false;
 
   constructor(options: LocalLauncherOptions) {
@@ -91,8 +96,16 @@ export class LocalLauncher implements Launcher {
         stdoutPath: `${request.directory}/${JOB_FILES.stdout}`,
         stderrPath: `${request.directory}/${JOB_FILES.stderr}`,
       });
-      // Tell the scheduler at once instead of leaving it to the next poll.
-      void exited?.then(() => this.notifyChange());
+      // Processes this launcher started and watches: their status needs no system call.
+      if (exited) {
+        const key = watchKey(pid, request.directory);
+        this.watched.set(key, 'running');
+        void exited.then(() => {
+          this.watched.set(key, 'finished');
+          // Tell the scheduler at once instead of leaving it to the next poll.
+          this.notifyChange();
+        });
+      }
       this.logger.debug(`started ${request.name} as pid ${pid}`);
       return {
         handle: {
@@ -117,8 +130,18 @@ export class LocalLauncher implements Launcher {
       return { state: 'unknown', detail: `job runs on host ${handle.host}; this launcher runs on ${this.connector.hostname}` };
     }
     if (handle.pid === undefined) return { state: 'unknown', detail: 'the handle has no pid' };
+    const key = watchKey(handle.pid, handle.directory);
+    const watched = this.watched.get(key);
+    if (watched) {
+      if (watched === 'finished') this.watched.delete(key);
+      return { state: watched };
+    }
     // The directory is in the command line (`/bin/sh <directory>/job.sh`): guards against pid reuse.
-    const running = await this.connector.isProcessAlive(handle.pid, handle.directory);
+    // Right after the start the process may not have exec'd job.sh yet: a pid that
+    // exists counts as the job for a moment (no pid is reused that fast).
+    const running =
+      (await this.connector.isProcessAlive(handle.pid, handle.directory)) ||
+      (Date.now() - Date.parse(handle.submittedAt) < JUST_STARTED_MS && (await this.connector.isProcessAlive(handle.pid)));
     // `finished`: the scheduler reads the markers job.sh wrote.
     return { state: running ? 'running' : 'finished' };
   }
@@ -165,4 +188,8 @@ export class LocalLauncher implements Launcher {
       }
     });
   }
+}
+
+function watchKey(pid: number, directory: string): string {
+  return `${pid}:${directory}`;
 }

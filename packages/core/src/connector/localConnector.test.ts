@@ -136,7 +136,8 @@ describe('processes', () => {
       stderrPath: join(directory, 'stderr'),
     });
     spawnedGroups.push(pid);
-    expect(await connector.isProcessAlive(pid, 'sleep')).toBe(true);
+    // The pid exists when spawnDetached resolves; the exec into `sleep` follows at once.
+    await until(() => connector.isProcessAlive(pid, 'sleep'));
     expect(await connector.isProcessAlive(pid, '30')).toBe(true);
     expect(await connector.isProcessAlive(pid, '/some/other/job')).toBe(false);
     expect(await connector.isProcessAlive(0)).toBe(false);
@@ -289,5 +290,13 @@ async function waitFor(condition: () => Promise<boolean>, timeoutMs = 10_000): P
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error('condition not met in time');
     await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+async function until(condition: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }

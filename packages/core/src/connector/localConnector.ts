@@ -9,6 +9,7 @@ import { hostname } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import lockfile from 'proper-lockfile';
 import { BatonError } from '../errors.ts';
+import { ProcessSpawner } from './processSpawner.ts';
 import { createLogger } from '../logger.ts';
 import type {
   CommandResult,
@@ -28,6 +29,12 @@ const DEFAULT_LOCK_WAIT_MS = 10_000;
 export class LocalConnector implements Connector {
   readonly kind = 'local';
   readonly hostname = hostname();
+  readonly #spawner = new ProcessSpawner();
+
+  /** Ends the spawner shell; processes it started keep running. */
+  async close(): Promise<void> {
+    this.#spawner.close();
+  }
 
   run(argv: readonly string[], options: RunCommandOptions = {}): Promise<CommandResult> {
     const [command, ...args] = checkArgv(argv);
@@ -90,6 +97,16 @@ export class LocalConnector implements Connector {
     options: SpawnDetachedOptions,
   ): Promise<{ pid: number; exited: Promise<void> }> {
     const [command, ...args] = checkArgv(argv);
+    const request = { argv, cwd: options.cwd, stdoutPath: options.stdoutPath, stderrPath: options.stderrPath };
+    if (!options.env && ProcessSpawner.canCarry(request)) {
+      try {
+        const started = await this.#spawner.spawn(request);
+        log.debug('spawned %d: %o', started.pid, argv);
+        return started;
+      } catch (error) {
+        throw spawnError(error as Error, command, options.cwd);
+      }
+    }
     // Append mode: a retried job adds to the output of its earlier attempts.
     const files: FileHandle[] = [];
     try {

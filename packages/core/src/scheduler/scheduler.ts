@@ -60,6 +60,9 @@ export interface SchedulerOptions {
 const CLAIM_WAIT_MS = 120_000;
 /** A claim whose holder stopped refreshing it for this long is dead. */
 const CLAIM_STALE_MS = 10_000;
+/** Jobs claimed and written at once per launcher, and at least this many ahead of free slots. */
+const MAX_PREPARING = 64;
+const MIN_PREFETCH = 16;
 /** How often jobs blocked on tokens held by other processes look again. */
 const TOKEN_RETRY_MS = 500;
 /** Poll intervals grow by this factor per unchanged poll, up to MAX_POLL_BACKOFF times the launcher's. */
@@ -67,14 +70,21 @@ const POLL_BACKOFF_FACTOR = 1.5;
 const MAX_POLL_BACKOFF = 8;
 /** ...and never beyond this, unless the launcher's own interval is longer. */
 const MAX_POLL_INTERVAL_MS = 30_000;
-/** Polls a finished job may go without a marker (NFS lag) before it counts as lost. */
-const MISSING_MARKER_POLLS = 2;
+/** How long a finished job may go without a marker (NFS lag) before it counts as lost. */
+const MISSING_MARKER_GRACE_MS = 1500;
+
+interface PreparedJob {
+  job: Job;
+  /** Releases the job's claim. */
+  release: ReleaseLock;
+}
 
 interface Flight {
   job: Job;
   launcher: Launcher | undefined;
   handle: LaunchHandle;
-  missingMarkerPolls: number;
+  /** When a finished job was first seen without a marker. */
+  missingMarkerSince?: number;
   cancelRequested: boolean;
 }
 
@@ -85,8 +95,12 @@ export class Scheduler {
   readonly #jobs = new Map<string, Job>();
   readonly #ready = new Map<Launcher, Job[]>();
   readonly #flights = new Map<Launcher | undefined, Map<string, Flight>>();
+  /** Jobs being claimed and written, per launcher. */
+  readonly #preparing = new Map<Launcher, number>();
+  /** Claimed jobs with their files written, waiting for a slot. */
+  readonly #prepared = new Map<Launcher, PreparedJob[]>();
   /** Jobs being handed to a launcher (counted against its bound). */
-  readonly #launching = new Map<Launcher, number>();
+  readonly #starting = new Map<Launcher, number>();
   readonly #tokenBlocked = new Set<Job>();
   readonly #resubmissions = new Map<Job, number>();
   /** When each batching launcher's oldest waiting ready job became ready. */
@@ -172,6 +186,8 @@ export class Scheduler {
   async stop({ kill = false }: { kill?: boolean } = {}): Promise<void> {
     this.#stopped = true;
     for (const queue of this.#ready.values()) queue.length = 0;
+    const prepared = [...this.#prepared.values()].flatMap((queue) => queue.splice(0));
+    await Promise.all(prepared.map((entry) => entry.release()));
     this.#tokenBlocked.clear();
     if (kill) {
       const work: Promise<void>[] = [];
@@ -253,10 +269,8 @@ export class Scheduler {
       return this.#finish(job, 'failed', choice.failure);
     }
     this.#setState(job, 'ready');
-    const queue = this.#ready.get(choice.launcher) ?? [];
-    queue.push(job);
-    this.#ready.set(choice.launcher, queue);
     readyRequirements.set(job, choice.requirements);
+    this.#enqueue(choice.launcher, job);
     this.#schedulePump();
   }
 
@@ -377,33 +391,75 @@ export class Scheduler {
 
   #pump(): void {
     if (this.#stopped) return;
-    for (const [launcher, queue] of this.#ready) {
-      if (queue.length === 0) {
-        this.#readySince.delete(launcher);
-        continue;
-      }
-      if (this.#gathering(launcher)) continue;
-      const inUse = (this.#flights.get(launcher)?.size ?? 0) + (this.#launching.get(launcher) ?? 0);
-      let room = launcher.maxConcurrent === undefined ? Infinity : launcher.maxConcurrent - inUse;
-      if (room <= 0) continue;
-      const batch: Job[] = [];
-      const blocked: Job[] = [];
-      while (room > 0 && queue.length > 0) {
-        const job = queue.shift()!;
-        if (Object.keys(this.#tokensOf(job)).length > 0) {
-          blocked.push(job); // tokens are acquired asynchronously, below
-          room--;
-          continue;
-        }
-        batch.push(job);
-        room--;
-      }
-      if (batch.length > 0) this.#track(this.#launchBatch(launcher, batch));
-      for (const job of blocked) this.#track(this.#launchWithTokens(launcher, job));
+    const launchers = new Set([...this.#ready.keys(), ...this.#prepared.keys()]);
+    for (const launcher of launchers) {
+      this.#prefetch(launcher);
+      this.#start(launcher);
     }
   }
 
-  /** True while a launcher that batches is still gathering ready jobs; pumps again when it is done. */
+  /**
+   * Claims ready jobs and writes their files ahead of a free slot, so that a slot
+   * that frees up only waits for the launcher itself. The claim is held until the
+   * job is handed over: another process that wants the job waits, then re-attaches.
+   */
+  #prefetch(launcher: Launcher): void {
+    const ready = this.#ready.get(launcher);
+    if (!ready?.length) return;
+    const preparing = this.#preparing.get(launcher) ?? 0;
+    const waiting = preparing + (this.#prepared.get(launcher)?.length ?? 0);
+    const window = launcher.maxConcurrent === undefined ? Infinity : Math.max(2 * launcher.maxConcurrent, MIN_PREFETCH);
+    let room = Math.min(MAX_PREPARING - preparing, window - waiting);
+    while (room-- > 0 && ready.length > 0) this.#track(this.#prepare(launcher, ready.shift()!));
+  }
+
+  async #prepare(launcher: Launcher, job: Job): Promise<void> {
+    this.#count(this.#preparing, launcher, +1);
+    let release: ReleaseLock | undefined;
+    try {
+      release = await this.#claim(job);
+      // Look again under the claim: another process may have run or launched it meanwhile.
+      if (await this.#connector.exists(jobFile(job.directory, 'done'))) {
+        this.#finish(job, 'done');
+      } else if (!(await this.#reattach(job))) {
+        await this.#connector.remove(jobFile(job.directory, 'failed'));
+        await this.#writeJobFiles(job);
+        const prepared = this.#prepared.get(launcher) ?? [];
+        prepared.push({ job, release });
+        this.#prepared.set(launcher, prepared);
+        release = undefined; // handed over with the job
+      }
+    } catch (error) {
+      this.#finish(job, 'failed', { code: null, reason: 'rejected', message: `could not prepare the job: ${errorMessage(error)}` });
+    } finally {
+      await release?.();
+      this.#count(this.#preparing, launcher, -1);
+      this.#schedulePump();
+      this.#checkIdle();
+    }
+  }
+
+  /** Hands prepared jobs to the launcher, within its bound, tokens first, in one batch. */
+  #start(launcher: Launcher): void {
+    const prepared = this.#prepared.get(launcher);
+    if (!prepared?.length) {
+      this.#readySince.delete(launcher);
+      return;
+    }
+    if (this.#gathering(launcher)) return;
+    const inUse = (this.#flights.get(launcher)?.size ?? 0) + (this.#starting.get(launcher) ?? 0);
+    let room = launcher.maxConcurrent === undefined ? Infinity : launcher.maxConcurrent - inUse;
+    const batch: PreparedJob[] = [];
+    while (room > 0 && prepared.length > 0) {
+      const entry = prepared.shift()!;
+      room--;
+      if (Object.keys(entry.job.tokens).length > 0) this.#track(this.#startWithTokens(launcher, entry));
+      else batch.push(entry);
+    }
+    if (batch.length > 0) this.#track(this.#submit(launcher, batch));
+  }
+
+  /** True while a launcher that batches is still gathering jobs; pumps again when it is done. */
   #gathering(launcher: Launcher): boolean {
     const delay = launcher.submitDelayMs ?? 0;
     if (delay <= 0) return false;
@@ -424,31 +480,32 @@ export class Scheduler {
     return true;
   }
 
-  async #launchWithTokens(launcher: Launcher, job: Job): Promise<void> {
-    this.#launching.set(launcher, (this.#launching.get(launcher) ?? 0) + 1);
+  async #startWithTokens(launcher: Launcher, entry: PreparedJob): Promise<void> {
+    this.#count(this.#starting, launcher, +1);
     let acquired = false;
     try {
-      acquired = await this.#acquireTokens(job);
+      acquired = await this.#acquireTokens(entry.job);
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      this.#finish(job, 'failed', { code: null, reason: 'rejected', message: `could not take its tokens: ${message}` });
+      await entry.release();
+      this.#finish(entry.job, 'failed', { code: null, reason: 'rejected', message: `could not take its tokens: ${errorMessage(error)}` });
       return;
     } finally {
-      this.#launching.set(launcher, (this.#launching.get(launcher) ?? 1) - 1);
+      this.#count(this.#starting, launcher, -1);
       this.#checkIdle();
     }
     if (!acquired) {
-      // Wait without holding a launcher slot: jobs that need no token go on.
-      this.#tokenBlocked.add(job);
+      // Wait without a slot or a claim: jobs that need no token go on.
+      await entry.release();
+      this.#tokenBlocked.add(entry.job);
       this.#armTokenRetry();
       this.#schedulePump();
       return;
     }
-    await this.#launchBatch(launcher, [job]);
+    await this.#submit(launcher, [entry]);
   }
 
   async #acquireTokens(job: Job): Promise<boolean> {
-    const needs = Object.entries(this.#tokensOf(job));
+    const needs = Object.entries(job.tokens);
     const held: { token: Token; holder: TokenHolder }[] = [];
     const holder: TokenHolder = { hash: job.hash, directory: job.directory, pid: process.pid, host: this.#host };
     for (const [name, count] of needs) {
@@ -479,13 +536,16 @@ export class Scheduler {
     for (const job of jobs) {
       const choice = this.launcherFor(job);
       if (!('launcher' in choice)) continue;
-      this.#ready.get(choice.launcher)?.unshift(job);
+      this.#enqueue(choice.launcher, job, 'front');
     }
     this.#schedulePump();
   }
 
-  #tokensOf(job: Job): Record<string, number> {
-    return job.tokens;
+  #enqueue(launcher: Launcher, job: Job, end: 'front' | 'back' = 'back'): void {
+    const queue = this.#ready.get(launcher) ?? [];
+    if (end === 'front') queue.unshift(job);
+    else queue.push(job);
+    this.#ready.set(launcher, queue);
   }
 
   #token(name: string): Token {
@@ -494,28 +554,11 @@ export class Scheduler {
     return token;
   }
 
-  async #launchBatch(launcher: Launcher, jobs: Job[]): Promise<void> {
-    this.#launching.set(launcher, (this.#launching.get(launcher) ?? 0) + jobs.length);
-    const claims: { job: Job; release: ReleaseLock }[] = [];
+  async #submit(launcher: Launcher, entries: PreparedJob[]): Promise<void> {
+    this.#count(this.#starting, launcher, entries.length);
+    let counted = true;
     try {
-      // Claim each job, then look again: another process may have launched it meanwhile.
-      const prepared = await Promise.all(
-        jobs.map(async (job) => {
-          const release = await this.#claim(job);
-          claims.push({ job, release });
-          if (await this.#connector.exists(jobFile(job.directory, 'done'))) {
-            this.#finish(job, 'done');
-            return undefined;
-          }
-          if (await this.#reattach(job)) return undefined;
-          await this.#connector.remove(jobFile(job.directory, 'failed'));
-          await this.#writeJobFiles(job);
-          return job;
-        }),
-      );
-      const toSubmit = prepared.filter((job): job is Job => job !== undefined && !job.isFinished);
-      if (toSubmit.length === 0) return;
-      const requests: LaunchRequest[] = toSubmit.map((job) => ({
+      const requests: LaunchRequest[] = entries.map(({ job }) => ({
         taskId: job.taskId,
         hash: job.hash,
         directory: this.#connector.resolve(job.directory),
@@ -525,41 +568,53 @@ export class Scheduler {
         ...(job.task.resumable ? { resumable: { signalAheadSeconds: job.task.resumable.signalAheadSeconds } } : {}),
       }));
       const outcomes = await launcher.submit(requests);
-      await Promise.all(
-        toSubmit.map(async (job, i) => {
-          const outcome = outcomes[i];
-          if (!outcome || 'failure' in outcome) {
-            const failure = outcome?.failure ?? { code: null, reason: 'rejected' as const, message: 'the launcher returned no outcome' };
-            await writeFailedMarker(this.#connector, job.directory, failure);
-            return this.#finish(job, 'failed', failure);
-          }
-          await writeProcessFile(this.#connector, outcome.handle);
-          await this.#rebindTokens(job, outcome.handle);
+      const started: { job: Job; handle: LaunchHandle }[] = [];
+      const failures: Promise<void>[] = [];
+      entries.forEach(({ job }, i) => {
+        const outcome = outcomes[i];
+        if (outcome && 'handle' in outcome) {
           this.#fly(job, launcher, outcome.handle, outcome.state ?? 'queued');
+          started.push({ job, handle: outcome.handle });
+          return;
+        }
+        const failure = outcome?.failure ?? { code: null, reason: 'rejected' as const, message: 'the launcher returned no outcome' };
+        failures.push(writeFailedMarker(this.#connector, job.directory, failure).then(() => this.#finish(job, 'failed', failure)));
+      });
+      // Those that flew now count as flights, those that failed not at all.
+      this.#count(this.#starting, launcher, -entries.length);
+      counted = false;
+      // Written before the claims are released: a process waiting for the claim then re-attaches.
+      await Promise.all([
+        ...started.map(async ({ job, handle }) => {
+          await writeProcessFile(this.#connector, handle);
+          await this.#rebindTokens(job, handle);
         }),
-      );
+        ...failures,
+      ]);
+      // A short job may have ended, and its launcher said so, before it was registered.
+      if (launcher.onChange) this.#pollSoon(launcher);
     } catch (error) {
-      for (const job of jobs) {
+      for (const { job } of entries) {
         if (job.isFinished || this.#isFlying(job)) continue;
-        this.#finish(job, 'failed', {
-          code: null,
-          reason: 'rejected',
-          message: `could not launch on "${launcher.name}": ${error instanceof Error ? error.message : String(error)}`,
-        });
+        this.#finish(job, 'failed', { code: null, reason: 'rejected', message: `could not launch on "${launcher.name}": ${errorMessage(error)}` });
       }
     } finally {
-      await Promise.all(claims.map((claim) => claim.release()));
-      this.#launching.set(launcher, (this.#launching.get(launcher) ?? jobs.length) - jobs.length);
+      if (counted) this.#count(this.#starting, launcher, -entries.length);
+      await Promise.all(entries.map((entry) => entry.release()));
       this.#schedulePump();
       this.#checkIdle();
     }
+  }
+
+  #count(counts: Map<Launcher, number>, launcher: Launcher, delta: number): void {
+    counts.set(launcher, (counts.get(launcher) ?? 0) + delta);
   }
 
   /** Once the job has its own process, its token shares follow that process rather than this one. */
   async #rebindTokens(job: Job, handle: LaunchHandle): Promise<void> {
     const held = this.#heldTokens.get(job);
     if (!held || handle.pid === undefined || handle.host !== this.#host) return;
-    const needs = this.#tokensOf(job);
+    const needs = job.tokens;
     for (const entry of held) {
       entry.holder = { ...entry.holder, pid: handle.pid };
       await entry.token.tryAcquire(entry.holder, needs[entry.token.name] ?? 0);
@@ -603,7 +658,7 @@ export class Scheduler {
     job.handle = handle;
     let flights = this.#flights.get(launcher);
     if (!flights) this.#flights.set(launcher, (flights = new Map()));
-    flights.set(job.hash, { job, launcher, handle, missingMarkerPolls: 0, cancelRequested: false });
+    flights.set(job.hash, { job, launcher, handle, cancelRequested: false });
     this.#pollBackoff.delete(launcher);
     this.#setState(job, state);
     this.#armPoll(launcher);
@@ -657,7 +712,7 @@ export class Scheduler {
         const status = statuses[i] ?? { state: 'unknown' as const };
         const { job } = flight;
         if (status.state === 'queued' || status.state === 'running') {
-          flight.missingMarkerPolls = 0;
+          flight.missingMarkerSince = undefined;
           if (job.state !== status.state || job.detail !== status.detail) changed = true;
           job.detail = status.detail;
           if (job.state !== status.state) this.#setState(job, status.state);
@@ -672,7 +727,8 @@ export class Scheduler {
           return this.#land(flight, 'failed', failure);
         }
         if (status.state === 'unknown') return;
-        if (!status.failure && !flight.cancelRequested && ++flight.missingMarkerPolls < MISSING_MARKER_POLLS) return;
+        flight.missingMarkerSince ??= Date.now();
+        if (!status.failure && !flight.cancelRequested && Date.now() - flight.missingMarkerSince < MISSING_MARKER_GRACE_MS) return;
         const failure: FailureInfo = status.failure ??
           (flight.cancelRequested
             ? { code: null, reason: 'cancelled', message: 'cancelled by Baton' }
@@ -705,9 +761,7 @@ export class Scheduler {
     this.#setState(job, 'ready');
     this.#track(
       Promise.all((held ?? []).map((entry) => entry.token.release(entry.holder))).then(() => {
-        const queue = this.#ready.get(launcher) ?? [];
-        queue.push(job);
-        this.#ready.set(launcher, queue);
+        this.#enqueue(launcher, job);
         this.#schedulePump();
       }),
     );
@@ -750,9 +804,9 @@ export class Scheduler {
   #isIdle(): boolean {
     if (this.#unsettled === 0) return true;
     if (!this.#stopped) return false;
-    let launching = 0;
-    for (const count of this.#launching.values()) launching += count;
-    return launching === 0;
+    let busy = 0;
+    for (const count of [...this.#preparing.values(), ...this.#starting.values()]) busy += count;
+    return busy === 0;
   }
 
   #checkIdle(): void {
@@ -773,3 +827,7 @@ export class Scheduler {
 /** Requirements alternative chosen for each ready job. */
 const readyRequirements = new WeakMap<Job, Requirements>();
 
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -62,6 +62,7 @@ export async function openWorkspace(options: OpenWorkspaceOptions = {}): Promise
     settingsFile: filepath,
     async close() {
       await Promise.allSettled(launchers.map((launcher) => launcher.close?.()));
+      await connector.close();
     },
   };
 }
