@@ -4,6 +4,7 @@
 // launcher per interval. The files in the job directory are the truth; this
 // object only mirrors them.
 import { hostname } from 'node:os';
+import pLimit from 'p-limit';
 import { Job } from '../job/job.ts';
 import { jobFile } from '../job/jobFiles.ts';
 import type { JobParamsFile } from '../job/jobParamsFile.ts';
@@ -60,9 +61,13 @@ export interface SchedulerOptions {
 const CLAIM_WAIT_MS = 120_000;
 /** A claim whose holder stopped refreshing it for this long is dead. */
 const CLAIM_STALE_MS = 10_000;
+/** Admissions touching the workspace's files at once. */
+const ADMISSION_IO_CONCURRENCY = 128;
 /** Jobs claimed and written at once per launcher, and at least this many ahead of free slots. */
 const MAX_PREPARING = 64;
 const MIN_PREFETCH = 16;
+/** How long cancelled jobs get to end by themselves before they are marked cancelled. */
+const KILL_SETTLE_MS = 30_000;
 /** How often jobs blocked on tokens held by other processes look again. */
 const TOKEN_RETRY_MS = 500;
 /** Poll intervals grow by this factor per unchanged poll, up to MAX_POLL_BACKOFF times the launcher's. */
@@ -115,7 +120,10 @@ export class Scheduler {
   readonly #unsubscribe: (() => void)[] = [];
   readonly #pending = new Set<Promise<unknown>>();
   readonly #host = hostname();
+  /** Bounds the file work of admission: 10,000 jobs submitted at once must not open 10,000 files. */
+  readonly #io = pLimit(ADMISSION_IO_CONCURRENCY);
   #tokenTimer: NodeJS.Timeout | undefined;
+  #killTimer: NodeJS.Timeout | undefined;
   #unsettled = 0;
   #stopped = false;
   #idleWaiters: (() => void)[] = [];
@@ -198,8 +206,26 @@ export class Scheduler {
       }
       await Promise.all(work);
       for (const launcher of this.#flights.keys()) this.#pollSoon(launcher);
+      // The cancelled jobs settle through the usual polls (markers, or the launcher's
+      // verdict); one that still has not after a while is marked cancelled here.
+      this.#killTimer = setTimeout(() => this.#track(this.#settleCancelled()), KILL_SETTLE_MS);
     }
     this.#checkIdle();
+  }
+
+  async #settleCancelled(): Promise<void> {
+    for (const flights of this.#flights.values()) {
+      for (const flight of [...flights.values()].filter((candidate) => candidate.cancelRequested)) {
+        const markers = await readMarkers(this.#connector, flight.job.directory);
+        if (markers.state === 'done') this.#land(flight, 'done');
+        else if (markers.state === 'failed') this.#land(flight, 'failed', markers.failure);
+        else {
+          const failure: FailureInfo = { code: null, reason: 'cancelled', message: 'cancelled by Baton; the launcher did not confirm its end' };
+          await writeFailedMarker(this.#connector, flight.job.directory, failure);
+          this.#land(flight, 'failed', failure);
+        }
+      }
+    }
   }
 
   /** Jobs launched or re-attached by this process that have not finished. */
@@ -214,6 +240,7 @@ export class Scheduler {
     for (const timer of this.#pollTimers.values()) clearTimeout(timer);
     for (const timer of this.#gatherTimers.values()) clearTimeout(timer);
     if (this.#tokenTimer) clearTimeout(this.#tokenTimer);
+    if (this.#killTimer) clearTimeout(this.#killTimer);
     await Promise.allSettled([...this.#pending]);
   }
 
@@ -224,9 +251,9 @@ export class Scheduler {
     try {
       switch (this.#options.runMode) {
         case 'dry-run':
-          return await this.#dryRun(job);
+          return await this.#io(() => this.#dryRun(job));
         case 'generate':
-          return await this.#generate(job);
+          return await this.#io(() => this.#generate(job));
         default:
           return await this.#admitNormal(job);
       }
@@ -242,7 +269,7 @@ export class Scheduler {
 
   async #admitNormal(job: Job): Promise<void> {
     // Fast path for resumed experiments: a done job never runs again.
-    if (await this.#connector.exists(jobFile(job.directory, 'done'))) return this.#finish(job, 'done');
+    if (await this.#io(() => this.#connector.exists(jobFile(job.directory, 'done')))) return this.#finish(job, 'done');
 
     const failedDependency = await this.#waitForDependencies(job);
     if (failedDependency) {
@@ -251,16 +278,22 @@ export class Scheduler {
         reason: 'dependency',
         message: `dependency ${failedDependency.taskId}/${failedDependency.hash.slice(0, 12)} did not succeed (${failedDependency.directory})`,
       };
-      await this.#writeJobFiles(job);
-      await writeFailedMarker(this.#connector, job.directory, failure);
+      await this.#io(async () => {
+        await this.#writeJobFiles(job);
+        await writeFailedMarker(this.#connector, job.directory, failure);
+      });
       return this.#finish(job, 'failed', failure);
     }
     if (this.#stopped) return this.#abandon(job);
 
-    if (await this.#reattach(job)) return;
-    // A failed job is retried: its old marker goes first, so that token holders
-    // (which count a marked job as finished) see the retry as live.
-    await this.#connector.remove(jobFile(job.directory, 'failed'));
+    const reattached = await this.#io(async () => {
+      if (await this.#reattach(job)) return true;
+      // A failed job is retried: its old marker goes first, so that token holders
+      // (which count a marked job as finished) see the retry as live.
+      await this.#connector.remove(jobFile(job.directory, 'failed'));
+      return false;
+    });
+    if (reattached) return;
 
     const choice = this.launcherFor(job);
     if ('failure' in choice) {
@@ -281,7 +314,7 @@ export class Scheduler {
       if (own) {
         await own.wait();
         if (own.state !== 'done') return dependency;
-      } else if (!(await this.#connector.exists(jobFile(dependency.directory, 'done')))) {
+      } else if (!(await this.#io(() => this.#connector.exists(jobFile(dependency.directory, 'done'))))) {
         // A job from elsewhere (e.g. loaded from another experiment) that is not done.
         return dependency;
       }
@@ -806,6 +839,8 @@ export class Scheduler {
     if (!this.#stopped) return false;
     let busy = 0;
     for (const count of [...this.#preparing.values(), ...this.#starting.values()]) busy += count;
+    // After a kill, also until the cancelled jobs have ended (their markers written).
+    for (const flights of this.#flights.values()) for (const flight of flights.values()) if (flight.cancelRequested) busy++;
     return busy === 0;
   }
 
