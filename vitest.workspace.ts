@@ -12,4 +12,16 @@ export const projects: TestProjectInlineConfiguration[] = [
       hookTimeout: 30_000,
     },
   },
+  {
+    // Against the real SLURM of `bash scripts/slurm-cluster.sh start`; time limits take minutes.
+    test: {
+      name: 'integration-slurm',
+      include: ['plugins/launcher-slurm/src/**/*.integration.test.ts'],
+      exclude: ['**/node_modules/**'],
+      testTimeout: 600_000,
+      hookTimeout: 600_000,
+      // The jobs of describe.concurrent all run side by side.
+      maxConcurrency: 16,
+    },
+  },
 ];
