@@ -69,7 +69,8 @@ describe('spawnDetached', () => {
       stderrPath,
     });
     spawnedGroups.push(pid);
-    expect(processGroupOf(await readFile(`/proc/${pid}/stat`, 'utf8'))).toBe(pid);
+    // setsid runs a moment after the pid is known.
+    await until(async () => processGroupOf(await readFile(`/proc/${pid}/stat`, 'utf8')) === pid);
     expect(await connector.isProcessAlive(pid)).toBe(true);
     await exited;
     expect(await connector.isProcessAlive(pid)).toBe(false);

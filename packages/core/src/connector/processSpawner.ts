@@ -13,19 +13,21 @@ const log = createLogger('baton:connector:spawner');
 // One request: id, cwd, stdout path, stderr path, argc, then argc arguments, a line each.
 // Answers: `S <id> <pid>` once started, `F <id>` if cd failed, `X <id>` once it exited.
 // The job runs under setsid: its own session and process group (pgid = pid), so it
-// outlives the experiment. It says `S` itself, after setsid and just before exec'ing
-// the command, so that a pid it reports already leads its own group; the watching
-// subshell only reports the end.
+// outlives the experiment and can be signalled as a group. `S` comes as soon as the
+// process exists, possibly a moment before setsid and the exec of the command.
 const SPAWNER_SCRIPT = `
 while IFS= read -r id && IFS= read -r cwd && IFS= read -r out && IFS= read -r err && IFS= read -r argc; do
   set --
   while [ "$argc" -gt 0 ]; do IFS= read -r arg; set -- "$@" "$arg"; argc=$((argc - 1)); done
-  (
+  # The watcher runs in the background of a subshell that ends at once: this shell
+  # reaps that subshell now, and keeps no job table that grows with every job.
+  ( (
     cd "$cwd" 2>/dev/null || { echo "F $id"; exit 0; }
-    setsid /bin/sh -c 'echo "S $1 $$" >&3; exec 3>&-; shift; exec "$@"' baton-job "$id" "$@" 3>&1 </dev/null >>"$out" 2>>"$err" &
+    setsid "$@" </dev/null >>"$out" 2>>"$err" &
+    echo "S $id $!"
     wait "$!"
     echo "X $id"
-  ) &
+  ) & )
 done
 `;
 
