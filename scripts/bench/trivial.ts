@@ -1,0 +1,16 @@
+// Benchmark fixture: `count` trivial command jobs, one per i, each running `echo i`.
+import { z } from 'zod';
+import { defineExperiment, defineTask } from '@baton/core';
+
+export const echoTask = defineTask({
+  id: 'echo',
+  params: z.object({ i: z.number().int() }),
+  command: (params) => ['echo', String(params.i)],
+});
+
+export default defineExperiment({
+  configuration: z.object({ count: z.number().int().positive() }),
+  run({ xp }, configuration) {
+    for (let i = 1; i <= configuration.count; i++) xp.submit(echoTask, { i });
+  },
+});
