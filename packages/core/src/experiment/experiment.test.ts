@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BatonError, UserInputError } from '../errors.ts';
 import type { DryRunRecord } from '../scheduler/scheduler.ts';
 import { Experiment, experiment } from './experiment.ts';
+import { HttpServerService } from '../service/__fixtures__/httpServerService.ts';
 import { append, checkpointing, copy, describeProcess, env, fail, flaky, print } from './__fixtures__/tasks.ts';
 
 let root: string;
@@ -258,6 +259,19 @@ describe('experiment', () => {
     await xp.wait();
     expect(job.state).toBe('done');
     expect(await readFile(join(job.directory, 'stdout'), 'utf8')).toBe('started\ncheckpointed\nresumed\n');
+  });
+
+  it('attaches services and stops them when it closes', async () => {
+    const xp = await experiment({ name: 'services', workdir });
+    const service = xp.addService(new HttpServerService('served'));
+    expect(xp.services).toEqual([service]);
+    expect(() => xp.addService(new HttpServerService('again'))).toThrow(/already attached/);
+    await service.start();
+    const url = service.url!;
+    expect(await (await fetch(url)).text()).toBe('served');
+    await xp.close();
+    expect(service.state).toBe('stopped');
+    await expect(fetch(url)).rejects.toThrow();
   });
 
   it('reports bad input clearly', async () => {
