@@ -89,10 +89,21 @@ export interface SpawnRequest {
   stderrPath: string;
 }
 
+export interface ProcessSpawnerOptions {
+  /** Which helper to run; default perl when on PATH, else sh. */
+  helper?: 'perl' | 'sh';
+}
+
 export class ProcessSpawner {
+  readonly #helper: 'perl' | 'sh' | undefined;
   #shell: ChildProcessByStdio<Writable, Readable, null> | undefined;
   readonly #pending = new Map<number, Pending>();
   #nextId = 1;
+
+  constructor(options: ProcessSpawnerOptions = {}) {
+    this.#helper = options.helper;
+  }
+
   #starting = 0;
 
   /** True when the request can travel as lines (no newline or NUL in any value). */
@@ -133,7 +144,7 @@ export class ProcessSpawner {
 
   #start(): ChildProcessByStdio<Writable, Readable, null> {
     if (this.#shell) return this.#shell;
-    const perl = findOnPath('perl');
+    const perl = this.#helper === 'sh' ? undefined : findOnPath('perl');
     const shell = perl
       ? spawn(perl, ['-e', PERL_SPAWNER], { stdio: ['pipe', 'pipe', 'ignore'] })
       : spawn('/bin/sh', ['-c', SH_SPAWNER], { stdio: ['pipe', 'pipe', 'ignore'] });
