@@ -1,6 +1,6 @@
 // Asks a workspace's launchers about jobs the catalog cannot check from files
 // alone (cluster jobs, other process-based launchers): one query per launcher.
-import type { HandleStatusFunction, LaunchHandle, Launcher, Workspace } from '@baton/core';
+import type { HandleStatus, HandleStatusFunction, LaunchHandle, Launcher, Workspace } from '@baton/core';
 
 export function launcherStatus(workspace: Workspace): HandleStatusFunction {
   return async (handles) => {
@@ -11,12 +11,12 @@ export function launcherStatus(workspace: Workspace): HandleStatusFunction {
       if (!launcher) continue;
       byLauncher.set(launcher, [...(byLauncher.get(launcher) ?? []), handle]);
     }
-    const states = new Map<string, 'queued' | 'running' | 'finished'>();
+    const states = new Map<string, HandleStatus>();
     for (const [launcher, list] of byLauncher) {
       const statuses = await launcher.status(list).catch(() => []);
       list.forEach((handle, i) => {
         const status = statuses[i];
-        if (status && status.state !== 'unknown') states.set(handle.directory, status.state);
+        if (status && status.state !== 'unknown') states.set(handle.directory, { state: status.state, ...(status.detail ? { detail: status.detail } : {}) });
       });
     }
     return states;

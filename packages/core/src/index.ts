@@ -49,4 +49,4 @@ export type { LoadPluginsOptions } from './plugin/loadPlugins.ts';
 export { loadConfiguration, mergeConfigurations, applyOverride } from './experiment/configurationFile.ts';
 export type { LoadConfigurationOptions, LoadedConfiguration, ConfigurationObject } from './experiment/configurationFile.ts';
 export { listJobs, findJobs, cleanJobs } from './workspace/jobCatalog.ts';
-export type { JobRecord, CatalogJobState, HandleStatusFunction, ListJobsOptions, FindJobsOptions, CleanJobsOptions } from './workspace/jobCatalog.ts';
+export type { JobRecord, CatalogJobState, HandleStatus, HandleStatusFunction, ListJobsOptions, FindJobsOptions, CleanJobsOptions } from './workspace/jobCatalog.ts';

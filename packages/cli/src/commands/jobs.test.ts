@@ -85,11 +85,11 @@ describe('baton jobs list', () => {
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     const lines = result.stdout.trim().split('\n');
-    expect(lines[0]).toMatch(/^STATE\s+TASK\s+HASH\s+DIRECTORY$/);
-    expect(lines.slice(1).map((line) => line.split(/\s+/))).toEqual([
+    expect(lines[0]).toMatch(/^STATE\s+TASK\s+HASH\s+DIRECTORY\s+DETAIL$/);
+    expect(lines.slice(1).map((line) => line.trim().split(/\s+/))).toEqual([
       ['running', 'evaluate', RUNNING.slice(0, 12), dirs.running],
       ['done', 'train', DONE.slice(0, 12), dirs.done],
-      ['failed', 'train', FAILED.slice(0, 12), dirs.failed],
+      ['failed', 'train', FAILED.slice(0, 12), dirs.failed, 'failed'],
     ]);
   });
 

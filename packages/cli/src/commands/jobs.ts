@@ -42,8 +42,8 @@ export function registerJobsCommand(program: Command): void {
       process.stdout.write('No jobs.\n');
       return;
     }
-    const rows = records.map((job) => [job.state, job.taskId, job.hash.slice(0, 12), job.directory]);
-    process.stdout.write(`${formatTable({ header: ['STATE', 'TASK', 'HASH', 'DIRECTORY'], rows })}\n`);
+    const rows = records.map((job) => [job.state, job.taskId, job.hash.slice(0, 12), job.directory, job.detail ?? job.failure?.reason ?? '']);
+    process.stdout.write(`${formatTable({ header: ['STATE', 'TASK', 'HASH', 'DIRECTORY', 'DETAIL'], rows })}\n`);
   });
 
   addWorkspaceOptions(

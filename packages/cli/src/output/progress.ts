@@ -17,6 +17,8 @@ export interface Progress {
 export function followExperiment(options: { xp: Experiment; statusLine: StatusLine; startedAt: number; reportFailures: boolean }): Progress {
   const { xp, statusLine, startedAt } = options;
   const states = new Map<string, JobState>();
+  /** Why queued jobs wait (e.g. SLURM's pending reason), by job directory. */
+  const reasons = new Map<string, string>();
   let timer: NodeJS.Timeout | undefined;
   let closed = false;
 
@@ -25,7 +27,9 @@ export function followExperiment(options: { xp: Experiment; statusLine: StatusLi
     if (closed) return;
     const counts = new Map<JobState, number>();
     for (const state of states.values()) counts.set(state, (counts.get(state) ?? 0) + 1);
-    const parts = STATE_ORDER.filter((state) => counts.has(state)).map((state) => `${state} ${counts.get(state)}`);
+    const parts = STATE_ORDER.filter((state) => counts.has(state)).map((state) =>
+      state === 'queued' && reasons.size > 0 ? `queued ${counts.get(state)} (${describeReasons(reasons)})` : `${state} ${counts.get(state)}`,
+    );
     statusLine.update(`${xp.name}: ${states.size} jobs  ${parts.join(' · ')}  ${formatDuration(Date.now() - startedAt)}`);
   };
   const scheduleRender = () => {
@@ -37,6 +41,8 @@ export function followExperiment(options: { xp: Experiment; statusLine: StatusLi
 
   const onJobState = (event: JobStateEvent) => {
     states.set(event.directory, event.state);
+    if (event.state === 'queued' && event.detail) reasons.set(event.directory, event.detail);
+    else reasons.delete(event.directory);
     if (event.state === 'failed' && options.reportFailures) {
       const failure = event.failure;
       const why = failure ? `${failure.reason}${failure.code === null ? '' : ` (exit ${failure.code})`}${failure.message ? `: ${failure.message}` : ''}` : 'failed';
@@ -62,4 +68,13 @@ export function followExperiment(options: { xp: Experiment; statusLine: StatusLi
       statusLine.close();
     },
   };
+}
+
+/** The two most common reasons with their counts: `Resources 150, Priority 30`. */
+function describeReasons(reasons: Map<string, string>): string {
+  const counts = new Map<string, number>();
+  for (const reason of reasons.values()) counts.set(reason, (counts.get(reason) ?? 0) + 1);
+  const sorted = [...counts].sort((a, b) => b[1] - a[1]);
+  const shown = sorted.slice(0, 2).map(([reason, count]) => `${reason} ${count}`);
+  return sorted.length > 2 ? `${shown.join(', ')}, ...` : shown.join(', ');
 }

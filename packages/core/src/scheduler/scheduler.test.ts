@@ -166,6 +166,8 @@ describe('scheduler and launcher', () => {
     await until(() => launcher.statusCalls.length >= 7, 10_000);
     const gaps = launcher.statusCalls.slice(1).map((call, i) => call.at - launcher.statusCalls[i]!.at);
     expect(job.detail).toBe('Priority');
+    // The reason arrived while the job stayed queued: an event tells the CLI.
+    expect(details).toContain('Priority');
     expect(gaps[gaps.length - 1]!).toBeGreaterThan(gaps[1]! * 2);
     launcher.states.set(job.directory, { state: 'running' });
     await until(() => job.state === 'running', 10_000);

@@ -63,6 +63,8 @@ const CLAIM_WAIT_MS = 120_000;
 const CLAIM_STALE_MS = 10_000;
 /** Admissions touching the workspace's files at once. */
 const ADMISSION_IO_CONCURRENCY = 128;
+/** A gathering window never stays open longer than this many submit delays. */
+const GATHER_MAX_DELAYS = 5;
 /** Jobs claimed and written at once per launcher, and at least this many ahead of free slots. */
 const MAX_PREPARING = 64;
 const MIN_PREFETCH = 16;
@@ -108,8 +110,8 @@ export class Scheduler {
   readonly #starting = new Map<Launcher, number>();
   readonly #tokenBlocked = new Set<Job>();
   readonly #resubmissions = new Map<Job, number>();
-  /** When each batching launcher's oldest waiting ready job became ready. */
-  readonly #readySince = new Map<Launcher, number>();
+  /** Open gathering windows of batching launchers: first and last arrival, size at the last. */
+  readonly #gatherWindows = new Map<Launcher, { first: number; last: number; size: number }>();
   readonly #gatherTimers = new Map<Launcher, NodeJS.Timeout>();
   readonly #heldTokens = new Map<Job, { token: Token; holder: TokenHolder }[]>();
   readonly #pollTimers = new Map<Launcher | undefined, NodeJS.Timeout>();
@@ -476,7 +478,7 @@ export class Scheduler {
   #start(launcher: Launcher): void {
     const prepared = this.#prepared.get(launcher);
     if (!prepared?.length) {
-      this.#readySince.delete(launcher);
+      this.#gatherWindows.delete(launcher);
       return;
     }
     if (this.#gathering(launcher)) return;
@@ -492,22 +494,30 @@ export class Scheduler {
     if (batch.length > 0) this.#track(this.#submit(launcher, batch));
   }
 
-  /** True while a launcher that batches is still gathering jobs; pumps again when it is done. */
+  /**
+   * True while a launcher that batches is still gathering jobs: until no job
+   * arrived for submitDelayMs, or none is on its way, or 5 delays have passed
+   * since the first. Pumps again when the window closes.
+   */
   #gathering(launcher: Launcher): boolean {
     const delay = launcher.submitDelayMs ?? 0;
     if (delay <= 0) return false;
     const now = Date.now();
-    const since = this.#readySince.get(launcher) ?? now;
-    this.#readySince.set(launcher, since);
-    if (now - since >= delay) {
-      this.#readySince.delete(launcher);
+    const window = this.#gatherWindows.get(launcher) ?? { first: now, last: now, size: 0 };
+    const size = this.#prepared.get(launcher)?.length ?? 0;
+    if (size !== window.size) Object.assign(window, { last: now, size });
+    this.#gatherWindows.set(launcher, window);
+    const moreComing = (this.#ready.get(launcher)?.length ?? 0) > 0 || (this.#preparing.get(launcher) ?? 0) > 0;
+    const closesAt = Math.min(window.last + delay, window.first + GATHER_MAX_DELAYS * delay);
+    if (!moreComing || now >= closesAt) {
+      this.#gatherWindows.delete(launcher);
       return false;
     }
     if (!this.#gatherTimers.has(launcher)) {
       const timer = setTimeout(() => {
         this.#gatherTimers.delete(launcher);
         this.#schedulePump();
-      }, since + delay - now);
+      }, closesAt - now);
       this.#gatherTimers.set(launcher, timer);
     }
     return true;
@@ -746,9 +756,12 @@ export class Scheduler {
         const { job } = flight;
         if (status.state === 'queued' || status.state === 'running') {
           flight.missingMarkerSince = undefined;
-          if (job.state !== status.state || job.detail !== status.detail) changed = true;
+          const detailChanged = job.detail !== status.detail;
+          if (job.state !== status.state || detailChanged) changed = true;
           job.detail = status.detail;
           if (job.state !== status.state) this.#setState(job, status.state);
+          // A new pending reason on a job still queued is news too.
+          else if (detailChanged) this.#options.events.onState(job, job.state);
           return;
         }
         changed = true;

@@ -126,14 +126,14 @@ describe('listJobs', () => {
       workspacePath: workspace,
       status: async (handles) => {
         asked.push(handles);
-        return new Map([[dirs.cluster!, 'running' as const]]);
+        return new Map([[dirs.cluster!, { state: 'queued' as const, detail: 'Priority' }]]);
       },
     });
     expect(asked).toHaveLength(1);
     expect(asked[0]?.map((handle) => handle.directory)).toEqual([dirs.cluster]);
-    expect(jobs.find((job) => job.directory === dirs.cluster)?.state).toBe('running');
+    expect(jobs.find((job) => job.directory === dirs.cluster)).toMatchObject({ state: 'queued', detail: 'Priority' });
 
-    const finished = await listJobs({ workspacePath: workspace, status: async () => new Map([[dirs.cluster!, 'finished' as const]]) });
+    const finished = await listJobs({ workspacePath: workspace, status: async () => new Map([[dirs.cluster!, { state: 'finished' as const }]]) });
     expect(finished.find((job) => job.directory === dirs.cluster)?.state).toBe('incomplete');
   });
 

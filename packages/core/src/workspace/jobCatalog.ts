@@ -26,10 +26,18 @@ export interface JobRecord {
   handle?: LaunchHandle;
   /** Names of the experiments whose runs link to this job. */
   experiments: string[];
+  /** What its launcher says beyond the state (e.g. SLURM's pending reason). */
+  detail?: string;
+}
+
+/** What a launcher says of a job the catalog cannot check itself. */
+export interface HandleStatus {
+  state: 'queued' | 'running' | 'finished';
+  detail?: string;
 }
 
 /** Asks launchers about handles the catalog cannot check itself; keyed by job directory. */
-export type HandleStatusFunction = (handles: LaunchHandle[]) => Promise<Map<string, 'queued' | 'running' | 'finished'>>;
+export type HandleStatusFunction = (handles: LaunchHandle[]) => Promise<Map<string, HandleStatus>>;
 
 export interface ListJobsOptions {
   workspacePath: string;
@@ -181,7 +189,10 @@ async function readJobRecords(options: {
       // Re-read markers: a job that finished meanwhile has written one.
       const marker = await readMarker(record.directory);
       if (marker) Object.assign(record, marker);
-      else record.state = status === 'finished' ? 'incomplete' : status;
+      else {
+        record.state = status.state === 'finished' ? 'incomplete' : status.state;
+        if (status.detail) record.detail = status.detail;
+      }
     }
   }
   return records;
