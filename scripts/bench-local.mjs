@@ -6,12 +6,13 @@
 // profiles one fresh and one resumed CLI run (node --cpu-prof) and prints the top
 // self-time functions. See docs/benchmarks.md.
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { argv, which } from 'zx';
+import { cpuModel, format, median } from './bench/figures.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BATON = join(ROOT, 'packages/cli/bin/baton.js');
@@ -182,20 +183,8 @@ function printTable(results) {
   process.stdout.write(`\n${lines.join('\n')}\n`);
 }
 
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-}
 
-function format(ms) {
-  return ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${Math.round(ms)} ms`;
-}
 
-function cpuModel() {
-  const match = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'));
-  return match ? match[1] : 'unknown CPU';
-}
 
 function loadText() {
   return loadavg()

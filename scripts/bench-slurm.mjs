@@ -7,12 +7,12 @@
 // Prints a table of medians and minima, and how many scheduler commands each run
 // made; not a timed test. See docs/benchmarks.md.
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { argv, which } from 'zx';
+import { cpuModel, format, median } from './bench/figures.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BATON = join(ROOT, 'packages/cli/bin/baton.js');
@@ -297,20 +297,8 @@ function callsText(calls) {
     .join(', ');
 }
 
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-}
 
-function format(ms) {
-  return ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${Math.round(ms)} ms`;
-}
 
-function cpuModel() {
-  const match = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'));
-  return match ? match[1] : 'unknown CPU';
-}
 
 function clusterText() {
   const version = spawnSync('sinfo', ['--version'], { encoding: 'utf8' }).stdout.trim();
