@@ -8,6 +8,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import lockfile from 'proper-lockfile';
+import { existsSync } from 'node:fs';
 import { BatonError } from '../errors.ts';
 import { ProcessSpawner } from './processSpawner.ts';
 import { createLogger } from '../logger.ts';
@@ -208,13 +209,10 @@ export class LocalConnector implements Connector {
   }
 
   async exists(path: string): Promise<boolean> {
-    try {
-      await access(path);
-      return true;
-    } catch (error) {
-      if (isMissing(error)) return false;
-      throw error;
-    }
+    // One stat, done in place: through the thread pool it would wait behind
+    // every queued write, and marker checks sit on the path from one job's
+    // end to the next job's start.
+    return existsSync(path);
   }
 
   remove(path: string): Promise<void> {
@@ -242,7 +240,12 @@ export class LocalConnector implements Connector {
     };
     let unlock: () => Promise<void>;
     try {
-      unlock = await lockfile.lock(path, lockOptions);
+      // Most locks are free: try once before building a retry schedule (which
+      // for a long wait is an array of a thousand timeouts, per call).
+      unlock = await lockfile.lock(path, { ...lockOptions, retries: 0 }).catch((error: unknown) => {
+        if (errorCode(error) !== 'ELOCKED' || waitMs <= 0) throw error;
+        return lockfile.lock(path, lockOptions);
+      });
     } catch (error) {
       if (!isMissing(error)) throw lockError(error, path, waitMs);
       // First lock in a new directory: create it, then try once more.
@@ -303,8 +306,12 @@ function lockError(error: unknown, path: string, waitMs: number): unknown {
 }
 
 /** proper-lockfile retries with back-off; enough retries that their delays add up to `waitMs`. */
+const retrySchedules = new Map<number, lockfile.LockOptions['retries']>();
+
 function retriesFor(waitMs: number): lockfile.LockOptions['retries'] {
   if (waitMs <= 0) return 0;
+  const known = retrySchedules.get(waitMs);
+  if (known !== undefined) return known;
   const minTimeout = 5;
   const maxTimeout = 100;
   const factor = 1.5;
@@ -314,7 +321,9 @@ function retriesFor(waitMs: number): lockfile.LockOptions['retries'] {
     waited += Math.min(minTimeout * factor ** retries, maxTimeout);
     retries += 1;
   }
-  return { retries, minTimeout, maxTimeout, factor };
+  const schedule = { retries, minTimeout, maxTimeout, factor };
+  retrySchedules.set(waitMs, schedule);
+  return schedule;
 }
 
 /** State letter of `/proc/<pid>/stat`; the command name before it may hold spaces and parentheses. */
