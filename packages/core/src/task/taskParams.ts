@@ -56,6 +56,8 @@ function substituteOutputs(value: unknown, path: (string | number)[], outputs: M
 
 /** Deep copy of parsed params with JobOutputs put back where their path string survived parsing. */
 function structuredCloneWithOutputs(value: Record<string, unknown>, outputs: Map<string, JobOutput>): Record<string, unknown> {
+  // Without outputs only top-level keys change (defaults are dropped): a shallow copy will do.
+  if (outputs.size === 0) return { ...value };
   const copy = structuredClone(value);
   for (const [key, output] of outputs) {
     const path = JSON.parse(key) as (string | number)[];
