@@ -188,6 +188,10 @@ describe('experiment', () => {
     execFileSync('/bin/sh', [join(directory, 'job.sh')]);
     expect(existsSync(join(directory, 'done'))).toBe(true);
     expect(await readFile(join(directory, 'stdout'), 'utf8')).toBe('by hand');
+    // prepare() leaves a done job alone.
+    await using xp = await experiment({ name: 'gen', workdir, runMode: 'generate' });
+    const again = xp.submit(print, { text: 'by hand' });
+    expect(await xp.prepare(again)).toBe('done');
   });
 
   it('saves jobs and loads them back as dependencies for another experiment', async () => {

@@ -236,9 +236,9 @@ export class Experiment implements AsyncDisposable {
     return job;
   }
 
-  /** Writes a job's directory and script without running it. */
-  async prepare(job: Job): Promise<void> {
-    await this.#scheduler.prepare(job);
+  /** Writes a job's directory and script without running it (a done or running job is left alone). */
+  async prepare(job: Job): Promise<'done' | 'running' | 'prepared'> {
+    return this.#scheduler.prepare(job);
   }
 
   /** Attaches a service; it is stopped when the experiment closes. */

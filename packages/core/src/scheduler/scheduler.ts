@@ -176,11 +176,17 @@ export class Scheduler {
     this.#track(this.#admit(job));
   }
 
-  /** Writes a job's directory and script without running it. */
-  async prepare(job: Job): Promise<void> {
+  /**
+   * Writes a job's directory and script without running it; a job that is done,
+   * or running somewhere, is left as it is. Returns what the job is.
+   */
+  async prepare(job: Job): Promise<'done' | 'running' | 'prepared'> {
     const release = await this.#claim(job);
     try {
+      if (await this.#connector.exists(jobFile(job.directory, 'done'))) return 'done';
+      if (await this.#runningElsewhere(job)) return 'running';
       await this.#writeJobFiles(job);
+      return 'prepared';
     } finally {
       await release();
     }
@@ -398,13 +404,11 @@ export class Scheduler {
   }
 
   async #generate(job: Job): Promise<void> {
-    if (await this.#connector.exists(jobFile(job.directory, 'done'))) return this.#finish(job, 'done');
-    if (await this.#reattachedElsewhere(job)) return this.#finish(job, 'running');
-    await this.prepare(job);
-    this.#finish(job, 'ready');
+    const outcome = await this.prepare(job);
+    this.#finish(job, outcome === 'prepared' ? 'ready' : outcome);
   }
 
-  async #reattachedElsewhere(job: Job): Promise<boolean> {
+  async #runningElsewhere(job: Job): Promise<boolean> {
     const handle = await readProcessFile(this.#connector, job.directory);
     const launcher = handle && this.#launcherForHandle(handle);
     if (!handle || !launcher) return false;
