@@ -295,6 +295,8 @@ export class Scheduler {
     if (this.#stopped) return this.#abandon(job);
 
     const reattached = await this.#io(async () => {
+      // A job without a directory has never been launched: nothing to look for.
+      if (!(await this.#connector.exists(job.directory))) return false;
       if (await this.#reattach(job)) return true;
       // A failed job is retried: its old marker goes first, so that token holders
       // (which count a marked job as finished) see the retry as live.
