@@ -86,9 +86,10 @@ export interface Connector {
   /**
    * Starts a process in its own process group that outlives the caller; resolves with its pid
    * once the process exists (it may not have exec'd the command yet).
-   * `exited` (when the connector can tell) settles when the process ends; it never rejects.
+   * `exited` (when the connector can tell) resolves true when the process ends, or false
+   * when the connector lost track of it (the caller must then look for itself); it never rejects.
    */
-  spawnDetached(argv: readonly string[], options: SpawnDetachedOptions): Promise<{ pid: number; exited?: Promise<void> }>;
+  spawnDetached(argv: readonly string[], options: SpawnDetachedOptions): Promise<{ pid: number; exited?: Promise<boolean> }>;
   /** True when the process exists; when `commandLineIncludes` is given, also checks its command line. */
   isProcessAlive(pid: number, commandLineIncludes?: string): Promise<boolean>;
   /** Sends a signal to a whole process group. */

@@ -100,8 +100,10 @@ export class LocalLauncher implements Launcher {
       if (exited) {
         const key = watchKey(pid, request.directory);
         this.watched.set(key, 'running');
-        void exited.then(() => {
-          this.watched.set(key, 'finished');
+        void exited.then((known) => {
+          // Lost track (the spawner died): status falls back to looking at the process.
+          if (known) this.watched.set(key, 'finished');
+          else this.watched.delete(key);
           // Tell the scheduler at once instead of leaving it to the next poll.
           this.notifyChange();
         });

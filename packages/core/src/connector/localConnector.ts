@@ -96,7 +96,7 @@ export class LocalConnector implements Connector {
   async spawnDetached(
     argv: readonly string[],
     options: SpawnDetachedOptions,
-  ): Promise<{ pid: number; exited: Promise<void> }> {
+  ): Promise<{ pid: number; exited: Promise<boolean> }> {
     const [command, ...args] = checkArgv(argv);
     const request = { argv, cwd: options.cwd, stdoutPath: options.stdoutPath, stderrPath: options.stderrPath };
     if (!options.env && ProcessSpawner.canCarry(request)) {
@@ -120,9 +120,9 @@ export class LocalConnector implements Connector {
         detached: true,
         stdio: ['ignore', files[0]!.fd, files[1]!.fd],
       });
-      const exited = new Promise<void>((settle) => {
-        child.once('exit', () => settle());
-        child.once('error', () => settle());
+      const exited = new Promise<boolean>((settle) => {
+        child.once('exit', () => settle(true));
+        child.once('error', () => settle(true));
       });
       await new Promise<void>((started, failed) => {
         child.once('spawn', started);

@@ -43,8 +43,17 @@ describe.each(['perl', 'sh'] as const)('ProcessSpawner (%s)', (helper) => {
         spawner!.spawn({ argv: ['/bin/sh', '-c', `: > ${i}.done`], cwd: directory, stdoutPath: '/dev/null', stderrPath: '/dev/null' }),
       ),
     );
-    await Promise.all(started.map((process) => process.exited));
+    expect(await Promise.all(started.map((process) => process.exited))).toEqual(Array(20).fill(true));
     for (let i = 0; i < 20; i++) expect(existsSync(join(directory, `${i}.done`))).toBe(true);
+  });
+
+  it('says it lost track of its processes when the helper dies, and they run on', async () => {
+    spawner = new ProcessSpawner({ helper });
+    const { pid, exited } = await spawner.spawn({ argv: ['sleep', '2'], cwd: directory, stdoutPath: '/dev/null', stderrPath: '/dev/null' });
+    process.kill(spawner.pid!, 'SIGKILL');
+    expect(await exited).toBe(false);
+    expect(() => process.kill(pid, 0)).not.toThrow();
+    process.kill(pid, 'SIGKILL');
   });
 
   it('refuses a working directory that does not exist', async () => {

@@ -79,7 +79,7 @@ done
 interface Pending {
   started: (pid: number) => void;
   failed: (error: Error) => void;
-  exited: () => void;
+  exited: (known: boolean) => void;
 }
 
 export interface SpawnRequest {
@@ -106,16 +106,21 @@ export class ProcessSpawner {
 
   #starting = 0;
 
+  /** Pid of the helper process, while it runs. */
+  get pid(): number | undefined {
+    return this.#shell?.pid;
+  }
+
   /** True when the request can travel as lines (no newline or NUL in any value). */
   static canCarry(request: SpawnRequest): boolean {
     return [request.cwd, request.stdoutPath, request.stderrPath, ...request.argv].every((value) => !/[\n\r\0]/.test(value));
   }
 
-  spawn(request: SpawnRequest): Promise<{ pid: number; exited: Promise<void> }> {
+  spawn(request: SpawnRequest): Promise<{ pid: number; exited: Promise<boolean> }> {
     const shell = this.#start();
     const id = this.#nextId++;
-    let exited!: () => void;
-    const exitedPromise = new Promise<void>((resolve) => (exited = resolve));
+    let exited!: (known: boolean) => void;
+    const exitedPromise = new Promise<boolean>((resolve) => (exited = resolve));
     const started = new Promise<number>((resolve, reject) => this.#pending.set(id, { started: resolve, failed: reject, exited }));
     this.#awaitingStart(+1);
     const settled = () => this.#awaitingStart(-1);
@@ -145,9 +150,11 @@ export class ProcessSpawner {
   #start(): ChildProcessByStdio<Writable, Readable, null> {
     if (this.#shell) return this.#shell;
     const perl = this.#helper === 'sh' ? undefined : findOnPath('perl');
+    // Its own process group: a Ctrl-C meant for the experiment must not kill it
+    // (its jobs would lose their exit notices while the experiment winds down).
     const shell = perl
-      ? spawn(perl, ['-e', PERL_SPAWNER], { stdio: ['pipe', 'pipe', 'ignore'] })
-      : spawn('/bin/sh', ['-c', SH_SPAWNER], { stdio: ['pipe', 'pipe', 'ignore'] });
+      ? spawn(perl, ['-e', PERL_SPAWNER], { stdio: ['pipe', 'pipe', 'ignore'], detached: true })
+      : spawn('/bin/sh', ['-c', SH_SPAWNER], { stdio: ['pipe', 'pipe', 'ignore'], detached: true });
     this.#shell = shell;
     // Neither the shell nor its pipes keep the experiment process alive.
     shell.unref();
@@ -168,19 +175,19 @@ export class ProcessSpawner {
     else if (kind === 'F') {
       this.#pending.delete(Number(idText));
       pending.failed(new Error('cannot enter the working directory'));
-      pending.exited();
+      pending.exited(true);
     } else if (kind === 'X') {
       this.#pending.delete(Number(idText));
-      pending.exited();
+      pending.exited(true);
     }
   }
 
   #fail(shell: ChildProcessByStdio<Writable, Readable, null>, error: Error): void {
     if (this.#shell === shell) this.#shell = undefined;
-    // Started jobs run on; only their exit notices are lost (the scheduler polls).
+    // Started jobs run on; only their exit notices are lost: say so, callers look for themselves.
     for (const [id, pending] of this.#pending) {
       pending.failed(error);
-      pending.exited();
+      pending.exited(false);
       this.#pending.delete(id);
     }
   }
