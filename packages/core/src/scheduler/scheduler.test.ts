@@ -183,6 +183,8 @@ describe('scheduler and launcher', () => {
     await until(() => launcher.submits.flat().length === 3);
     await xp.stop({ kill: true });
     expect(launcher.cancelled).toHaveLength(3);
+    // One job's script saw its command die of the signal before its own trap ran.
+    await writeFile(join(launcher.submits.flat()[0]!.directory, 'failed'), JSON.stringify({ code: 143, reason: 'failed', message: 'exited with code 143' }));
     for (const request of launcher.submits.flat()) launcher.states.set(request.directory, { state: 'finished' });
     await until(() => xp.jobs.every((job) => job.isFinished));
     expect(xp.jobs.map((job) => job.failure?.reason)).toEqual(['cancelled', 'cancelled', 'cancelled']);

@@ -774,8 +774,12 @@ export class Scheduler {
         const markers = await readMarkers(this.#connector, job.directory);
         if (markers.state === 'done') return this.#land(flight, 'done');
         if (markers.state === 'failed') {
+          let failure = markers.failure;
+          // A job Baton cancelled failed because of that, whatever killed it first
+          // (job.sh may see its command die of the signal before its own trap runs).
+          if (flight.cancelRequested) failure = { ...failure, reason: 'cancelled' };
           // The launcher knows better why a job it stopped ended (timeout, oom...).
-          const failure = status.failure && markers.failure.reason === 'cancelled' && !flight.cancelRequested ? status.failure : markers.failure;
+          else if (status.failure && markers.failure.reason === 'cancelled') failure = status.failure;
           return this.#land(flight, 'failed', failure);
         }
         if (status.state === 'unknown') return;

@@ -14,7 +14,8 @@ export const exitWith = defineTask({
 export const sleeper = defineTask({
   id: 'sleeper',
   params: z.object({ seconds: z.number(), label: z.string() }),
-  command: (p) => ['sh', '-c', 'echo started; sleep "$1"; echo slept', 'sh', String(p.seconds), p.label],
+  // A cancel that kills the sleep before the shell ends the task too: it must not go on and exit 0.
+  command: (p) => ['sh', '-c', 'echo started; sleep "$1" || exit; echo slept', 'sh', String(p.seconds), p.label],
 });
 
 /** Appends its label to the file it is given, after the input file's content. */
