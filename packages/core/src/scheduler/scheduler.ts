@@ -236,13 +236,6 @@ export class Scheduler {
     }
   }
 
-  /** Jobs launched or re-attached by this process that have not finished. */
-  active(): Job[] {
-    const jobs: Job[] = [];
-    for (const flights of this.#flights.values()) for (const flight of flights.values()) jobs.push(flight.job);
-    return jobs;
-  }
-
   async close(): Promise<void> {
     for (const unsubscribe of this.#unsubscribe) unsubscribe();
     for (const timer of this.#pollTimers.values()) clearTimeout(timer);
