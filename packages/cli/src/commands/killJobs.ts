@@ -1,17 +1,14 @@
 // `baton jobs kill`: cancel jobs through their launcher, or, for local jobs on this host,
-// by signalling their process group.
+// local launcher even when the workspace cannot be opened).
 import { hostname } from 'node:os';
 import { existsSync } from 'node:fs';
 import { rename, writeFile } from 'node:fs/promises';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { BatonError, jobFile } from '@baton/core';
-import type { FailureInfo, LaunchHandle, Workspace } from '@baton/core';
+import { LocalConnector, createLogger, jobFile } from '@baton/core';
+import { LocalLauncher } from '@baton/launcher-local';
+import type { FailureInfo, Workspace } from '@baton/core';
 import type { JobRecord } from '@baton/core';
 import { jobName } from '../output/table.ts';
 import { openWorkspaceWithLaunchers, type WorkspaceOptions } from '../workspaceOptions.ts';
-
-/** How long a job gets to exit after SIGTERM before SIGKILL. */
-const GRACE_MS = 3000;
 
 const CANCELLED: FailureInfo = { code: null, reason: 'cancelled', message: 'killed by baton jobs kill' };
 
@@ -41,7 +38,8 @@ export async function killJobs(options: { jobs: readonly JobRecord[]; workspace:
       if (launcher) {
         await launcher.cancel([handle]);
       } else if (isLocalHere) {
-        await killLocalProcessGroup(handle);
+        // No workspace to take the launcher from: the local launcher cancels it all the same.
+        await new LocalLauncher({ name: 'local', connector: new LocalConnector(), logger: createLogger('baton:cli') }).cancel([handle]);
       } else {
         failures++;
         process.stderr.write(
@@ -57,35 +55,6 @@ export async function killJobs(options: { jobs: readonly JobRecord[]; workspace:
     await workspace?.close();
   }
   return failures;
-}
-
-/** SIGTERM to the job's process group, SIGKILL to what is left after the grace period. */
-async function killLocalProcessGroup(handle: LaunchHandle): Promise<void> {
-  const pid = handle.pid;
-  // -0 and -1 would signal our own group or every process we may signal.
-  if (pid === undefined || !Number.isInteger(pid) || pid <= 1) return;
-  if (!signalGroup(pid, 'SIGTERM')) return;
-  for (let waited = 0; waited < GRACE_MS; waited += 100) {
-    await sleep(100);
-    if (!signalGroup(pid, 0)) return;
-  }
-  signalGroup(pid, 'SIGKILL');
-  for (let waited = 0; waited < 1000 && signalGroup(pid, 0); waited += 50) await sleep(50);
-}
-
-/** False when the group no longer exists. */
-function signalGroup(pid: number, signal: NodeJS.Signals | 0): boolean {
-  try {
-    process.kill(-pid, signal);
-    return true;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ESRCH') return false;
-    throw new BatonError(`Could not signal process group ${pid}: ${(error as Error).message}`, {
-      where: `process group ${pid} on ${hostname()}`,
-      hint: 'the job may belong to another user; kill it as that user',
-      cause: error,
-    });
-  }
 }
 
 /** Leaves the job's own marker alone (job.sh may have written one on SIGTERM). */
