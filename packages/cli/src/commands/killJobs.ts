@@ -1,4 +1,4 @@
-// `baton jobs kill`: cancel jobs through their launcher, or, for local jobs on this host,
+// `baton jobs kill`: cancel jobs through their launcher (for local jobs on this host, the
 // local launcher even when the workspace cannot be opened).
 import { hostname } from 'node:os';
 import { existsSync } from 'node:fs';
