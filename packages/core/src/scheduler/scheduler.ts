@@ -7,9 +7,7 @@ import { hostname } from 'node:os';
 import pLimit from 'p-limit';
 import { Job } from '../job/job.ts';
 import { jobFile } from '../job/jobFiles.ts';
-import type { JobParamsFile } from '../job/jobParamsFile.ts';
-import { jobScript } from '../job/jobScript.ts';
-import { identityValue } from '../task/identity.ts';
+import { writeJobFiles } from '../job/writeJobFiles.ts';
 import type { Logger } from '../logger.ts';
 import type { JobReference } from '../task/jobOutput.ts';
 import type {
@@ -28,7 +26,6 @@ import type {
 import type { Workspace } from '../workspace/workspace.ts';
 import { chooseLauncher } from './chooseLauncher.ts';
 import { readMarkers, readProcessFile, writeFailedMarker, writeProcessFile } from './jobMarkers.ts';
-import { runnerCommand } from './runnerCommand.ts';
 
 export interface DryRunRecord {
   taskId: string;
@@ -669,28 +666,7 @@ export class Scheduler {
   }
 
   async #writeJobFiles(job: Job): Promise<void> {
-    await this.#connector.mkdir(job.directory);
-    const env = { ...this.#options.workspace.env, ...job.env };
-    const directory = this.#connector.resolve(job.directory);
-    const argv = job.task.command ? [...job.task.command(job.params as never, { directory })] : runnerCommand(directory);
-    const record: JobParamsFile = {
-      taskId: job.taskId,
-      hash: job.hash,
-      params: identityValue(job.identityParams),
-      resolved: job.params,
-      dependencies: job.dependencies.map(({ taskId, hash, directory }) => ({ taskId, hash, directory })),
-      ...(job.task.command ? { command: argv } : { module: job.task.module }),
-      ...(job.task.requirements ? { requirements: job.task.requirements } : {}),
-      tokens: job.tokens,
-      env,
-      experiment: this.#options.experiment,
-    };
-    await Promise.all([
-      this.#connector.writeFile(jobFile(job.directory, 'params'), `${JSON.stringify(record, null, 2)}\n`),
-      this.#connector.writeFile(jobFile(job.directory, 'script'), jobScript({ taskId: job.taskId, hash: job.hash, directory, argv, env }), {
-        mode: 0o755,
-      }),
-    ]);
+    await writeJobFiles({ connector: this.#connector, job, workspaceEnv: this.#options.workspace.env, experiment: this.#options.experiment });
   }
 
   // -------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 // that TypeScript task modules load on Node 20.
 import { fileURLToPath } from 'node:url';
 
-const runnerPath = fileURLToPath(new URL('../job/runner.ts', import.meta.url));
+const runnerPath = fileURLToPath(new URL('./runner.ts', import.meta.url));
 const tsxLoader = import.meta.resolve('tsx/esm');
 
 export function runnerCommand(directory: string): string[] {

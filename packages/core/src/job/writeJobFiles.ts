@@ -1,0 +1,43 @@
+// Writes what a job is to its directory: params.json (what any process needs to know
+// about the job) and job.sh (what every launcher runs).
+import { identityValue } from '../task/identity.ts';
+import type { Connector } from '../types.ts';
+import type { Job } from './job.ts';
+import { jobFile } from './jobFiles.ts';
+import type { JobParamsFile } from './jobParamsFile.ts';
+import { jobScript } from './jobScript.ts';
+import { runnerCommand } from './runnerCommand.ts';
+
+export interface WriteJobFilesOptions {
+  connector: Connector;
+  job: Job;
+  /** The workspace's environment overlay; the job's own wins over it. */
+  workspaceEnv: Record<string, string>;
+  /** The experiment run that writes the files. */
+  experiment: { name: string; runId: string };
+}
+
+export async function writeJobFiles({ connector, job, workspaceEnv, experiment }: WriteJobFilesOptions): Promise<void> {
+  await connector.mkdir(job.directory);
+  const env = { ...workspaceEnv, ...job.env };
+  const directory = connector.resolve(job.directory);
+  const argv = job.task.command ? [...job.task.command(job.params as never, { directory })] : runnerCommand(directory);
+  const record: JobParamsFile = {
+    taskId: job.taskId,
+    hash: job.hash,
+    params: identityValue(job.identityParams),
+    resolved: job.params,
+    dependencies: job.dependencies.map(({ taskId, hash, directory }) => ({ taskId, hash, directory })),
+    ...(job.task.command ? { command: argv } : { module: job.task.module }),
+    ...(job.task.requirements ? { requirements: job.task.requirements } : {}),
+    tokens: job.tokens,
+    env,
+    experiment,
+  };
+  await Promise.all([
+    connector.writeFile(jobFile(job.directory, 'params'), `${JSON.stringify(record, null, 2)}\n`),
+    connector.writeFile(jobFile(job.directory, 'script'), jobScript({ taskId: job.taskId, hash: job.hash, directory, argv, env }), {
+      mode: 0o755,
+    }),
+  ]);
+}
