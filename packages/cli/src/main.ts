@@ -6,10 +6,19 @@ import { createProgram } from './program.ts';
 import { reportError } from './reportError.ts';
 
 const argv = process.argv;
+const debug = argv.includes('--debug');
+// An error nobody awaited (in a plugin, or in the user's module) is reported like any other:
+// its message, the stack only with --debug.
+const onStray = (error: unknown) => {
+  process.exitCode = reportError({ error, debug });
+  process.exit();
+};
+process.on('uncaughtException', onStray);
+process.on('unhandledRejection', onStray);
 // Warnings from the core (e.g. a launcher's) reach the user in every command.
 installLogSink({ statusLine: createStatusLine({ interactive: false }) });
 try {
   await createProgram().parseAsync(joinEnvPairs(argv));
 } catch (error) {
-  process.exitCode = reportError({ error, debug: argv.includes('--debug') });
+  process.exitCode = reportError({ error, debug });
 }

@@ -1,17 +1,22 @@
 // The heavy half of `baton run-experiment`: loads the module, runs the experiment with a
-// progress display, handles Ctrl-C, prints the summary. Returns the exit code.
+// progress display, handles interruptions, prints the summary. Returns the exit code.
+import { constants } from 'node:os';
 import { BatonError, isBatonError, runExperiment } from '@baton/core';
-import type { Experiment, ExperimentSummary } from '@baton/core';
+import type { Experiment, ExperimentDefinition } from '@baton/core';
 import { installLogSink } from '../output/logSink.ts';
 import { followExperiment, type Progress } from '../output/progress.ts';
 import { createStatusLine, type StatusLine } from '../output/statusLine.ts';
-import { formatDuration, jobName } from '../output/table.ts';
+import { formatSummary } from '../output/summary.ts';
 import { loadExperimentDefinition } from './experimentModule.ts';
 import type { RunExperimentOptions } from './runExperiment.ts';
 import { CLI_PACKAGE_DIR } from '../workspaceOptions.ts';
 
-/** Exit code after Ctrl-C, as shells report SIGINT. */
-const INTERRUPTED_EXIT_CODE = 130;
+/** Signals that stop the experiment; the exit code is 128 + the signal's number, as shells report it (130, 143, 129). */
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+type StopSignal = (typeof STOP_SIGNALS)[number];
+
+/** Seconds between two progress lines off a terminal; BATON_PROGRESS_INTERVAL changes it (0: only on news). */
+const PLAIN_PROGRESS_INTERVAL_S = 10;
 
 export async function executeExperiment(options: {
   modulePath: string;
@@ -25,14 +30,36 @@ export async function executeExperiment(options: {
   const dryRun = cli.runMode === 'dry-run';
   // A terminal without a size (some pseudo-terminals) cannot hold a live line.
   const interactive = process.stdout.isTTY === true && (process.stdout.columns ?? 0) > 0 && !dryRun;
+  const plainIntervalMs = interactive || dryRun ? undefined : plainProgressInterval();
   const statusLine = createStatusLine({ interactive });
   const removeLogSink = installLogSink({ statusLine });
   const interruption = handleInterruptions({ statusLine, kill: cli.kill === true });
   const startedAt = Date.now();
   let progress: Progress | undefined;
+  let xp: Experiment | undefined;
+  let runFunction: 'not started' | 'running' | 'returned' = 'not started';
+  const summaryOf = (summary: ReturnType<Experiment['summary']>) =>
+    formatSummary({ summary, experiment: xp?.name ?? '', interruptedBy: interruption.signal(), killed: cli.kill === true, runMode: cli.runMode });
+
+  // Node exits when nothing is left that could settle the run (a promise that never settles,
+  // a job nobody will ever start): that must not pass for success.
+  const onDrained = () => {
+    progress?.close();
+    if (xp) process.stdout.write(`${summaryOf(xp.summary()).join('\n')}\n`);
+    const unsettled = xp ? xp.jobs.filter((job) => !job.isFinished).length : 0;
+    process.stderr.write(
+      runFunction === 'running'
+        ? `baton: the run function of ${options.modulePath} never finished: it waits for something that can never happen (a promise that never settles)\n` +
+            '  fix: make sure every promise it awaits settles; jobs already done are kept, run again to resume\n'
+        : `baton: internal error: the experiment cannot make progress any more (${unsettled} job${unsettled === 1 ? '' : 's'} not finished, nothing left to wake them up)\n` +
+            '  fix: run again to resume (done jobs are kept), and please report this with the output of --debug\n',
+    );
+    process.exitCode = interruption.exitCode() ?? 1;
+  };
+  process.once('beforeExit', onDrained);
   try {
     const summary = await runExperiment({
-      definition,
+      definition: following(definition, (phase) => (runFunction = phase)),
       configuration: options.configuration,
       experiment: {
         workspace: cli.workspace,
@@ -45,9 +72,10 @@ export async function executeExperiment(options: {
         resolvePluginsFrom: [CLI_PACKAGE_DIR],
       },
       source: options.source,
-      onExperiment: (xp) => {
-        interruption.attach(xp);
-        progress = followExperiment({ xp, statusLine, startedAt, reportFailures: !dryRun });
+      onExperiment: (experiment) => {
+        xp = experiment;
+        interruption.attach(experiment);
+        progress = followExperiment({ xp: experiment, statusLine, startedAt, reportFailures: !dryRun, plain: plainIntervalMs === undefined ? undefined : { intervalMs: plainIntervalMs } });
       },
     }).catch((error: unknown) => {
       if (isBatonError(error)) throw error;
@@ -59,87 +87,99 @@ export async function executeExperiment(options: {
       });
     });
     progress?.close();
-    printSummary({ summary, interrupted: interruption.interrupted(), killed: cli.kill === true, runMode: cli.runMode });
-    if (interruption.interrupted()) return INTERRUPTED_EXIT_CODE;
+    process.stdout.write(`${summaryOf(summary).join('\n')}\n`);
+    const interrupted = interruption.exitCode();
+    if (interrupted !== undefined) return interrupted;
     // A dry run only reports: jobs that failed before are not its failures.
     return summary.failed.length > 0 && !dryRun ? 1 : 0;
   } finally {
+    process.off('beforeExit', onDrained);
     progress?.close();
     interruption.dispose();
     removeLogSink();
   }
 }
 
+/** The definition, telling when its run function starts and returns. */
+function following(definition: ExperimentDefinition, onPhase: (phase: 'running' | 'returned') => void): ExperimentDefinition {
+  return {
+    ...definition,
+    run: async (...args) => {
+      onPhase('running');
+      try {
+        return await definition.run(...args);
+      } finally {
+        onPhase('returned');
+      }
+    },
+  };
+}
+
+/** BATON_PROGRESS_INTERVAL (seconds, fractions allowed) or the default. */
+function plainProgressInterval(): number {
+  const text = process.env.BATON_PROGRESS_INTERVAL?.trim();
+  if (!text) return PLAIN_PROGRESS_INTERVAL_S * 1000;
+  const seconds = Number(text);
+  if (!Number.isFinite(seconds) || seconds < 0) {
+    process.stderr.write(`warning: BATON_PROGRESS_INTERVAL=${text} is not a number of seconds; using ${PLAIN_PROGRESS_INTERVAL_S}\n`);
+    return PLAIN_PROGRESS_INTERVAL_S * 1000;
+  }
+  return Math.round(seconds * 1000);
+}
+
 interface Interruptions {
   attach(xp: Experiment): void;
-  interrupted(): boolean;
+  /** The first signal received, if any. */
+  signal(): StopSignal | undefined;
+  /** 128 + the number of the first signal received, if any. */
+  exitCode(): number | undefined;
   dispose(): void;
 }
 
-/** First Ctrl-C: stop submitting (and cancel jobs with --kill); second: exit at once. */
+/** First signal: stop submitting (and cancel jobs with --kill); second: exit at once. */
 function handleInterruptions(options: { statusLine: StatusLine; kill: boolean }): Interruptions {
   let xp: Experiment | undefined;
-  let count = 0;
-  const onSignal = (signal: NodeJS.Signals) => {
-    count++;
-    if (count > 1 || !xp) {
+  let first: StopSignal | undefined;
+  const onSignal = (signal: StopSignal) => {
+    const again = first !== undefined;
+    first ??= signal;
+    if (again || !xp) {
       options.statusLine.close();
       process.stderr.write(`\nInterrupted (${signal}): exiting now. Jobs already started keep running; the next run re-attaches them.\n`);
-      process.exit(INTERRUPTED_EXIT_CODE);
+      process.exit(exitCodeOf(signal));
     }
+    const howToForce = signal === 'SIGINT' ? 'Press Ctrl-C again to exit at once.' : `Send ${signal} again to exit at once.`;
     options.statusLine.print(
       options.kill
-        ? `Interrupted (${signal}): stopping the experiment and cancelling its running jobs. Press Ctrl-C again to exit at once.`
-        : `Interrupted (${signal}): stopping the experiment; running jobs keep running. Press Ctrl-C again to exit at once.`,
+        ? `Interrupted (${signal}): stopping the experiment and cancelling its running jobs. ${howToForce}`
+        : `Interrupted (${signal}): stopping the experiment; running jobs keep running. ${howToForce}`,
       'stderr',
     );
     xp.stop({ kill: options.kill }).catch((error: unknown) => {
       options.statusLine.print(`error: could not stop the experiment cleanly: ${(error as Error).message}`, 'stderr');
     });
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
+  // After SIGHUP the terminal may be gone: writing to it must not crash the stop.
+  const ignoreGone = (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EIO' && error.code !== 'EPIPE') throw error;
+  };
+  process.stdout.on('error', ignoreGone);
+  process.stderr.on('error', ignoreGone);
   return {
     attach: (experiment) => {
       xp = experiment;
     },
-    interrupted: () => count > 0,
+    signal: () => first,
+    exitCode: () => (first === undefined ? undefined : exitCodeOf(first)),
     dispose: () => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
+      process.stdout.off('error', ignoreGone);
+      process.stderr.off('error', ignoreGone);
     },
   };
 }
 
-function printSummary(options: { summary: ExperimentSummary; interrupted: boolean; killed: boolean; runMode: string }): void {
-  const { summary } = options;
-  const out = (line = '') => process.stdout.write(`${line}\n`);
-  const total = Object.values(summary.counts).reduce((sum, count) => sum + count, 0);
-  const counts = Object.entries(summary.counts)
-    .filter(([, count]) => count > 0)
-    .map(([state, count]) => `${count} ${state}`)
-    .join(', ');
-  const mode = options.runMode === 'normal' ? '' : ` (${options.runMode})`;
-  out(`${options.interrupted ? 'Stopped' : 'Finished'}${mode}: ${total} job${total === 1 ? '' : 's'}${counts ? ` (${counts})` : ''} in ${formatDuration(summary.elapsedMs)}`);
-
-  if (summary.failed.length > 0 && options.runMode !== 'dry-run') {
-    out(`\n${summary.failed.length} job${summary.failed.length === 1 ? '' : 's'} failed:`);
-    for (const job of summary.failed) {
-      const { failure } = job;
-      out(`  ${jobName(job)}  ${failure.reason}${failure.code === null ? '' : ` (exit ${failure.code})`}${failure.message ? `: ${failure.message}` : ''}`);
-      out(`    stderr: ${job.stderrPath}`);
-    }
-  }
-
-  const launched = summary.active.filter((job) => job.state === 'running' || job.state === 'queued');
-  const notStarted = summary.active.length - launched.length;
-  if (options.interrupted && launched.length > 0 && !options.killed) {
-    out(`\n${launched.length} job${launched.length === 1 ? ' is' : 's are'} still running or queued; they keep going and the next run of this experiment re-attaches them:`);
-    for (const job of launched) out(`  ${jobName(job)}  ${job.state}  ${job.directory}`);
-    out(`To stop them: baton jobs kill ${launched.map((job) => job.directory).join(' ')}`);
-    out('(or run again with --kill, so that Ctrl-C also cancels running jobs)');
-  }
-  if (options.interrupted && notStarted > 0) {
-    out(`${notStarted} job${notStarted === 1 ? ' was' : 's were'} not started; the next run of this experiment starts ${notStarted === 1 ? 'it' : 'them'}.`);
-  }
+function exitCodeOf(signal: StopSignal): number {
+  return 128 + constants.signals[signal];
 }

@@ -1,11 +1,16 @@
-// Follows an experiment's job-state events: a live line of counts per state (on a terminal),
-// a line per failed job, and a line per job in dry-run mode.
+// Follows an experiment: counts per state of every job it submitted, a line per failed job, and
+// a line per job in dry-run mode. On a terminal the counts are a live line; off a terminal (a
+// pipe, nohup, a batch job's log) they are a plain line every few seconds and at once on news
+// (a failure, a new pending reason).
 import type { DryRunRecord, Experiment, JobState, JobStateEvent } from '@baton/core';
+import { describeFailure, failureKey } from './failures.ts';
 import type { StatusLine } from './statusLine.ts';
 import { formatDuration, jobName } from './table.ts';
 
 /** At most ~10 refreshes per second: a terminal cannot show more, and thousands of events may come. */
 const REFRESH_MS = 100;
+/** Failures with one same reason printed one by one; the rest are counted in the summary. */
+const MAX_FAILURE_LINES_PER_CAUSE = 3;
 
 const STATE_ORDER: JobState[] = ['done', 'running', 'queued', 'ready', 'waiting', 'failed'];
 
@@ -14,41 +19,60 @@ export interface Progress {
   close(): void;
 }
 
-export function followExperiment(options: { xp: Experiment; statusLine: StatusLine; startedAt: number; reportFailures: boolean }): Progress {
-  const { xp, statusLine, startedAt } = options;
-  const states = new Map<string, JobState>();
-  /** Why queued jobs wait (e.g. SLURM's pending reason), by job directory. */
+export interface FollowOptions {
+  xp: Experiment;
+  statusLine: StatusLine;
+  startedAt: number;
+  reportFailures: boolean;
+  /** Off a terminal: plain lines every `intervalMs` (none when 0) and at once on news. */
+  plain?: { intervalMs: number };
+}
+
+export function followExperiment(options: FollowOptions): Progress {
+  const { xp, statusLine, startedAt, plain } = options;
+  /** The last pending reason seen per job directory, to tell a new one. */
   const reasons = new Map<string, string>();
+  /** Failure lines printed per cause. */
+  const failureLines = new Map<string, number>();
   let timer: NodeJS.Timeout | undefined;
   let closed = false;
 
   const render = () => {
     timer = undefined;
     if (closed) return;
-    const counts = new Map<JobState, number>();
-    for (const state of states.values()) counts.set(state, (counts.get(state) ?? 0) + 1);
-    const parts = STATE_ORDER.filter((state) => counts.has(state)).map((state) =>
-      state === 'queued' && reasons.size > 0 ? `queued ${counts.get(state)} (${describeReasons(reasons)})` : `${state} ${counts.get(state)}`,
-    );
-    statusLine.update(`${xp.name}: ${states.size} jobs  ${parts.join(' · ')}  ${formatDuration(Date.now() - startedAt)}`);
+    const text = progressText({ xp, startedAt });
+    if (plain) statusLine.print(`${clockTime()} ${text}`);
+    else statusLine.update(text);
   };
   const scheduleRender = () => {
     timer ??= setTimeout(render, REFRESH_MS);
   };
-  // Keeps the elapsed time moving while nothing changes.
-  const clock = setInterval(scheduleRender, 1000);
-  clock.unref();
+  // Keeps the elapsed time moving while nothing changes (live), or says the run is alive (plain).
+  const clockMs = plain ? plain.intervalMs : 1000;
+  const clock = clockMs > 0 ? setInterval(plain ? render : scheduleRender, clockMs) : undefined;
+  // Never what keeps the process alive: an experiment with nothing left to do must end.
+  clock?.unref();
 
   const onJobState = (event: JobStateEvent) => {
-    states.set(event.directory, event.state);
-    if (event.state === 'queued' && event.detail) reasons.set(event.directory, event.detail);
-    else reasons.delete(event.directory);
-    if (event.state === 'failed' && options.reportFailures) {
-      const failure = event.failure;
-      const why = failure ? `${failure.reason}${failure.code === null ? '' : ` (exit ${failure.code})`}${failure.message ? `: ${failure.message}` : ''}` : 'failed';
-      statusLine.print(`✗ ${jobName(event)} ${why}`);
+    let news = false;
+    if (event.state === 'queued' && event.detail) {
+      news = reasons.get(event.directory) !== event.detail;
+      reasons.set(event.directory, event.detail);
+    } else {
+      reasons.delete(event.directory);
     }
-    scheduleRender();
+    if (event.state === 'failed' && event.previous !== 'failed') {
+      news = true;
+      if (options.reportFailures) reportFailure(event);
+    }
+    if (!plain || news) scheduleRender();
+  };
+  const reportFailure = (event: JobStateEvent) => {
+    const key = failureKey(event.failure, event.directory);
+    const printed = (failureLines.get(key) ?? 0) + 1;
+    failureLines.set(key, printed);
+    if (printed <= MAX_FAILURE_LINES_PER_CAUSE) statusLine.print(`✗ ${jobName(event)} ${describeFailure(event.failure)}`);
+    else if (printed === MAX_FAILURE_LINES_PER_CAUSE + 1) statusLine.print(`✗ more jobs fail the same way (${key}); the summary counts them`);
   };
   const onDryRun = (record: DryRunRecord) => {
     const dependencies = record.dependencies.length > 0 ? `  after: ${record.dependencies.join(', ')}` : '';
@@ -56,13 +80,14 @@ export function followExperiment(options: { xp: Experiment; statusLine: StatusLi
   };
   xp.events.on('job-state', onJobState);
   xp.events.on('dry-run', onDryRun);
-  scheduleRender();
+  if (!plain) scheduleRender();
 
   return {
     close() {
+      if (closed) return;
       closed = true;
       if (timer) clearTimeout(timer);
-      clearInterval(clock);
+      if (clock) clearInterval(clock);
       xp.events.off('job-state', onJobState);
       xp.events.off('dry-run', onDryRun);
       statusLine.close();
@@ -70,11 +95,35 @@ export function followExperiment(options: { xp: Experiment; statusLine: StatusLi
   };
 }
 
+/**
+ * `squares: 120 jobs  done 30 · running 8 · queued 2 (Resources 2) · waiting 80  1m05s`.
+ * Counted from the experiment's jobs, so a job counts from its submission (as `waiting`), not
+ * from its first change of state.
+ */
+export function progressText(options: { xp: Pick<Experiment, 'name' | 'jobs'>; startedAt: number; now?: number }): string {
+  const { xp } = options;
+  const jobs = xp.jobs;
+  const counts = new Map<JobState, number>();
+  const reasons = new Map<string, number>();
+  for (const job of jobs) {
+    counts.set(job.state, (counts.get(job.state) ?? 0) + 1);
+    if (job.state === 'queued' && job.detail) reasons.set(job.detail, (reasons.get(job.detail) ?? 0) + 1);
+  }
+  const parts = STATE_ORDER.filter((state) => counts.has(state)).map((state) =>
+    state === 'queued' && reasons.size > 0 ? `queued ${counts.get(state)} (${describeReasons(reasons)})` : `${state} ${counts.get(state)}`,
+  );
+  const elapsed = formatDuration((options.now ?? Date.now()) - options.startedAt);
+  return `${xp.name}: ${jobs.length} job${jobs.length === 1 ? '' : 's'}  ${parts.join(' · ')}${parts.length > 0 ? '  ' : ''}${elapsed}`;
+}
+
 /** The two most common reasons with their counts: `Resources 150, Priority 30`. */
-function describeReasons(reasons: Map<string, string>): string {
-  const counts = new Map<string, number>();
-  for (const reason of reasons.values()) counts.set(reason, (counts.get(reason) ?? 0) + 1);
+function describeReasons(counts: Map<string, number>): string {
   const sorted = [...counts].sort((a, b) => b[1] - a[1]);
   const shown = sorted.slice(0, 2).map(([reason, count]) => `${reason} ${count}`);
   return sorted.length > 2 ? `${shown.join(', ')}, ...` : shown.join(', ');
+}
+
+/** `14:05:09`: plain lines end up in log files, read later. */
+function clockTime(): string {
+  return new Date().toTimeString().slice(0, 8);
 }

@@ -70,9 +70,23 @@ describe('loadConfiguration', () => {
     expect(loaded.files).toEqual([pre, main, post]);
   });
 
-  it('treats an empty file as an empty mapping', async () => {
-    const main = await write('main.yaml', '');
-    expect((await loadConfiguration({ file: main })).configuration).toEqual({});
+  it('refuses an empty file, or one with only comments, as an empty configuration', async () => {
+    for (const text of ['', '# nothing yet\n\n  # really\n', '---\n']) {
+      const main = await write('main.yaml', text);
+      const error = await loadError({ file: main });
+      expect(error.message).toMatch(/^Empty configuration: /);
+      expect(error.message).toContain(main);
+      expect(error.hint).toMatch(/id: my-experiment/);
+      expect(error.exitCode).toBe(2);
+    }
+  });
+
+  it('names the file that names an empty parent', async () => {
+    await write('base.yaml', '# to do\n');
+    const main = await write('main.yaml', 'parent: base.yaml\nid: x\n');
+    const error = await loadError({ file: main });
+    expect(error.message).toContain(join(dir, 'base.yaml'));
+    expect(error.where).toBe(`"parent" in ${main}`);
   });
 
   it('reports a parent cycle with the whole chain', async () => {

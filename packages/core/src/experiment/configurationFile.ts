@@ -146,7 +146,13 @@ async function readYamlMapping(options: { file: string; namedBy?: string }): Pro
     });
   }
   const values: unknown = document.toJS();
-  if (values === null || values === undefined) return {};
+  if (values === null || values === undefined) {
+    // Most likely the wrong file, or one not saved yet: an empty layer would only lead to a puzzling error later.
+    throw new UserInputError(`Empty configuration: ${file} holds no keys (it is empty or has only comments)`, {
+      where: namedBy ? `"parent" in ${namedBy}` : file,
+      hint: 'write the configuration in it, at least the experiment id (e.g. "id: my-experiment"), or name another file',
+    });
+  }
   if (!isPlainObject(values)) {
     throw new UserInputError(`The top level of ${file} must be a mapping (key: value lines), got ${describeValue(values)}`, {
       where: file,
