@@ -234,6 +234,13 @@ export interface TokenHolder {
   directory: string;
   /** Process that holds the share on `host` (the job's or the experiment's). */
   pid: number;
+  /**
+   * The job's process group on `host`, once it has one (the local launcher's
+   * `handle.pid`: job.sh leads its own group). The share then lives while `pid`
+   * or any process of the group runs, so killing only job.sh does not free it
+   * while the command it started runs on. Leave it out before launch.
+   */
+  processGroup?: number;
   host: string;
 }
 

@@ -1,6 +1,7 @@
 // A counted resource shared through the workspace: every process that uses the
 // workspace (on any host that mounts it) sees the same holders, one file each,
-// and changes them only under a lock that works on NFS.
+// and changes them only under a lock that works on NFS. A share lives until its
+// job writes a marker or, on this host, its holder's processes are all gone.
 import { randomBytes } from 'node:crypto';
 import { access, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
@@ -10,6 +11,7 @@ import { BatonError, UserInputError } from '../errors.ts';
 import { JOB_FILES } from '../job/jobFiles.ts';
 import { createLogger } from '../logger.ts';
 import type { Token, TokenHolder } from '../types.ts';
+import { ProcessProbe } from './processLiveness.ts';
 
 export interface CounterTokenOptions {
   /** Token name, e.g. `gpu`; also its folder under `<workspace>/tokens/`. */
@@ -25,6 +27,8 @@ export interface HolderRecord {
   count: number;
   directory: string;
   pid: number;
+  /** The job's process group on `host`; absent in files written before it existed (and before launch). */
+  processGroup?: number;
   host: string;
   /** ISO 8601. */
   acquiredAt: string;
@@ -77,6 +81,7 @@ export class CounterToken implements Token {
 
   async tryAcquire(holder: TokenHolder, count: number): Promise<boolean> {
     this.#checkCount(count);
+    this.#checkProcessGroup(holder);
     const holderPath = this.#holderPath(holder.hash);
     return this.#withLock(async () => {
       const holders = await this.#liveHolders({ dropDead: true });
@@ -87,6 +92,7 @@ export class CounterToken implements Token {
         count,
         directory: holder.directory,
         pid: holder.pid,
+        ...(holder.processGroup === undefined ? {} : { processGroup: holder.processGroup }),
         host: holder.host,
         acquiredAt: new Date().toISOString(),
       };
@@ -129,6 +135,15 @@ export class CounterToken implements Token {
         },
       );
     }
+  }
+
+  #checkProcessGroup(holder: TokenHolder): void {
+    const { processGroup } = holder;
+    if (processGroup === undefined || (Number.isInteger(processGroup) && processGroup > 1)) return;
+    throw new BatonError(`Token holder "${holder.hash}" names process group ${processGroup}, which cannot be a job's.`, {
+      where: `token "${this.name}"`,
+      hint: 'Pass the pid of a process that leads its own group (a detached job), or leave processGroup out; this is a bug in the caller.',
+    });
   }
 
   #holderPath(hash: string): string {
@@ -186,13 +201,14 @@ export class CounterToken implements Token {
       throw error;
     });
     const files = names.filter((file) => file.endsWith('.json') && !file.startsWith('.'));
+    const probe = new ProcessProbe();
     const holders = await Promise.all(
       files.map(async (file) => {
         const path = join(this.#holdersDirectory, file);
         const hash = file.slice(0, -'.json'.length);
         const record = await readHolder(path);
         if (record === 'missing') return undefined;
-        const live = record !== 'corrupt' && (await this.#isLive(record));
+        const live = record !== 'corrupt' && (await this.#isLive(record, probe));
         if (!live) {
           if (record === 'corrupt') logger.warn('token "%s": ignoring unreadable holder file %s', this.name, path);
           if (options.dropDead) await rm(path, { force: true });
@@ -204,15 +220,22 @@ export class CounterToken implements Token {
     return holders.filter((holder) => holder !== undefined);
   }
 
-  /** A holder is dead once its job wrote a marker, or when its process on this host is gone. */
-  async #isLive(record: HolderRecord): Promise<boolean> {
+  /**
+   * A holder is dead once its job wrote a marker (on any host: the marker is all
+   * another host can see), or, on this host, when its processes are gone: its pid,
+   * and with a process group every process of that group, so that killing only a
+   * job's shell does not free the share while the command it started runs on.
+   */
+  async #isLive(record: HolderRecord, probe: ProcessProbe): Promise<boolean> {
     const [done, failed] = await Promise.all([
       exists(join(record.directory, JOB_FILES.done)),
       exists(join(record.directory, JOB_FILES.failed)),
     ]);
     if (done || failed) return false;
-    if (record.host === this.#host && !isProcessAlive(record.pid)) return false;
-    return true;
+    if (record.host !== this.#host) return true;
+    if (await probe.isProcessAlive(record.pid)) return true;
+    // The pid alone also covers the moment after a launch when the job does not lead its group yet.
+    return record.processGroup !== undefined && (await probe.isProcessGroupAlive(record.processGroup));
   }
 }
 
@@ -230,7 +253,8 @@ async function readHolder(path: string): Promise<HolderRecord | 'missing' | 'cor
       typeof record.count === 'number' &&
       typeof record.directory === 'string' &&
       typeof record.pid === 'number' &&
-      typeof record.host === 'string';
+      typeof record.host === 'string' &&
+      (record.processGroup === undefined || Number.isInteger(record.processGroup));
     return valid ? (record as HolderRecord) : 'corrupt';
   } catch {
     return 'corrupt';
@@ -241,18 +265,6 @@ async function writeFileAtomically(path: string, data: string): Promise<void> {
   const temporary = join(dirname(path), `.${randomBytes(6).toString('hex')}.tmp`);
   await writeFile(temporary, data);
   await rename(temporary, path);
-}
-
-function isProcessAlive(pid: number): boolean {
-  // 0 and negative pids name process groups, never one holder.
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: the process exists but belongs to someone else.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 async function exists(path: string): Promise<boolean> {
