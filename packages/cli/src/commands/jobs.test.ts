@@ -85,11 +85,31 @@ describe('baton jobs list', () => {
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     const lines = result.stdout.trim().split('\n');
-    expect(lines[0]).toMatch(/^STATE\s+TASK\s+HASH\s+DIRECTORY\s+DETAIL$/);
+    expect(lines[0]).toMatch(/^STATE\s+TASK\s+HASH\s+DURATION\s+HOST\s+DIRECTORY\s+DETAIL$/);
+    // Markers of an earlier version (an empty done, a failed without provenance): no duration, no host.
     expect(lines.slice(1).map((line) => line.trim().split(/\s+/))).toEqual([
-      ['running', 'evaluate', RUNNING.slice(0, 12), dirs.running],
-      ['done', 'train', DONE.slice(0, 12), dirs.done],
-      ['failed', 'train', FAILED.slice(0, 12), dirs.failed, 'failed'],
+      ['running', 'evaluate', RUNNING.slice(0, 12), '-', '-', dirs.running],
+      ['done', 'train', DONE.slice(0, 12), '-', '-', dirs.done],
+      ['failed', 'train', FAILED.slice(0, 12), '-', '-', dirs.failed, 'failed'],
+    ]);
+  });
+
+  it("shows each job's duration and host from its marker, and --json carries start, end, host and exit code", async () => {
+    const dirs = await makeWorkspace();
+    await writeFile(join(dirs.done, 'done'), '{"code":0,"start":1796135000,"end":1796135185.5,"host":"node7"}\n');
+    await writeFile(join(dirs.failed, 'failed'), '{"code":3,"reason":"failed","message":"exited with code 3","start":1796135000,"end":1796135002.25,"host":"node8"}\n');
+    const table = await runBaton(['jobs', 'list', '--workdir', workspace, '--task', 'train'], { cwd: dir });
+    expect(table.stdout.trim().split('\n').slice(1).map((line) => line.trim().split(/\s+/))).toEqual([
+      ['done', 'train', DONE.slice(0, 12), '3m05s', 'node7', dirs.done],
+      ['failed', 'train', FAILED.slice(0, 12), '2.3s', 'node8', dirs.failed, 'failed'],
+    ]);
+    const json = await runBaton(['jobs', 'list', '--workdir', workspace, '--task', 'train', '--json'], { cwd: dir });
+    expect(JSON.parse(json.stdout)).toMatchObject([
+      {
+        state: 'done',
+        provenance: { startedAt: '2026-12-01T14:23:20.000Z', endedAt: '2026-12-01T14:26:25.500Z', durationSeconds: 185.5, host: 'node7', exitCode: 0 },
+      },
+      { state: 'failed', failure: { code: 3 }, provenance: { durationSeconds: 2.25, host: 'node8', exitCode: 3 } },
     ]);
   });
 

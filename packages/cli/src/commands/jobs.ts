@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import { cleanJobs, findJobs, listJobs } from '@baton/core';
 import type { CatalogJobState } from '@baton/core';
-import { formatTable } from '../output/table.ts';
+import { formatDuration, formatTable } from '../output/table.ts';
 import { launcherStatus } from '../launcherStatus.ts';
 import { addWorkspaceOptions, openWorkspaceWithLaunchers, workspacePath, type WorkspaceOptions } from '../workspaceOptions.ts';
 import { followJobOutput, printJobOutput } from './jobLog.ts';
@@ -42,8 +42,17 @@ export function registerJobsCommand(program: Command): void {
       process.stdout.write('No jobs.\n');
       return;
     }
-    const rows = records.map((job) => [job.state, job.taskId, job.hash.slice(0, 12), job.directory, job.detail ?? job.failure?.reason ?? '']);
-    process.stdout.write(`${formatTable({ header: ['STATE', 'TASK', 'HASH', 'DIRECTORY', 'DETAIL'], rows })}\n`);
+    // Duration and host come from the job's marker (markers of earlier versions have neither: `-`).
+    const rows = records.map((job) => [
+      job.state,
+      job.taskId,
+      job.hash.slice(0, 12),
+      job.provenance?.durationSeconds === undefined ? '-' : formatDuration(job.provenance.durationSeconds * 1000),
+      job.provenance?.host ?? '-',
+      job.directory,
+      job.detail ?? job.failure?.reason ?? '',
+    ]);
+    process.stdout.write(`${formatTable({ header: ['STATE', 'TASK', 'HASH', 'DURATION', 'HOST', 'DIRECTORY', 'DETAIL'], rows })}\n`);
   });
 
   addWorkspaceOptions(

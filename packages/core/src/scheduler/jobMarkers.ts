@@ -1,19 +1,100 @@
 // Reading and writing a job's markers and process.json: the source of truth
 // every process consults before it runs, re-attaches or skips a job.
+//
+// job.sh writes both markers as JSON with the job's provenance:
+//   done    {"code":0,"start":S,"end":E,"host":"node1"}
+//   failed  {"code":3,"reason":"failed","message":"...","start":S,"end":E,"host":"node1"}
+// where S and E are seconds since the epoch (to the hundredth). Markers of
+// earlier versions (an empty `done`, a `failed` without these fields) read as
+// done or failed without provenance.
 import { jobFile } from '../job/jobFiles.ts';
-import type { Connector, FailureInfo, LaunchHandle } from '../types.ts';
+import type { Connector, FailureInfo, FailureReason, LaunchHandle } from '../types.ts';
 
-export type MarkerState = { state: 'done' } | { state: 'failed'; failure: FailureInfo } | { state: 'none' };
-
-export async function readMarkers(connector: Connector, directory: string): Promise<MarkerState> {
-  if (await connector.exists(jobFile(directory, 'done'))) return { state: 'done' };
-  const failed = await connector.readFileIfExists(jobFile(directory, 'failed'));
-  if (failed === undefined) return { state: 'none' };
-  return { state: 'failed', failure: parseFailure(failed) };
+/** When, where and how a job ran, from its marker; each field only when the marker has it. */
+export interface JobProvenance {
+  /** When the job's command started (ISO 8601). */
+  startedAt?: string;
+  /** When it ended (ISO 8601). */
+  endedAt?: string;
+  /** Seconds from start to end. */
+  durationSeconds?: number;
+  /** Host it ran on. */
+  host?: string;
+  /** Its exit code (128 + N when killed by signal N). */
+  exitCode?: number | null;
 }
 
-export async function writeFailedMarker(connector: Connector, directory: string, failure: FailureInfo): Promise<void> {
-  await connector.writeFile(jobFile(directory, 'failed'), `${JSON.stringify(failure)}\n`);
+export type MarkerState =
+  | { state: 'done'; provenance?: JobProvenance }
+  | { state: 'failed'; failure: FailureInfo; provenance?: JobProvenance }
+  | { state: 'none' };
+
+export async function readMarkers(connector: Connector, directory: string): Promise<MarkerState> {
+  const done = await connector.readFileIfExists(jobFile(directory, 'done'));
+  if (done !== undefined) {
+    const provenance = parseProvenance(parseJson(done));
+    return provenance ? { state: 'done', provenance } : { state: 'done' };
+  }
+  const failed = await connector.readFileIfExists(jobFile(directory, 'failed'));
+  if (failed === undefined) return { state: 'none' };
+  const value = parseJson(failed);
+  const failure = parseFailure(value, failed);
+  const provenance = parseProvenance(value);
+  return provenance ? { state: 'failed', failure, provenance } : { state: 'failed', failure };
+}
+
+/** Writes the `failed` marker; `provenance` (e.g. from the marker it replaces) is kept in job.sh's format. */
+export async function writeFailedMarker(connector: Connector, directory: string, failure: FailureInfo, provenance?: JobProvenance): Promise<void> {
+  const marker: Record<string, unknown> = { ...failure };
+  const start = epochSeconds(provenance?.startedAt);
+  const end = epochSeconds(provenance?.endedAt);
+  if (start !== undefined) marker.start = start;
+  if (end !== undefined) marker.end = end;
+  if (provenance?.host !== undefined) marker.host = provenance.host;
+  await connector.writeFile(jobFile(directory, 'failed'), `${JSON.stringify(marker)}\n`);
+}
+
+/**
+ * True when a `failed` marker may not be the job's last word: job.sh only saw a
+ * signal (reason `cancelled`), which is also how a time limit, an out-of-memory
+ * kill or a cluster requeueing the job looks from inside. The launcher's status
+ * says which; until then the job must not be retried nor its marker removed.
+ */
+export function launcherMayKnowBetter(markers: MarkerState): boolean {
+  return markers.state === 'failed' && markers.failure.reason === 'cancelled';
+}
+
+/** Reasons a launcher gives that say more than job.sh can see (it only sees a signal, or its command killed). */
+const LAUNCHER_REASONS: ReadonlySet<FailureReason> = new Set(['timeout', 'oom', 'node_fail', 'preempted']);
+
+export interface SettleFailureOptions {
+  /** What job.sh wrote. */
+  marker: FailureInfo;
+  /** The launcher's verdict, when it has one. */
+  launcher?: FailureInfo;
+  /** Baton itself cancelled the job (kill, `baton jobs kill`). */
+  cancelRequested: boolean;
+}
+
+/**
+ * The failure to record for a job that ended with a `failed` marker, and whether
+ * the marker must be rewritten so that it says the same (the marker, the live
+ * output and `baton jobs list` agree on the reason).
+ * - Baton cancelled it: `cancelled`, whatever killed it first.
+ * - job.sh saw a signal, or its command die of one, and the launcher knows why
+ *   (time limit, out of memory, node failure, preemption): the launcher's reason,
+ *   with job.sh's exit code when the launcher has none.
+ * - Otherwise job.sh's verdict stands.
+ */
+export function settleFailure({ marker, launcher, cancelRequested }: SettleFailureOptions): { failure: FailureInfo; rewrite: boolean } {
+  if (cancelRequested) {
+    return marker.reason === 'cancelled' ? { failure: marker, rewrite: false } : { failure: { ...marker, reason: 'cancelled' }, rewrite: true };
+  }
+  const signalled = marker.reason === 'cancelled' || (marker.reason === 'failed' && marker.code !== null && marker.code > 128);
+  if (launcher && signalled && LAUNCHER_REASONS.has(launcher.reason) && launcher.reason !== marker.reason) {
+    return { failure: { ...launcher, code: launcher.code ?? marker.code }, rewrite: true };
+  }
+  return { failure: marker, rewrite: false };
 }
 
 export async function readProcessFile(connector: Connector, directory: string): Promise<LaunchHandle | undefined> {
@@ -30,15 +111,52 @@ export async function writeProcessFile(connector: Connector, handle: LaunchHandl
   await connector.writeFile(jobFile(handle.directory, 'process'), `${JSON.stringify(handle, null, 2)}\n`);
 }
 
-function parseFailure(text: string): FailureInfo {
+function parseJson(text: string): unknown {
   try {
-    const value = JSON.parse(text) as Partial<FailureInfo>;
-    return {
-      code: typeof value.code === 'number' ? value.code : null,
-      reason: value.reason ?? 'failed',
-      message: value.message ?? '',
-    };
+    return JSON.parse(text) as unknown;
   } catch {
-    return { code: null, reason: 'failed', message: text.trim() || 'failed (empty marker)' };
+    return undefined;
   }
+}
+
+function parseFailure(value: unknown, text: string): FailureInfo {
+  if (!isObject(value)) return { code: null, reason: 'failed', message: text.trim() || 'failed (empty marker)' };
+  return {
+    code: typeof value.code === 'number' ? value.code : null,
+    reason: typeof value.reason === 'string' ? (value.reason as FailureReason) : 'failed',
+    message: typeof value.message === 'string' ? value.message : '',
+  };
+}
+
+/** The provenance fields of a marker; undefined when it has none (a marker of an earlier version). */
+function parseProvenance(value: unknown): JobProvenance | undefined {
+  if (!isObject(value)) return undefined;
+  const provenance: JobProvenance = {};
+  const start = toMilliseconds(value.start);
+  const end = toMilliseconds(value.end);
+  if (start !== undefined) provenance.startedAt = new Date(start).toISOString();
+  if (end !== undefined) provenance.endedAt = new Date(end).toISOString();
+  if (start !== undefined && end !== undefined && end >= start) provenance.durationSeconds = Math.round(end - start) / 1000;
+  if (typeof value.host === 'string' && value.host !== '') provenance.host = value.host;
+  if (typeof value.code === 'number' || (value.code === null && Object.keys(provenance).length > 0)) provenance.exitCode = value.code;
+  return Object.keys(provenance).length > 0 ? provenance : undefined;
+}
+
+/** Epoch seconds (job.sh) or an ISO 8601 string, as milliseconds. */
+function toMilliseconds(value: unknown): number | undefined {
+  if (typeof value === 'number' && Number.isFinite(value) && value > 0) return Math.round(value * 1000);
+  if (typeof value === 'string') {
+    const time = Date.parse(value);
+    return Number.isFinite(time) ? time : undefined;
+  }
+  return undefined;
+}
+
+function epochSeconds(iso: string | undefined): number | undefined {
+  const time = iso === undefined ? NaN : Date.parse(iso);
+  return Number.isFinite(time) ? time / 1000 : undefined;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

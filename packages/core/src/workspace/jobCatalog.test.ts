@@ -137,6 +137,57 @@ describe('listJobs', () => {
     expect(finished.find((job) => job.directory === dirs.cluster)?.state).toBe('incomplete');
   });
 
+  it('carries the provenance of new markers; markers of earlier versions stay done or failed without it', async () => {
+    const fresh = await makeJob({ taskId: 'train', hash: HASH_DONE, handle: { pid: 999_999 } });
+    await writeFile(join(fresh, 'done'), '{"code":0,"start":1796135000.25,"end":1796135062.75,"host":"node7"}\n');
+    const failed = await makeJob({ taskId: 'train', hash: HASH_FAILED });
+    await writeFile(join(failed, 'failed'), '{"code":3,"reason":"failed","message":"exited with code 3","start":1796135000,"end":1796135001.5,"host":"node8"}\n');
+    const old = await makeJob({ taskId: 'old', hash: HASH_NOTHING, done: true });
+    const oldFailed = await makeJob({ taskId: 'old', hash: HASH_DEAD, failed: { code: 2, reason: 'failed', message: 'exit 2' } });
+    const jobs = new Map((await listJobs({ workspacePath: workspace })).map((job) => [job.directory, job]));
+    expect(jobs.get(fresh)).toMatchObject({
+      state: 'done',
+      provenance: { startedAt: '2026-12-01T14:23:20.250Z', endedAt: '2026-12-01T14:24:22.750Z', durationSeconds: 62.5, host: 'node7', exitCode: 0 },
+    });
+    expect(jobs.get(failed)).toMatchObject({
+      state: 'failed',
+      failure: { code: 3, reason: 'failed' },
+      provenance: { durationSeconds: 1.5, host: 'node8', exitCode: 3 },
+    });
+    expect(jobs.get(old)?.state).toBe('done');
+    expect(jobs.get(old)?.provenance).toBeUndefined();
+    expect(jobs.get(oldFailed)).toMatchObject({ state: 'failed', failure: { code: 2, reason: 'failed', message: 'exit 2' }, provenance: { exitCode: 2 } });
+  });
+
+  it('asks the launcher about a cluster job job.sh saw signalled: requeued, it is queued again, not failed', async () => {
+    const cluster = await makeJob({
+      taskId: 'train',
+      hash: HASH_CLUSTER,
+      failed: { code: 143, reason: 'cancelled', message: 'terminated by SIGTERM' },
+      handle: { launcher: 'gpu', kind: 'slurm', clusterId: '42', host: 'frontend' },
+    });
+    const plain = await makeJob({ taskId: 'train', hash: HASH_FAILED, failed: { code: 3, reason: 'failed', message: 'exit 3' }, handle: { launcher: 'gpu', kind: 'slurm', clusterId: '43', host: 'frontend' } });
+    const asked: string[] = [];
+    const requeued = await listJobs({
+      workspacePath: workspace,
+      status: async (handles) => {
+        asked.push(...handles.map((handle) => handle.directory));
+        return new Map([[cluster, { state: 'queued' as const, detail: 'requeued by SLURM: BeginTime' }]]);
+      },
+    });
+    // Only the signalled one: a plain failure is final.
+    expect(asked).toEqual([cluster]);
+    const job = requeued.find((record) => record.directory === cluster);
+    expect(job).toMatchObject({ state: 'queued', detail: 'requeued by SLURM: BeginTime' });
+    expect(job?.failure).toBeUndefined();
+    expect(requeued.find((record) => record.directory === plain)?.state).toBe('failed');
+
+    // Finished: the marker stands (as the launcher may have rewritten it, e.g. timeout).
+    await writeFile(join(cluster, 'failed'), JSON.stringify({ code: 143, reason: 'timeout', message: 'SLURM job 42 reached its time limit' }));
+    const ended = await listJobs({ workspacePath: workspace, status: async () => new Map([[cluster, { state: 'finished' as const }]]) });
+    expect(ended.find((record) => record.directory === cluster)).toMatchObject({ state: 'failed', failure: { reason: 'timeout' } });
+  });
+
   it('returns nothing for an empty or missing workspace', async () => {
     expect(await listJobs({ workspacePath: join(workspace, 'missing') })).toEqual([]);
   });

@@ -7,7 +7,7 @@ import { basename, dirname, join, relative, resolve } from 'node:path';
 import { LocalConnector } from '../connector/localConnector.ts';
 import { UserInputError } from '../errors.ts';
 import { jobFile } from '../job/jobFiles.ts';
-import { readMarkers, readProcessFile } from '../scheduler/jobMarkers.ts';
+import { launcherMayKnowBetter, readMarkers, readProcessFile, type JobProvenance, type MarkerState } from '../scheduler/jobMarkers.ts';
 import type { FailureInfo, LaunchHandle } from '../types.ts';
 
 const localConnector = new LocalConnector();
@@ -22,6 +22,8 @@ export interface JobRecord {
   state: CatalogJobState;
   /** Content of the `failed` marker. */
   failure?: FailureInfo;
+  /** When, where and how it ran (start, end, duration, host, exit code), from its marker; absent in markers of earlier versions. */
+  provenance?: JobProvenance;
   /** Content of `process.json`: who runs (or ran) the job. */
   handle?: LaunchHandle;
   /** Names of the experiments whose runs link to this job. */
@@ -179,17 +181,28 @@ async function readJobRecords(options: {
   status?: HandleStatusFunction;
 }): Promise<JobRecord[]> {
   const records = await Promise.all(options.locations.map((location) => readJobRecord({ location, links: options.links })));
-  // Ask the launchers, in one call, about the jobs this host cannot check itself.
-  const unchecked = records.filter((record) => record.state === 'queued' || (record.state === 'running' && !isCheckableHere(record.handle)));
+  // Ask the launchers, in one call, about the jobs this host cannot check itself, and about
+  // cluster jobs whose marker only says they were signalled (a time limit, or a requeue).
+  const unchecked = records.filter(
+    (record) =>
+      record.state === 'queued' ||
+      (record.state === 'running' && !isCheckableHere(record.handle)) ||
+      (record.state === 'failed' && record.handle?.clusterId !== undefined && record.failure?.reason === 'cancelled'),
+  );
   if (options.status && unchecked.length > 0) {
     const statuses = await options.status(unchecked.map((record) => record.handle!));
     for (const record of unchecked) {
       const status = statuses.get(record.directory);
       if (status === undefined) continue;
-      // Re-read markers: a job that finished meanwhile has written one.
-      const marker = await readMarker(record.directory);
-      if (marker) Object.assign(record, marker);
+      // Re-read markers: a job that finished meanwhile has written one, and a launcher may have
+      // rewritten one with a better reason.
+      const marker = await readMarkers(localConnector, record.directory);
+      // A cluster that has the job pending or running again (requeued) outranks the signal job.sh saw.
+      const requeued = status.state !== 'finished' && launcherMayKnowBetter(marker);
+      if (marker.state !== 'none' && !requeued) applyMarker(record, marker);
       else {
+        delete record.failure;
+        delete record.provenance;
         record.state = status.state === 'finished' ? 'incomplete' : status.state;
         if (status.detail) record.detail = status.detail;
       }
@@ -204,8 +217,8 @@ async function readJobRecord(options: { location: JobLocation; links: Map<string
   const handle = await readHandle(directory);
   const record: JobRecord = { taskId, hash, directory, state: 'incomplete', experiments };
   if (handle) record.handle = handle;
-  const marker = await readMarker(directory);
-  if (marker) return Object.assign(record, marker);
+  const marker = await readMarkers(localConnector, directory);
+  if (marker.state !== 'none') return applyMarker(record, marker);
   if (!handle) return record;
   if (isCheckableHere(handle)) {
     record.state = (await isLocalProcessAlive(handle)) ? 'running' : 'incomplete';
@@ -216,10 +229,15 @@ async function readJobRecord(options: { location: JobLocation; links: Map<string
   return record;
 }
 
-/** The job's marker, read the way the scheduler reads it. */
-async function readMarker(directory: string): Promise<Pick<JobRecord, 'state' | 'failure'> | undefined> {
-  const marker = await readMarkers(localConnector, directory);
-  return marker.state === 'none' ? undefined : marker;
+/** The record's state, failure and provenance from the job's marker (read the way the scheduler reads it). */
+function applyMarker(record: JobRecord, marker: Exclude<MarkerState, { state: 'none' }>): JobRecord {
+  record.state = marker.state;
+  delete record.failure;
+  delete record.provenance;
+  delete record.detail;
+  if (marker.state === 'failed') record.failure = marker.failure;
+  if (marker.provenance) record.provenance = marker.provenance;
+  return record;
 }
 
 function readHandle(directory: string): Promise<LaunchHandle | undefined> {

@@ -1,0 +1,85 @@
+// job.sh run for real by /bin/sh: its markers, their provenance, and a cheap success path.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { LocalConnector } from '../connector/localConnector.ts';
+import { readMarkers } from '../scheduler/jobMarkers.ts';
+import { jobScript } from './jobScript.ts';
+
+let directory: string;
+
+beforeEach(async () => {
+  directory = await mkdtemp(join(tmpdir(), 'baton-jobsh-'));
+});
+
+afterEach(async () => {
+  await rm(directory, { recursive: true, force: true });
+});
+
+/** Writes job.sh for argv and runs it; `signal` is sent once the command has printed `started`. */
+async function runJob(argv: string[], options: { env?: NodeJS.ProcessEnv; signal?: NodeJS.Signals } = {}): Promise<number | null> {
+  const script = join(directory, 'job.sh');
+  await writeFile(script, jobScript({ taskId: 'demo', hash: 'f'.repeat(64), directory, argv, env: {} }));
+  const child = spawn('/bin/sh', [script], { env: options.env ?? process.env, stdio: 'ignore' });
+  if (options.signal) {
+    const signal = options.signal;
+    const started = Date.now();
+    while (!(await readFile(join(directory, 'stdout'), 'utf8').catch(() => '')).includes('started')) {
+      if (Date.now() - started > 10_000) throw new Error('the job did not start');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    child.kill(signal);
+  }
+  return new Promise((resolve) => child.on('exit', (code) => resolve(code)));
+}
+
+const kernelHost = existsSync('/proc/sys/kernel/hostname') ? (await readFile('/proc/sys/kernel/hostname', 'utf8')).trim() : hostname();
+
+describe('job.sh', () => {
+  it('writes a done marker with start, end, host and exit code, without running any program but the job', async () => {
+    const before = Date.now();
+    // An empty PATH: `date`, `rm`, `uname`... would fail; `echo` is the shell's own.
+    expect(await runJob(['echo', 'hello'], { env: { PATH: '' } })).toBe(0);
+    const after = Date.now();
+    const marker = JSON.parse(await readFile(join(directory, 'done'), 'utf8')) as Record<string, unknown>;
+    expect(Object.keys(marker).sort()).toEqual(['code', 'end', 'host', 'start']);
+    expect(marker).toMatchObject({ code: 0, host: kernelHost });
+    const start = (marker.start as number) * 1000;
+    const end = (marker.end as number) * 1000;
+    // The clock is boot time + uptime, to the hundredth (boot time is whole seconds): allow a second.
+    expect(start).toBeGreaterThan(before - 1500);
+    expect(end).toBeLessThan(after + 1500);
+    expect(end).toBeGreaterThanOrEqual(start);
+    expect(await readFile(join(directory, 'stderr'), 'utf8')).toBe('');
+    const read = await readMarkers(new LocalConnector(), directory);
+    expect(read).toMatchObject({ state: 'done', provenance: { host: kernelHost, exitCode: 0 } });
+  });
+
+  it('writes a failed marker with the exit code, reason and provenance', async () => {
+    expect(await runJob(['sh', '-c', 'sleep 0.3; exit 3'])).toBe(3);
+    expect(existsSync(join(directory, 'done'))).toBe(false);
+    const marker = JSON.parse(await readFile(join(directory, 'failed'), 'utf8')) as Record<string, number | string>;
+    expect(marker).toMatchObject({ code: 3, reason: 'failed', message: 'exited with code 3', host: kernelHost });
+    expect((marker.end as number) - (marker.start as number)).toBeGreaterThanOrEqual(0.25);
+    const read = await readMarkers(new LocalConnector(), directory);
+    expect(read.state === 'failed' && read.provenance?.durationSeconds).toBeGreaterThanOrEqual(0.25);
+  });
+
+  it('records a SIGTERM as cancelled, with its provenance', async () => {
+    expect(await runJob(['sh', '-c', 'echo started; sleep 30'], { signal: 'SIGTERM' })).toBe(143);
+    const marker = JSON.parse(await readFile(join(directory, 'failed'), 'utf8')) as Record<string, unknown>;
+    expect(marker).toMatchObject({ code: 143, reason: 'cancelled', message: 'terminated by SIGTERM', host: kernelHost });
+    expect(typeof marker.start).toBe('number');
+    expect(marker.end as number).toBeGreaterThanOrEqual(marker.start as number);
+  });
+
+  it('removes the failed marker of the attempt it replaces (a requeued cluster job), so that it ends with done alone', async () => {
+    await writeFile(join(directory, 'failed'), '{"code":143,"reason":"cancelled","message":"terminated by SIGTERM"}\n');
+    expect(await runJob(['sh', '-c', 'exit 0'])).toBe(0);
+    expect(existsSync(join(directory, 'failed'))).toBe(false);
+    expect(existsSync(join(directory, 'done'))).toBe(true);
+  });
+});

@@ -1,0 +1,96 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { LocalConnector } from '../connector/localConnector.ts';
+import type { FailureInfo } from '../types.ts';
+import { launcherMayKnowBetter, readMarkers, settleFailure, writeFailedMarker } from './jobMarkers.ts';
+
+const connector = new LocalConnector();
+let directory: string;
+
+beforeEach(async () => {
+  directory = await mkdtemp(join(tmpdir(), 'baton-markers-'));
+});
+
+afterEach(async () => {
+  await rm(directory, { recursive: true, force: true });
+});
+
+describe('readMarkers', () => {
+  it('reads the provenance of job.sh markers', async () => {
+    await writeFile(join(directory, 'done'), '{"code":0,"start":1796135000.25,"end":1796135000.5,"host":"node1"}\n');
+    expect(await readMarkers(connector, directory)).toEqual({
+      state: 'done',
+      provenance: { startedAt: '2026-12-01T14:23:20.250Z', endedAt: '2026-12-01T14:23:20.500Z', durationSeconds: 0.25, host: 'node1', exitCode: 0 },
+    });
+  });
+
+  it('reads markers of earlier versions: an empty done, a failed marker without provenance, a marker that is not JSON', async () => {
+    await writeFile(join(directory, 'done'), '');
+    expect(await readMarkers(connector, directory)).toEqual({ state: 'done' });
+    await rm(join(directory, 'done'));
+    await writeFile(join(directory, 'failed'), '{"code":null,"reason":"lost","message":"gone"}\n');
+    expect(await readMarkers(connector, directory)).toEqual({ state: 'failed', failure: { code: null, reason: 'lost', message: 'gone' } });
+    await writeFile(join(directory, 'failed'), 'killed\n');
+    expect(await readMarkers(connector, directory)).toEqual({ state: 'failed', failure: { code: null, reason: 'failed', message: 'killed' } });
+    await rm(join(directory, 'failed'));
+    expect(await readMarkers(connector, directory)).toEqual({ state: 'none' });
+  });
+});
+
+describe('writeFailedMarker', () => {
+  it("keeps the provenance of the marker it replaces, in job.sh's format", async () => {
+    await writeFile(join(directory, 'failed'), '{"code":143,"reason":"cancelled","message":"terminated by SIGTERM","start":1796135000,"end":1796135060.5,"host":"n1"}\n');
+    const before = await readMarkers(connector, directory);
+    if (before.state !== 'failed') throw new Error('expected a failed marker');
+    await writeFailedMarker(connector, directory, { code: 143, reason: 'timeout', message: 'time limit' }, before.provenance);
+    expect(JSON.parse(await readFile(join(directory, 'failed'), 'utf8'))).toEqual({
+      code: 143,
+      reason: 'timeout',
+      message: 'time limit',
+      start: 1796135000,
+      end: 1796135060.5,
+      host: 'n1',
+    });
+  });
+});
+
+describe('settleFailure', () => {
+  const signalled: FailureInfo = { code: 143, reason: 'cancelled', message: 'terminated by SIGTERM' };
+  const timeout: FailureInfo = { code: null, reason: 'timeout', message: 'SLURM job 7 reached its time limit' };
+
+  it("takes the launcher's reason over the signal job.sh saw, and says to rewrite the marker", () => {
+    expect(settleFailure({ marker: signalled, launcher: timeout, cancelRequested: false })).toEqual({
+      failure: { code: 143, reason: 'timeout', message: 'SLURM job 7 reached its time limit' },
+      rewrite: true,
+    });
+    // A command killed (SIGKILL: 137) by the out-of-memory killer.
+    const killed: FailureInfo = { code: 137, reason: 'failed', message: 'exited with code 137' };
+    const oom: FailureInfo = { code: 137, reason: 'oom', message: 'out of memory' };
+    expect(settleFailure({ marker: killed, launcher: oom, cancelRequested: false })).toEqual({ failure: oom, rewrite: true });
+  });
+
+  it("keeps job.sh's verdict when it is the job's own, or when the launcher says nothing more", () => {
+    const exited: FailureInfo = { code: 3, reason: 'failed', message: 'exited with code 3' };
+    expect(settleFailure({ marker: exited, launcher: timeout, cancelRequested: false })).toEqual({ failure: exited, rewrite: false });
+    expect(settleFailure({ marker: signalled, cancelRequested: false })).toEqual({ failure: signalled, rewrite: false });
+    const cancelled: FailureInfo = { code: null, reason: 'cancelled', message: 'SLURM job 7 was cancelled' };
+    expect(settleFailure({ marker: signalled, launcher: cancelled, cancelRequested: false })).toEqual({ failure: signalled, rewrite: false });
+  });
+
+  it('records a job Baton cancelled as cancelled, whatever killed it first', () => {
+    const exited: FailureInfo = { code: 143, reason: 'failed', message: 'exited with code 143' };
+    expect(settleFailure({ marker: exited, launcher: timeout, cancelRequested: true })).toEqual({ failure: { ...exited, reason: 'cancelled' }, rewrite: true });
+    expect(settleFailure({ marker: signalled, launcher: timeout, cancelRequested: true })).toEqual({ failure: signalled, rewrite: false });
+  });
+});
+
+describe('launcherMayKnowBetter', () => {
+  it('is true only for a failed marker that says the job was signalled', () => {
+    expect(launcherMayKnowBetter({ state: 'failed', failure: { code: 143, reason: 'cancelled', message: '' } })).toBe(true);
+    expect(launcherMayKnowBetter({ state: 'failed', failure: { code: 3, reason: 'failed', message: '' } })).toBe(false);
+    expect(launcherMayKnowBetter({ state: 'done' })).toBe(false);
+    expect(launcherMayKnowBetter({ state: 'none' })).toBe(false);
+  });
+});
