@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { BatonError, UserInputError, didYouMean } from '../errors.ts';
 import { Job } from '../job/job.ts';
 import { jobDirectory } from '../job/jobFiles.ts';
+import { checkArgv, checkEnvironment, checkEnvironmentVariable } from '../job/shellValues.ts';
 import { createLogger } from '../logger.ts';
 import { Scheduler, type DryRunRecord } from '../scheduler/scheduler.ts';
 import { findLauncher } from '../scheduler/chooseLauncher.ts';
@@ -13,6 +14,7 @@ import type { Task, TaskInput } from '../task/defineTask.ts';
 import { jobIdentity } from '../task/identity.ts';
 import { JobOutput, type JobReference } from '../task/jobOutput.ts';
 import { prepareParams } from '../task/taskParams.ts';
+import { claimTaskId } from '../task/taskRegistry.ts';
 import { CounterToken } from '../token/counterToken.ts';
 import type { FailureInfo, JobState, RunMode, ServiceLike, Token } from '../types.ts';
 import { openWorkspace, type OpenWorkspaceOptions } from '../workspace/openWorkspace.ts';
@@ -210,28 +212,33 @@ export class Experiment implements AsyncDisposable {
   submit<T extends Task<any>>(task: T, params: TaskInput<T>, options: SubmitOptions = {}): Job {
     if (this.#closed) throw new BatonError(`Experiment "${this.name}" is closed`, { hint: 'submit jobs before the experiment ends' });
     if (this.#stopped) throw new BatonError(`Experiment "${this.name}" is stopping`, { hint: 'no job can be submitted after stop()' });
+    claimTaskId(task);
     const prepared = prepareParams(task, params);
-    const hash = jobIdentity({ taskId: task.id, params: prepared.identity });
+    const hash = jobIdentity({ taskId: task.id, version: task.version, params: prepared.identity });
     const existing = this.#scheduler.get(hash);
     if (existing) return existing;
     const tokens = { ...task.tokens, ...options.tokens };
     this.#checkTokens(task.id, tokens);
     const launcher = options.launcher ?? task.launcher;
     if (launcher !== undefined) findLauncher(this.workspace, launcher);
+    // The experiment's environment as it is when the job is submitted.
+    const env = { ...this.#env, ...task.env, ...options.env };
+    checkEnvironment({ ...this.workspace.env, ...env }, `environment of a job of task "${task.id}"`);
     const job = new Job({
       task,
       hash,
       directory: jobDirectory(this.workspace.path, task.id, hash),
       resolved: prepared.resolved,
       identity: prepared.identity,
+      options: prepared.options,
       dependencies: prepared.dependencies,
-      // The experiment's environment as it is when the job is submitted.
-      env: { ...this.#env, ...task.env, ...options.env },
+      env,
       tokens,
       launcher,
       requirements: task.requirementAlternatives,
     });
-    if (this.runMode !== 'dry-run') this.#track(symlink(job.directory, join(this.jobspath, `${task.id}--${hash}`)).catch(ignoreExists));
+    checkCommand(job);
+    if (this.runMode !== 'dry-run') this.#track(symlink(job.directory, join(this.jobspath, jobLinkName(task.id, hash))).catch(ignoreExists));
     this.#scheduler.add(job);
     return job;
   }
@@ -256,6 +263,7 @@ export class Experiment implements AsyncDisposable {
 
   /** Sets an environment variable for every job submitted from now on. */
   setenv(name: string, value: string, override = true): void {
+    checkEnvironmentVariable(name, value, `xp.setenv(${JSON.stringify(name)})`);
     if (!override && name in this.#env) return;
     this.#env[name] = value;
   }
@@ -419,6 +427,32 @@ async function listRuns(base: string): Promise<string[]> {
     .map((entry) => entry.name)
     .sort()
     .reverse();
+}
+
+/** Longest file name on common file systems. */
+const MAX_FILE_NAME = 255;
+
+/** `<task-id>--<hash>`, the task id cut short if the name would be too long for a file name. */
+function jobLinkName(taskId: string, hash: string): string {
+  const suffix = `--${hash}`;
+  return `${taskId.slice(0, MAX_FILE_NAME - suffix.length)}${suffix}`;
+}
+
+/** A command task's argv, built now from the parsed parameters, must reach job.sh as it is. */
+function checkCommand(job: Job): void {
+  const where = `command of task "${job.taskId}" for ${job.shortName}`;
+  let argv: readonly unknown[] | undefined;
+  try {
+    argv = job.commandArgv(job.directory);
+  } catch (error) {
+    if (error instanceof BatonError) throw error;
+    throw new UserInputError(`The command function of task "${job.taskId}" threw: ${(error as Error)?.message ?? String(error)}`, {
+      where,
+      hint: 'fix the task\'s command function; it runs at submit with the parsed parameters',
+      cause: error,
+    });
+  }
+  if (argv) checkArgv(argv, where);
 }
 
 function ignoreExists(error: NodeJS.ErrnoException): void {

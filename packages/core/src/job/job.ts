@@ -9,6 +9,8 @@ export interface JobInit {
   directory: string;
   resolved: Record<string, unknown>;
   identity: Record<string, unknown>;
+  /** Parameters declared outside the identity (option()), at their place. */
+  options?: Record<string, unknown>;
   dependencies: JobReference[];
   env: Record<string, string>;
   tokens: Record<string, number>;
@@ -25,6 +27,8 @@ export class Job implements JobReference {
   readonly params: Record<string, unknown>;
   /** Parameters as they enter the identity. */
   readonly identityParams: Record<string, unknown>;
+  /** Parameters declared outside the identity (also in `params`). */
+  readonly options: Record<string, unknown>;
   readonly dependencies: readonly JobReference[];
   readonly env: Record<string, string>;
   readonly tokens: Record<string, number>;
@@ -48,6 +52,7 @@ export class Job implements JobReference {
     this.directory = init.directory;
     this.params = init.resolved;
     this.identityParams = init.identity;
+    this.options = init.options ?? {};
     this.dependencies = init.dependencies;
     this.env = init.env;
     this.tokens = init.tokens;
@@ -55,6 +60,19 @@ export class Job implements JobReference {
     this.launcherName = init.launcher;
     this.settled = new Promise((resolve) => (this.settle = resolve));
   }
+
+  /**
+   * A command task's argv for the job directory as its host sees it (computed
+   * once per directory: submit checks it, the job files reuse it).
+   */
+  commandArgv(directory: string): readonly string[] | undefined {
+    const command = this.task.command;
+    if (!command) return undefined;
+    if (this.#argv?.directory !== directory) this.#argv = { directory, argv: Object.freeze([...command(this.params as never, { directory })]) };
+    return this.#argv.argv;
+  }
+
+  #argv?: { directory: string; argv: readonly string[] };
 
   /** The job directory as an output: passing it to another task makes that task depend on this job. */
   get output(): JobOutput {

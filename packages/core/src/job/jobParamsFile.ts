@@ -2,10 +2,18 @@
 export interface JobParamsFile {
   taskId: string;
   hash: string;
+  /** Task version, when the task declares one (it is part of the identity then). */
+  version?: number;
   /** Parameters as they enter the identity (outputs as {"$job": hash, path}, defaults left out). */
   params: unknown;
-  /** Parameters the job runs with (defaults filled, outputs as absolute paths). */
+  /**
+   * Parameters the job runs with (defaults filled, outputs as absolute paths, options
+   * included), in the tagged encoding of task/paramValues.ts: Date, Set, Map, bigint
+   * as {"$date"}, {"$set"}, {"$map"}, {"$bigint"}.
+   */
   resolved: Record<string, unknown>;
+  /** Parameters declared outside the identity (option()), at their place; also in `resolved`. */
+  options?: Record<string, unknown>;
   dependencies: { taskId: string; hash: string; directory: string }[];
   /** argv of a command task. */
   command?: readonly string[];

@@ -1,10 +1,12 @@
 // Entry point of a function task's job process:
 //   node --import tsx <this file> <job directory>
-// It imports the module that exports the task, validates the parameters
-// recorded in params.json and calls the task's `run` in this process.
+// It imports the module that exports the task and calls its `run` in this
+// process with the parameters recorded in params.json, decoded as they were
+// at submit: the schema ran there, once (a transform does not run twice).
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isTask } from '../task/defineTask.ts';
+import { decodeParamValue } from '../task/paramValues.ts';
 import { createLogger } from '../logger.ts';
 import { JOB_FILES } from './jobFiles.ts';
 import type { JobParamsFile } from './jobParamsFile.ts';
@@ -19,8 +21,8 @@ async function main(directory: string | undefined): Promise<void> {
   if (!task || !isTask(task) || !task.run) {
     throw new Error(`Task "${record.taskId}" is not exported from ${record.module}; export the value returned by defineTask`);
   }
-  const params = task.params.parse(record.resolved);
-  await task.run(params, { directory, taskId: record.taskId, hash: record.hash, logger: createLogger(`baton:task:${record.taskId}`) });
+  const params = decodeParamValue(record.resolved);
+  await task.run(params as never, { directory, taskId: record.taskId, hash: record.hash, logger: createLogger(`baton:task:${record.taskId}`) });
 }
 
 main(process.argv[2]).then(

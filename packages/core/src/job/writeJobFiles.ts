@@ -1,6 +1,7 @@
 // Writes what a job is to its directory: params.json (what any process needs to know
 // about the job) and job.sh (what every launcher runs).
 import { identityValue } from '../task/identity.ts';
+import { encodeParamValue } from '../task/paramValues.ts';
 import type { Connector } from '../types.ts';
 import type { Job } from './job.ts';
 import { jobFile } from './jobFiles.ts';
@@ -21,12 +22,14 @@ export async function writeJobFiles({ connector, job, workspaceEnv, experiment }
   await connector.mkdir(job.directory);
   const env = { ...workspaceEnv, ...job.env };
   const directory = connector.resolve(job.directory);
-  const argv = job.task.command ? [...job.task.command(job.params as never, { directory })] : runnerCommand(directory);
+  const argv = job.commandArgv(directory) ?? runnerCommand(directory);
   const record: JobParamsFile = {
     taskId: job.taskId,
     hash: job.hash,
-    params: identityValue(job.identityParams),
-    resolved: job.params,
+    ...(job.task.version === undefined ? {} : { version: job.task.version }),
+    params: identityValue(job.identityParams, 'params'),
+    resolved: encodeParamValue(job.params) as Record<string, unknown>,
+    ...(Object.keys(job.options).length > 0 ? { options: encodeParamValue(job.options) as Record<string, unknown> } : {}),
     dependencies: job.dependencies.map(({ taskId, hash, directory }) => ({ taskId, hash, directory })),
     ...(job.task.command ? { command: argv } : { module: job.task.module }),
     ...(job.task.requirements ? { requirements: job.task.requirements } : {}),

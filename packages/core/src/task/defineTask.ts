@@ -6,6 +6,7 @@ import { UserInputError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { Requirements } from '../types.ts';
 import type { JobOutput } from './jobOutput.ts';
+import { paramsSchemaProblems } from './paramsSchemaCheck.ts';
 import { parseDuration, parseRequirements } from './requirements.ts';
 
 export type ParamsSchema = z.ZodObject<any>;
@@ -31,10 +32,18 @@ export interface TaskContext extends CommandContext {
 }
 
 export interface TaskDefinition<S extends ParamsSchema> {
-  /** Unique name; also a directory name under `<workspace>/jobs/`. */
+  /** Unique name; also a directory name under `<workspace>/jobs/` (at most 200 characters). */
   id: string;
-  /** A zod object schema; parameters equal to their `.default()` stay out of the identity. */
+  /**
+   * A zod object schema; parameters equal to their `.default()` (at any depth)
+   * and parameters declared with `option(...)` stay out of the identity.
+   */
   params: S;
+  /**
+   * Version of the task, a positive integer: raise it to make every job of the
+   * task new (old results are kept, not reused). Unset, it is not part of the identity.
+   */
+  version?: number;
   /** Builds the job's argv from its parameters; each element reaches the program verbatim. */
   command?: (params: z.output<S>, context: CommandContext) => readonly string[];
   /** Runs in the job's own process (not the experiment's). The task must be exported from its module. */
@@ -63,12 +72,19 @@ export interface Task<S extends ParamsSchema = ParamsSchema> extends Readonly<Om
   readonly resumable?: { retries: number; signalAheadSeconds: number };
   /** Parsed requirements, one entry per `|` alternative. */
   readonly requirementAlternatives: readonly Requirements[];
+  /** Where defineTask was called (`file:line:column`), to tell two definitions of one id apart. */
+  readonly definedAt?: string;
 }
 
 export type TaskParams<T> = T extends Task<infer S> ? z.output<S> : never;
 export type TaskInput<T> = T extends Task<infer S> ? WithOutputs<z.input<S>> : never;
 
 const TASK_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+/**
+ * Longest task id. The id names a directory (255 bytes at most on common file
+ * systems); the rest is room for the names Baton and launchers derive from it.
+ */
+export const MAX_TASK_ID_LENGTH = 200;
 
 export function defineTask<S extends ParamsSchema>(definition: TaskDefinition<S>): Task<S> {
   const where = `defineTask({ id: ${JSON.stringify(definition.id)} })`;
@@ -76,6 +92,18 @@ export function defineTask<S extends ParamsSchema>(definition: TaskDefinition<S>
     throw new UserInputError(`Invalid task id ${JSON.stringify(definition.id)}`, {
       where,
       hint: 'use letters, digits, ".", "_" and "-", starting with a letter or digit (it names a directory)',
+    });
+  }
+  if (definition.id.length > MAX_TASK_ID_LENGTH) {
+    throw new UserInputError(`Task id of ${definition.id.length} characters is too long (at most ${MAX_TASK_ID_LENGTH})`, {
+      where: `defineTask({ id: ${JSON.stringify(`${definition.id.slice(0, 40)}...`)} })`,
+      hint: `shorten the id to ${MAX_TASK_ID_LENGTH} characters or fewer (it names the jobs' directory)`,
+    });
+  }
+  if (definition.version !== undefined && (!Number.isInteger(definition.version) || definition.version < 1)) {
+    throw new UserInputError(`Invalid version ${JSON.stringify(definition.version)} for task "${definition.id}"`, {
+      where,
+      hint: 'give a whole number from 1 (raise it to make new jobs), or leave version out',
     });
   }
   if (!(definition.params instanceof z.ZodObject)) {
@@ -87,10 +115,19 @@ export function defineTask<S extends ParamsSchema>(definition: TaskDefinition<S>
       hint: 'give command: (p) => ["prog", ...] for a program, or run: async (p) => {...} for a function',
     });
   }
-  const module = definition.run ? normalizeModule(definition.module ?? callerModule()) : definition.module;
+  const problems = paramsSchemaProblems(definition.params);
+  if (problems.length > 0) {
+    throw new UserInputError(`Task "${definition.id}" has parameters that cannot reach its job:\n${problems.map((p) => `  - ${p}`).join('\n')}`, {
+      where,
+      hint: 'parameters travel to the job through params.json: use JSON values, bigint, Date, Set or Map, and build other objects inside the task',
+    });
+  }
+  const site = callerSite();
+  const module = definition.run ? normalizeModule(definition.module ?? site?.file) : definition.module;
   return Object.freeze({
     ...definition,
     module,
+    definedAt: site ? `${site.file}:${site.line}:${site.column}` : undefined,
     resumable: normalizeResumable(definition.resumable, where),
     __batonTask: true as const,
     requirementAlternatives: parseRequirements(definition.requirements),
@@ -114,8 +151,8 @@ function normalizeResumable(option: TaskDefinition<ParamsSchema>['resumable'], w
   return { retries, signalAheadSeconds };
 }
 
-/** The file that called defineTask, from the V8 call stack. */
-function callerModule(): string | undefined {
+/** The file (a path, without a loader's query) and position that called defineTask, from the V8 call stack. */
+function callerSite(): { file: string; line: number | null; column: number | null } | undefined {
   const original = Error.prepareStackTrace;
   try {
     Error.prepareStackTrace = (_error, stack) => stack;
@@ -123,7 +160,10 @@ function callerModule(): string | undefined {
     const self = stack[0]?.getFileName();
     for (const site of stack) {
       const file = site.getFileName();
-      if (file && file !== self && !file.startsWith('node:')) return file;
+      if (file && file !== self && !file.startsWith('node:')) {
+        const path = file.replace(/\?.*$/, '');
+        return { file: path.startsWith('file:') ? fileURLToPath(path) : path, line: site.getLineNumber(), column: site.getColumnNumber() };
+      }
     }
     return undefined;
   } finally {

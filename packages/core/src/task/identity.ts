@@ -1,56 +1,125 @@
-// Job identity: SHA-256 over a canonical encoding of (task id, parameters).
-// Parameters equal to their declared default are left out, so adding a parameter
-// with a default keeps the identity of existing jobs. A dependency enters as its
-// job's hash. Changing anything here moves every job: identity.test.ts pins it.
+// Job identity: SHA-256 over a canonical encoding of (task id, task version,
+// parameters). Parameters equal to their declared default, and parameters
+// declared outside the identity, are left out before they get here (see
+// identityParams.ts). A dependency enters as its job's hash. Changing anything
+// here moves every job: identity.test.ts pins it.
 import { createHash } from 'node:crypto';
+import { UserInputError } from '../errors.ts';
 import { JobOutput } from './jobOutput.ts';
 
 /** Identity format version, part of the hashed text. */
 const IDENTITY_VERSION = 1;
 
+/**
+ * Keys that mark a tagged value in the canonical encoding. A plain object that
+ * has one of them is wrapped as `{"$object": {...}}`, so that no plain object
+ * encodes like a Set, a Map, a Date, a bigint or a job output.
+ */
+export const RESERVED_KEYS: ReadonlySet<string> = new Set(['$object', '$set', '$map', '$date', '$bigint', '$job']);
+
 export interface IdentityInput {
   taskId: string;
-  /** Parameters as given (JobOutput values allowed), already stripped of defaults. */
+  /** Task version; enters the identity only when set. */
+  version?: number;
+  /** Parameters as given (JobOutput values allowed), already stripped of defaults and options. */
   params: Record<string, unknown>;
 }
 
-export function jobIdentity({ taskId, params }: IdentityInput): string {
-  const text = canonicalJson({ v: IDENTITY_VERSION, task: taskId, params });
+export function jobIdentity({ taskId, version, params }: IdentityInput): string {
+  const text = canonicalJson({ v: IDENTITY_VERSION, task: taskId, ...(version === undefined ? {} : { version }), params });
   return createHash('sha256').update(text).digest('hex');
 }
 
 /**
- * Deterministic JSON: object keys sorted, undefined dropped, -0 as 0,
- * JobOutput as {"$job": hash, "path": ...}. Non-finite numbers and other
- * non-JSON values are rejected rather than silently encoded.
+ * Deterministic JSON: object keys sorted, undefined dropped, -0 as 0, JobOutput
+ * as {"$job": hash, "path": ...}, Date as {"$date": iso}, bigint as
+ * {"$bigint": digits}, Set as {"$set": [members sorted by their encoding]},
+ * Map as {"$map": [[key, value]...] sorted by the keys' encoding}. Anything
+ * else (non-finite numbers, functions, symbols, class instances, URL, RegExp,
+ * Buffer...) is refused with a UserInputError naming its path, never encoded
+ * as something else.
  */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(identityValue(value));
+export function canonicalJson(value: unknown, root = '$'): string {
+  return JSON.stringify(identityValue(value, root));
 }
 
-/** The JSON value that the identity hashes (sorted keys, outputs as `{"$job", path}`). */
-export function identityValue(value: unknown): unknown {
-  return canonicalValue(value, '$');
+/** The JSON value that the identity hashes. `root` names the value in errors (e.g. `params`). */
+export function identityValue(value: unknown, root = '$'): unknown {
+  return canonicalValue(value, root);
+}
+
+/** True for `{}`-literal objects and `Object.create(null)`: the only objects that encode as objects. */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+/** Names what a value is, for messages: `a URL`, `a function`, `a Uint8Array`. */
+export function describeValueKind(value: unknown): string {
+  if (typeof value === 'number') return `the number ${value}`;
+  if (typeof value !== 'object' || value === null) return `a ${typeof value}`;
+  const name = (Object.getPrototypeOf(value) as { constructor?: { name?: string } } | null)?.constructor?.name;
+  return name ? `${/^[AEIO]/.test(name) ? 'an' : 'a'} ${name}` : 'an object';
 }
 
 function canonicalValue(value: unknown, path: string): unknown {
   if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
   if (typeof value === 'number') {
-    if (!Number.isFinite(value)) throw new TypeError(`${path}: ${value} cannot enter a job identity`);
+    if (!Number.isFinite(value)) throw unencodable(value, path);
     return Object.is(value, -0) ? 0 : value;
   }
   if (typeof value === 'bigint') return { $bigint: value.toString() };
   if (value instanceof JobOutput) return { $job: value.job.hash, path: value.relativePath };
-  if (value instanceof Date) return { $date: value.toISOString() };
-  if (Array.isArray(value)) return value.map((item, i) => canonicalValue(item === undefined ? null : item, `${path}[${i}]`));
-  if (typeof value === 'object') {
+  if (value instanceof Date) {
+    if (Number.isNaN(value.getTime())) throw unencodable(value, path, 'an invalid Date');
+    return { $date: value.toISOString() };
+  }
+  if (Array.isArray(value)) {
+    if (Object.getPrototypeOf(value) !== Array.prototype) throw unencodable(value, path);
+    return value.map((item, i) => canonicalValue(item === undefined ? null : item, `${path}[${i}]`));
+  }
+  if (value instanceof Set && Object.getPrototypeOf(value) === Set.prototype) {
+    const members = [...value].map((item, i) => canonicalValue(item === undefined ? null : item, `${path}[member ${i}]`));
+    return { $set: sortByEncoding(members, (member) => member) };
+  }
+  if (value instanceof Map && Object.getPrototypeOf(value) === Map.prototype) {
+    const entries = [...value].map(([key, item], i) => [
+      canonicalValue(key === undefined ? null : key, `${path}[key ${i}]`),
+      canonicalValue(item === undefined ? null : item, `${path}[${describeKey(key)}]`),
+    ]);
+    return { $map: sortByEncoding(entries, (entry) => entry[0]) };
+  }
+  if (isPlainObject(value)) {
     const out: Record<string, unknown> = {};
+    let reserved = false;
     for (const key of Object.keys(value).sort()) {
-      const item = (value as Record<string, unknown>)[key];
+      const item = value[key];
       if (item === undefined) continue;
+      if (RESERVED_KEYS.has(key)) reserved = true;
       out[key] = canonicalValue(item, `${path}.${key}`);
     }
-    return out;
+    return reserved ? { $object: out } : out;
   }
-  throw new TypeError(`${path}: a ${typeof value} cannot enter a job identity`);
+  throw unencodable(value, path);
+}
+
+function sortByEncoding<T>(items: T[], key: (item: T) => unknown): T[] {
+  return items
+    .map((item) => ({ item, text: JSON.stringify(key(item)) }))
+    .sort((a, b) => (a.text < b.text ? -1 : a.text > b.text ? 1 : 0))
+    .map(({ item }) => item);
+}
+
+function describeKey(key: unknown): string {
+  return typeof key === 'string' ? JSON.stringify(key) : typeof key === 'number' || typeof key === 'boolean' ? String(key) : 'key';
+}
+
+function unencodable(value: unknown, path: string, kind = describeValueKind(value)): UserInputError {
+  return new UserInputError(`${path}: ${kind} cannot enter a job identity`, {
+    where: path,
+    hint:
+      'a parameter is a JSON value, a bigint, a Date, a Set or a Map (or a job output); turn it into one of these, ' +
+      'e.g. url.href instead of a URL, in the submit call or with a .transform() in the schema',
+  });
 }

@@ -1,16 +1,19 @@
 // From what a submitter passes to what a job is: validated parameters, the
 // dependencies they carry, and the subset that enters the identity.
-import { z } from 'zod';
-import { UserInputError } from '../errors.ts';
+import { BatonError, UserInputError } from '../errors.ts';
 import type { Task } from './defineTask.ts';
-import { canonicalJson } from './identity.ts';
+import { identityValue, isPlainObject } from './identity.ts';
+import { splitParams } from './identityParams.ts';
 import { JobOutput, type JobReference } from './jobOutput.ts';
+import { encodeParamValue } from './paramValues.ts';
 
 export interface PreparedParams {
-  /** Validated parameters with defaults, outputs as absolute paths: what the job sees. */
+  /** Validated parameters with defaults, outputs as absolute paths: exactly what the job receives. */
   resolved: Record<string, unknown>;
-  /** Validated parameters, outputs kept as JobOutput, defaults left out: what the identity hashes. */
+  /** Validated parameters, outputs kept as JobOutput, defaults and options left out: what the identity hashes. */
   identity: Record<string, unknown>;
+  /** Parameters declared outside the identity with option(), at their place (empty when none). */
+  options: Record<string, unknown>;
   /** Jobs whose outputs appear in the parameters, each once. */
   dependencies: JobReference[];
 }
@@ -18,25 +21,28 @@ export interface PreparedParams {
 export function prepareParams(task: Task, input: unknown): PreparedParams {
   const outputs = new Map<string, JobOutput>();
   const substituted = substituteOutputs(input ?? {}, [], outputs);
+  const where = `submit(${task.id}, ${describeInput(input)})`;
   const parsed = task.params.safeParse(substituted);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((issue) => `  - ${issue.path.length ? formatPath(issue.path) : '(params)'}: ${issue.message}`);
     throw new UserInputError(`Invalid parameters for task "${task.id}":\n${issues.join('\n')}`, {
-      where: `submit(${task.id}, ${describeInput(input)})`,
+      where,
       hint: 'fix the parameters to match the task\'s params schema',
     });
   }
   const resolved = parsed.data as Record<string, unknown>;
-  const identity = structuredCloneWithOutputs(resolved, outputs);
-  for (const [key, schema] of Object.entries(task.params.shape as Record<string, z.ZodType>)) {
-    if (schema instanceof z.ZodDefault && key in identity) {
-      const fallback = (schema._zod.def as { defaultValue: unknown }).defaultValue;
-      if (canonicalJson(identity[key]) === canonicalJson(fallback)) delete identity[key];
-    }
+  const { identity, options } = splitParams(task.params, resolved, outputs);
+  try {
+    // Both throw, naming the parameter's path, for a value without a faithful encoding.
+    identityValue(identity, 'params');
+    encodeParamValue(resolved, 'params');
+  } catch (error) {
+    if (!(error instanceof BatonError)) throw error;
+    throw new UserInputError(`Task "${task.id}": ${error.message}`, { where, hint: error.hint });
   }
   const dependencies = new Map<string, JobReference>();
   for (const output of outputs.values()) dependencies.set(output.job.hash, output.job);
-  return { resolved, identity, dependencies: [...dependencies.values()] };
+  return { resolved, identity, options, dependencies: [...dependencies.values()] };
 }
 
 /** Replaces JobOutput values by their paths (for the schema), remembering where they were. */
@@ -54,21 +60,6 @@ function substituteOutputs(value: unknown, path: (string | number)[], outputs: M
   return value;
 }
 
-/** Deep copy of parsed params with JobOutputs put back where their path string survived parsing. */
-function structuredCloneWithOutputs(value: Record<string, unknown>, outputs: Map<string, JobOutput>): Record<string, unknown> {
-  // Without outputs only top-level keys change (defaults are dropped): a shallow copy will do.
-  if (outputs.size === 0) return { ...value };
-  const copy = structuredClone(value);
-  for (const [key, output] of outputs) {
-    const path = JSON.parse(key) as (string | number)[];
-    let parent: any = copy;
-    for (const part of path.slice(0, -1)) parent = parent?.[part];
-    const last = path[path.length - 1]!;
-    if (parent && parent[last] === output.path) parent[last] = output;
-  }
-  return copy;
-}
-
 function describeInput(input: unknown): string {
   let text: string;
   try {
@@ -77,12 +68,6 @@ function describeInput(input: unknown): string {
     text = String(input);
   }
   return text.length > 200 ? `${text.slice(0, 197)}...` : text;
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== 'object' || value === null) return false;
-  const proto = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
 }
 
 function formatPath(path: readonly PropertyKey[]): string {
