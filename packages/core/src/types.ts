@@ -92,6 +92,11 @@ export interface Connector {
   spawnDetached(argv: readonly string[], options: SpawnDetachedOptions): Promise<{ pid: number; exited?: Promise<boolean> }>;
   /** True when the process exists; when `commandLineIncludes` is given, also checks its command line. */
   isProcessAlive(pid: number, commandLineIncludes?: string): Promise<boolean>;
+  /**
+   * True while some process of group `pgid` has not exited (zombies left out). A job's life
+   * is its group: its command may outlive a killed job.sh.
+   */
+  isProcessGroupAlive(pgid: number): Promise<boolean>;
   /** Sends a signal to a whole process group. */
   killProcessGroup(pgid: number, signal?: NodeJS.Signals): Promise<void>;
   readFile(path: string): Promise<string>;

@@ -112,6 +112,35 @@ describe('LocalLauncher', () => {
     expect(await launcher.status([handle])).toEqual([{ state: 'finished' }]);
   });
 
+  it('keeps a job running while its command outlives a killed job.sh, and cancels the rest of its group', async () => {
+    const launcher = newLauncher({ cancelGraceMs: 300 });
+    const request = await jobRequest('orphaned', 'sleep 30 &\necho $! > child.pid\nwait\ntouch done\n');
+    const handle = await submitOne(launcher, request);
+    const readChildPid = async () => Number((await readFile(join(request.directory, 'child.pid'), 'utf8').catch(() => '')).trim());
+    await waitFor(async () => readChildPid().then((pid) => pid > 0 && connector.isProcessAlive(pid, 'sleep')));
+    const childPid = await readChildPid();
+    // Only the shell dies: no marker will come, but the job's command still runs.
+    process.kill(handle.pid!, 'SIGKILL');
+    await waitFor(async () => !(await connector.isProcessAlive(handle.pid!)));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await launcher.status([handle])).toEqual([{ state: 'running' }]);
+    // A launcher that did not start it (a restarted experiment) agrees.
+    expect(await newLauncher().status([handle])).toEqual([{ state: 'running' }]);
+    await launcher.cancel([handle]);
+    expect(await connector.isProcessAlive(childPid)).toBe(false);
+    expect(await launcher.status([handle])).toEqual([{ state: 'finished' }]);
+  });
+
+  it('reports a job finished once it wrote its marker, even if it left processes behind', async () => {
+    const launcher = newLauncher();
+    const request = await jobRequest('leftover', 'sleep 30 &\necho $! > child.pid\ntouch done\n');
+    const handle = await submitOne(launcher, request);
+    await waitFor(async () => (await launcher.status([handle]))[0]!.state === 'finished');
+    const childPid = Number((await readFile(join(request.directory, 'child.pid'), 'utf8')).trim());
+    expect(await connector.isProcessAlive(childPid)).toBe(true);
+    expect(await newLauncher().status([handle])).toEqual([{ state: 'finished' }]);
+  });
+
   it('kills a job that ignores SIGTERM once the grace time is over', async () => {
     const launcher = newLauncher({ cancelGraceMs: 300 });
     const request = await jobRequest('stubborn', "trap '' TERM\ntouch ready\nsleep 100 &\nwhile :; do wait; done\n");

@@ -134,18 +134,37 @@ export class LocalLauncher implements Launcher {
     if (handle.pid === undefined) return { state: 'unknown', detail: 'the handle has no pid' };
     const key = watchKey(handle.pid, handle.directory);
     const watched = this.watched.get(key);
-    if (watched) {
-      if (watched === 'finished') this.watched.delete(key);
-      return { state: watched };
+    if (watched === 'running') return { state: 'running' };
+    if (watched === 'finished') {
+      // job.sh ended; its command may not have (only job.sh was killed).
+      if (await this.commandOutlivesScript(handle)) return { state: 'running' };
+      this.watched.delete(key);
+      return { state: 'finished' };
     }
     // The directory is in the command line (`/bin/sh <directory>/job.sh`): guards against pid reuse.
     // Right after the start the process may not have exec'd job.sh yet: a pid that
     // exists counts as the job for a moment (no pid is reused that fast).
     const running =
       (await this.connector.isProcessAlive(handle.pid, handle.directory)) ||
-      (Date.now() - Date.parse(handle.submittedAt) < JUST_STARTED_MS && (await this.connector.isProcessAlive(handle.pid)));
+      (Date.now() - Date.parse(handle.submittedAt) < JUST_STARTED_MS && (await this.connector.isProcessAlive(handle.pid))) ||
+      (await this.commandOutlivesScript(handle));
     // `finished`: the scheduler reads the markers job.sh wrote.
     return { state: running ? 'running' : 'finished' };
+  }
+
+  /**
+   * True when job.sh is gone but its command still runs in the job's process group and no
+   * marker was written: the job is not over (and still holds its slot and its token shares).
+   * A marker ends it even if it left processes behind. A leader pid that runs something
+   * else was reused, which the kernel does only once the job's group is gone.
+   */
+  private async commandOutlivesScript(handle: LaunchHandle): Promise<boolean> {
+    if (handle.pid === undefined || (await this.connector.isProcessAlive(handle.pid))) return false;
+    if (!(await this.connector.isProcessGroupAlive(handle.pid))) return false;
+    const markers = await Promise.all(
+      [JOB_FILES.done, JOB_FILES.failed].map((file) => this.connector.exists(`${handle.directory}/${file}`)),
+    );
+    return !markers.some(Boolean);
   }
 
   private isOwnHost(handle: LaunchHandle): boolean {
@@ -155,7 +174,8 @@ export class LocalLauncher implements Launcher {
   private async alivePids(handles: readonly LaunchHandle[]): Promise<number[]> {
     const checks = await Promise.all(
       handles.map(async (handle) =>
-        handle.pid !== undefined && (await this.connector.isProcessAlive(handle.pid, handle.directory))
+        handle.pid !== undefined &&
+        ((await this.connector.isProcessAlive(handle.pid, handle.directory)) || (await this.commandOutlivesScript(handle)))
           ? handle.pid
           : undefined,
       ),
@@ -163,12 +183,13 @@ export class LocalLauncher implements Launcher {
     return checks.filter((pid) => pid !== undefined);
   }
 
-  /** Waits until none of `pids` is alive or `timeoutMs` passed; returns those still alive. */
+  /** Waits until no process of the groups `pids` is alive or `timeoutMs` passed; returns those still alive. */
   private async waitUntilGone(pids: readonly number[], timeoutMs: number): Promise<number[]> {
     const deadline = Date.now() + timeoutMs;
     let remaining = [...pids];
     for (;;) {
-      const alive = await Promise.all(remaining.map((pid) => this.connector.isProcessAlive(pid)));
+      // The group: the job's command may outlive its job.sh.
+      const alive = await Promise.all(remaining.map((pid) => this.connector.isProcessGroupAlive(pid)));
       remaining = remaining.filter((_, index) => alive[index]);
       if (remaining.length === 0 || Date.now() >= deadline) return remaining;
       await new Promise((resolve) => setTimeout(resolve, CANCEL_CHECK_MS));

@@ -10,6 +10,7 @@ import { dirname, resolve } from 'node:path';
 import lockfile from 'proper-lockfile';
 import { existsSync } from 'node:fs';
 import { BatonError } from '../errors.ts';
+import { ProcessProbe } from './processLiveness.ts';
 import { ProcessSpawner } from './processSpawner.ts';
 import { createLogger } from '../logger.ts';
 import type {
@@ -154,6 +155,10 @@ export class LocalConnector implements Connector {
     // Guards against pid reuse: the pid must still run the command we started.
     const commandLine = await readProcFile(pid, 'cmdline');
     return commandLine !== undefined && commandLine.includes(commandLineIncludes);
+  }
+
+  isProcessGroupAlive(pgid: number): Promise<boolean> {
+    return new ProcessProbe().isProcessGroupAlive(pgid);
   }
 
   async killProcessGroup(pgid: number, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {

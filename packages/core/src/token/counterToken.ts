@@ -11,7 +11,7 @@ import { BatonError, UserInputError } from '../errors.ts';
 import { JOB_FILES } from '../job/jobFiles.ts';
 import { createLogger } from '../logger.ts';
 import type { Token, TokenHolder } from '../types.ts';
-import { ProcessProbe } from './processLiveness.ts';
+import { ProcessProbe } from '../connector/processLiveness.ts';
 
 export interface CounterTokenOptions {
   /** Token name, e.g. `gpu`; also its folder under `<workspace>/tokens/`. */

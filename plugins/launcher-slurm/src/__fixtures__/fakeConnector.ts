@@ -38,6 +38,9 @@ export class FakeConnector implements Connector {
   async isProcessAlive(): Promise<boolean> {
     return false;
   }
+  async isProcessGroupAlive(): Promise<boolean> {
+    return false;
+  }
   async killProcessGroup(): Promise<void> {}
   async readFile(path: string): Promise<string> {
     const text = this.files.get(path);
