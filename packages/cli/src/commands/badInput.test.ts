@@ -86,6 +86,13 @@ describe('bad input', () => {
     await expectRejected(['--workdir', workspace(), 'bad-config.yaml'], [/values: /, /titel: unknown key \(did you mean "title"\?\)/]);
   });
 
+  it('an empty configuration file, or one with only comments', async () => {
+    await writeFile(join(dir, 'empty.yaml'), '# to be written\n\n');
+    await expectRejected(['--workdir', workspace(), 'empty.yaml'], [/Empty configuration: \S*empty\.yaml holds no keys/, /fix: .*id: my-experiment/]);
+    const result = await runBaton(['run-experiment', '--workdir', workspace(), 'empty.yaml'], { cwd: dir });
+    expect(result.stderr).not.toMatch(/Cannot find the experiment module/);
+  });
+
   it('a YAML parent cycle', async () => {
     await writeFile(join(dir, 'a.yaml'), 'parent: b.yaml\nid: a\n');
     await writeFile(join(dir, 'b.yaml'), 'parent: a.yaml\n');

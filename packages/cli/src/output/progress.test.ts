@@ -1,0 +1,117 @@
+import { EventEmitter } from 'node:events';
+import type { Experiment, FailureInfo, JobState, JobStateEvent } from '@baton/core';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { followExperiment, progressText } from './progress.ts';
+import type { StatusLine } from './statusLine.ts';
+
+interface FakeJob {
+  taskId: string;
+  hash: string;
+  directory: string;
+  state: JobState;
+  detail?: string;
+  failure?: FailureInfo;
+}
+
+function fakeExperiment(count: number) {
+  const jobs: FakeJob[] = Array.from({ length: count }, (_, i) => ({ taskId: 'train', hash: `${i}`.padStart(64, '0'), directory: `/ws/jobs/train/${i}`, state: 'waiting' }));
+  const events = new EventEmitter();
+  const xp = { name: 'xp', jobs, events } as unknown as Experiment;
+  const change = (job: FakeJob, state: JobState, extra: Partial<FakeJob> = {}) => {
+    const previous = job.state;
+    Object.assign(job, { state, ...extra });
+    events.emit('job-state', { ...job, previous } satisfies JobStateEvent);
+  };
+  return { xp, jobs, change };
+}
+
+function fakeStatusLine() {
+  const printed: string[] = [];
+  const updates: string[] = [];
+  const statusLine: StatusLine = { update: (text) => updates.push(text), print: (line) => printed.push(line), close: () => undefined };
+  return { statusLine, printed, updates };
+}
+
+beforeEach(() => {
+  vi.useFakeTimers();
+});
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('progressText', () => {
+  it('counts every submitted job, waiting ones included, with the pending reasons of queued ones', () => {
+    const { xp, jobs } = fakeExperiment(5);
+    Object.assign(jobs[0]!, { state: 'done' });
+    Object.assign(jobs[1]!, { state: 'queued', detail: 'Resources' });
+    Object.assign(jobs[2]!, { state: 'queued', detail: 'Resources' });
+    expect(progressText({ xp, startedAt: 0, now: 65_000 })).toBe('xp: 5 jobs  done 1 · queued 2 (Resources 2) · waiting 2  1m05s');
+  });
+});
+
+describe('followExperiment off a terminal', () => {
+  it('prints a line at each interval, and at once (once) for a failure or a new pending reason', () => {
+    const { xp, jobs, change } = fakeExperiment(3);
+    const { statusLine, printed, updates } = fakeStatusLine();
+    const progress = followExperiment({ xp, statusLine, startedAt: Date.now(), reportFailures: true, plain: { intervalMs: 10_000 } });
+    const progressLines = () => printed.filter((line) => /^\d\d:\d\d:\d\d xp: /.test(line));
+
+    vi.advanceTimersByTime(9_000);
+    expect(progressLines()).toEqual([]);
+    vi.advanceTimersByTime(1_000);
+    expect(progressLines()).toHaveLength(1);
+    expect(progressLines()[0]).toContain('xp: 3 jobs  waiting 3');
+
+    // Ordinary moves wait for the next interval.
+    change(jobs[0]!, 'ready');
+    change(jobs[0]!, 'running');
+    vi.advanceTimersByTime(1_000);
+    expect(progressLines()).toHaveLength(1);
+
+    change(jobs[1]!, 'queued', { detail: 'Priority' });
+    vi.advanceTimersByTime(200);
+    expect(progressLines()).toHaveLength(2);
+    expect(progressLines()[1]).toContain('queued 1 (Priority 1)');
+    // The same reason again is no news.
+    change(jobs[1]!, 'queued', { detail: 'Priority' });
+    vi.advanceTimersByTime(200);
+    expect(progressLines()).toHaveLength(2);
+
+    change(jobs[0]!, 'failed', { failure: { code: 3, reason: 'failed', message: '' } });
+    vi.advanceTimersByTime(200);
+    expect(printed).toContain(`✗ train/${'0'.repeat(12)} failed (exit 3)`);
+    expect(progressLines()).toHaveLength(3);
+    expect(progressLines()[2]).toContain('failed 1');
+    expect(updates).toEqual([]);
+    progress.close();
+  });
+
+  it('prints a few failures of one cause, then says the summary counts the others', () => {
+    const { xp, jobs, change } = fakeExperiment(10);
+    const { statusLine, printed } = fakeStatusLine();
+    const progress = followExperiment({ xp, statusLine, startedAt: Date.now(), reportFailures: true, plain: { intervalMs: 0 } });
+    for (const job of jobs) {
+      change(job, 'failed', { failure: { code: null, reason: 'failed', message: `ENOSPC: no space left on device, write '${job.directory}/params.json'` } });
+    }
+    const failures = printed.filter((line) => line.startsWith('✗'));
+    expect(failures).toHaveLength(4);
+    expect(failures[3]).toBe("✗ more jobs fail the same way (failed: ENOSPC: no space left on device, write '<job>/params.json'); the summary counts them");
+    progress.close();
+  });
+});
+
+describe('followExperiment on a terminal', () => {
+  it('keeps one live line up to date, total included from the start', () => {
+    const { xp, jobs, change } = fakeExperiment(2);
+    const { statusLine, printed, updates } = fakeStatusLine();
+    const progress = followExperiment({ xp, statusLine, startedAt: Date.now(), reportFailures: true });
+    vi.advanceTimersByTime(150);
+    expect(updates.at(-1)).toMatch(/^xp: 2 jobs {2}waiting 2 {2}/);
+    change(jobs[0]!, 'running');
+    vi.advanceTimersByTime(150);
+    expect(updates.at(-1)).toMatch(/^xp: 2 jobs {2}running 1 · waiting 1 {2}/);
+    expect(printed).toEqual([]);
+    progress.close();
+  });
+});

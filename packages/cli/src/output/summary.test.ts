@@ -1,0 +1,54 @@
+import type { ExperimentSummary } from '@baton/core';
+import { describe, expect, it } from 'vitest';
+import { formatSummary } from './summary.ts';
+
+function failedJob(i: number, message: string, code: number | null = null): ExperimentSummary['failed'][number] {
+  const hash = `${i}`.padStart(64, 'a');
+  const directory = `/ws/jobs/train/${hash}`;
+  return { taskId: 'train', hash, directory, failure: { code, reason: 'failed', message: message.replace('<job>', directory) }, stderrPath: `${directory}/stderr` };
+}
+
+describe('formatSummary', () => {
+  it('groups many failures of one cause (a full disk) into one line with a few examples, and lists the others', () => {
+    const failed = Array.from({ length: 120 }, (_, i) => failedJob(i, "Baton could not run the job: ENOSPC: no space left on device, write '<job>/params.json'"));
+    failed.splice(7, 0, failedJob(999, 'broken', 3));
+    const lines = formatSummary({
+      summary: { counts: { waiting: 0, ready: 0, queued: 0, running: 0, done: 5, failed: 121 }, failed, active: [], elapsedMs: 3_000 },
+      experiment: 'big',
+      killed: false,
+      runMode: 'normal',
+    });
+    expect(lines[0]).toBe('Finished: 126 jobs (5 done, 121 failed) in 3.0s');
+    expect(lines.slice(1)).toEqual([
+      '\n121 jobs failed:',
+      "  120 jobs: failed: Baton could not run the job: ENOSPC: no space left on device, write '<job>/params.json'",
+      `    train/aaaaaaaaaaaa  stderr: ${failed[0]!.stderrPath}`,
+      `    train/aaaaaaaaaaaa  stderr: ${failed[1]!.stderrPath}`,
+      `    train/aaaaaaaaaaaa  stderr: ${failed[2]!.stderrPath}`,
+      '    ... and 117 more (baton jobs list --state failed --experiment big)',
+      `  train/${failed[7]!.hash.slice(0, 12)}  failed (exit 3): broken`,
+      `    stderr: ${failed[7]!.stderrPath}`,
+    ]);
+  });
+
+  it('after a signal: what still runs with the command that kills it, and what was not started', () => {
+    const lines = formatSummary({
+      summary: {
+        counts: { waiting: 1, ready: 0, queued: 0, running: 1, done: 0, failed: 0 },
+        failed: [],
+        active: [
+          { taskId: 'nap', hash: 'b'.repeat(64), directory: '/ws/jobs/nap/b', state: 'running' },
+          { taskId: 'after', hash: 'c'.repeat(64), directory: '/ws/jobs/after/c', state: 'waiting' },
+        ],
+        elapsedMs: 1_000,
+      },
+      experiment: 'chain',
+      interruptedBy: 'SIGTERM',
+      killed: false,
+      runMode: 'normal',
+    });
+    expect(lines[0]).toBe('Stopped by SIGTERM: 2 jobs (1 waiting, 1 running) in 1.0s');
+    expect(lines).toContain('To stop them: baton jobs kill /ws/jobs/nap/b');
+    expect(lines).toContain('1 job was not started; the next run of this experiment starts it.');
+  });
+});
