@@ -2,7 +2,7 @@
 // what one of its requirement alternatives asks for (default launcher first,
 // then by priority, then in declaration order).
 import { didYouMean, UserInputError } from '../errors.ts';
-import { hostFits } from '../task/requirements.ts';
+import { describeRequirements, hostFits, hostShortfall } from '../task/requirements.ts';
 import type { FailureInfo, Launcher, Requirements } from '../types.ts';
 import type { Workspace } from '../workspace/workspace.ts';
 
@@ -40,7 +40,7 @@ export function chooseLauncher({
     failure: {
       code: null,
       reason: 'rejected',
-      message: `no launcher of workspace "${workspace.id}" offers what the job requires (${describe(alternatives)}); declared: ${[...workspace.launchers.keys()].join(', ')}`,
+      message: `no launcher of workspace "${workspace.id}" offers what the job requires (${describe(alternatives)}): ${shortfalls(workspace, alternatives)}; declare a launcher that does (settings: its cores, memory, gpus, gpuMemory, maxDuration) or ask for less`,
     },
   };
 }
@@ -57,5 +57,15 @@ export function findLauncher(workspace: Workspace, name: string): Launcher {
 }
 
 function describe(alternatives: readonly Requirements[]): string {
-  return alternatives.map((alternative) => JSON.stringify(alternative)).join(' | ');
+  return alternatives.map(describeRequirements).join(' | ');
+}
+
+/** What each launcher lacks, e.g. `local offers 0 GPUs, 1 asked; gpu offers GPUs with 16G of memory, 24G per GPU asked`. */
+function shortfalls(workspace: Workspace, alternatives: readonly Requirements[]): string {
+  return [...workspace.launchers]
+    .map(([name, launcher]) => {
+      const reasons = [...new Set(alternatives.map((alternative) => hostShortfall(launcher.host, alternative)).filter(Boolean))];
+      return `${name} offers ${reasons.join(' / ')}`;
+    })
+    .join('; ');
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { hostFits, parseDuration, parseRequirements, parseSize } from './requirements.ts';
+import { UserInputError } from '../errors.ts';
+import { hostFits, hostShortfall, parseDuration, parseRequirements, parseSize } from './requirements.ts';
 
 const G = 1024 ** 3;
 
@@ -25,6 +26,38 @@ describe('requirements', () => {
     expect(parseDuration('1-12', 'x')).toBe(36 * 3600);
     expect(parseDuration('30:15', 'x')).toBe(30 * 60 + 15);
     expect(parseDuration('90', 'x')).toBe(90);
+  });
+
+  it('refuses a memory size without a unit (bytes? megabytes?)', () => {
+    expect(() => parseRequirements('cpu(mem=400)')).toThrow(/"400" is not a size \(no unit\)/);
+    expect(() => parseRequirements('cuda(mem=32)')).toThrow(UserInputError);
+    expect(() => parseSize('32', 'x')).toThrow(expect.objectContaining({ hint: expect.stringMatching(/give a unit: 32G, 32M or 32B/) }));
+    expect(parseSize('400B', 'x')).toBe(400);
+    expect(parseSize('24GB', 'x')).toBe(24 * G);
+    expect(parseRequirements('cuda(mem=32G)')).toEqual([{ gpus: { count: 1, memory: 32 * G } }]);
+  });
+
+  it('reads durations with spelled-out units', () => {
+    expect(parseDuration('4 days', 'x')).toBe(4 * 86400);
+    expect(parseDuration('1 day', 'x')).toBe(86400);
+    expect(parseDuration('2 hours', 'x')).toBe(2 * 3600);
+    expect(parseDuration('90min', 'x')).toBe(90 * 60);
+    expect(parseDuration('90 mins', 'x')).toBe(90 * 60);
+    expect(parseDuration('30 seconds', 'x')).toBe(30);
+    expect(parseDuration('1 hour 30 minutes', 'x')).toBe(5400);
+    expect(parseDuration('1d, 2h', 'x')).toBe(86400 + 7200);
+    expect(parseDuration('2 hrs', 'x')).toBe(7200);
+    expect(parseDuration('1w', 'x')).toBe(7 * 86400);
+    expect(parseRequirements('duration=4 days & cpu(cores=2)')).toEqual([{ duration: 4 * 86400, cores: 2 }]);
+    expect(() => parseDuration('10ms', 'x')).toThrow(/not a duration/);
+    expect(() => parseDuration('2 fortnights', 'x')).toThrow(/not a duration/);
+  });
+
+  it('says what a host lacks', () => {
+    const host = { cores: 8, gpus: 2, gpuMemory: 16 * G };
+    expect(hostShortfall(host, { gpus: { count: 1, memory: 24 * G } })).toBe('GPUs with 16G of memory, 24G per GPU asked');
+    expect(hostShortfall(host, { gpus: { count: 4 } })).toBe('2 GPUs, 4 asked');
+    expect(hostShortfall(host, { gpus: { count: 2, memory: 16 * G } })).toBeUndefined();
   });
 
   it('rejects what it does not understand, saying how to write it', () => {

@@ -3,8 +3,12 @@
 import { UserInputError } from '../errors.ts';
 import type { HostDescription, Requirements } from '../types.ts';
 
-const SIZE_UNITS: Record<string, number> = { '': 1, B: 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4 };
-const DURATION_UNITS: Record<string, number> = { '': 1, s: 1, m: 60, min: 60, h: 3600, d: 86400 };
+const SIZE_UNITS: Record<string, number> = { B: 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4 };
+const DURATION_UNITS: Record<string, number> = { '': 1, s: 1, m: 60, h: 3600, d: 86400, w: 7 * 86400 };
+/** Spelled-out duration units, singular or plural: `4 days`, `2 hours`, `90min`, `30 secs`. */
+const DURATION_WORDS: Record<string, string> = {
+  sec: 's', second: 's', min: 'm', minute: 'm', hr: 'h', hour: 'h', day: 'd', week: 'w',
+};
 
 /** Parses a requirements expression into its alternatives. */
 export function parseRequirements(text: string | undefined): Requirements[] {
@@ -14,21 +18,75 @@ export function parseRequirements(text: string | undefined): Requirements[] {
 
 /** True when a host offers everything `requirements` asks for (unknown capacities fit). */
 export function hostFits(host: HostDescription, requirements: Requirements): boolean {
-  if (requirements.cores !== undefined && host.cores !== undefined && requirements.cores > host.cores) return false;
-  if (requirements.memory !== undefined && host.memory !== undefined && requirements.memory > host.memory) return false;
-  if (requirements.duration !== undefined && host.maxDuration !== undefined && requirements.duration > host.maxDuration) return false;
-  if (requirements.gpus && requirements.gpus.count > 0) {
-    if ((host.gpus ?? 0) < requirements.gpus.count) return false;
-    const memory = requirements.gpus.memory;
-    if (memory !== undefined && host.gpuMemory !== undefined && memory > host.gpuMemory) return false;
-  }
-  return true;
+  return hostShortfall(host, requirements) === undefined;
 }
 
+/** Why a host does not offer what `requirements` asks for (e.g. `GPUs of 16G, 24G asked`); undefined when it does. */
+export function hostShortfall(host: HostDescription, requirements: Requirements): string | undefined {
+  if (requirements.cores !== undefined && host.cores !== undefined && requirements.cores > host.cores) {
+    return `${host.cores} cores, ${requirements.cores} asked`;
+  }
+  if (requirements.memory !== undefined && host.memory !== undefined && requirements.memory > host.memory) {
+    return `${formatSize(host.memory)} of memory, ${formatSize(requirements.memory)} asked`;
+  }
+  if (requirements.duration !== undefined && host.maxDuration !== undefined && requirements.duration > host.maxDuration) {
+    return `jobs of at most ${formatDuration(host.maxDuration)}, ${formatDuration(requirements.duration)} asked`;
+  }
+  if (requirements.gpus && requirements.gpus.count > 0) {
+    if ((host.gpus ?? 0) < requirements.gpus.count) return `${host.gpus ?? 0} GPUs, ${requirements.gpus.count} asked`;
+    const memory = requirements.gpus.memory;
+    if (memory !== undefined && host.gpuMemory !== undefined && memory > host.gpuMemory) {
+      return `GPUs with ${formatSize(host.gpuMemory)} of memory, ${formatSize(memory)} per GPU asked`;
+    }
+  }
+  return undefined;
+}
+
+/** A size for people: `24G`, `1.5G`, `512M`. */
+export function formatSize(bytes: number): string {
+  for (const unit of ['T', 'G', 'M', 'K'] as const) {
+    const size = SIZE_UNITS[unit]!;
+    if (bytes >= size) return `${Number((bytes / size).toFixed(2))}${unit}`;
+  }
+  return `${bytes}B`;
+}
+
+/** A duration for people: `4h`, `1d12h`, `90s`. */
+export function formatDuration(seconds: number): string {
+  const parts: string[] = [];
+  let rest = Math.round(seconds);
+  for (const [unit, size] of [['d', 86400], ['h', 3600], ['m', 60]] as const) {
+    if (rest >= size) {
+      parts.push(`${Math.floor(rest / size)}${unit}`);
+      rest %= size;
+    }
+  }
+  if (rest > 0 || parts.length === 0) parts.push(`${rest}s`);
+  return parts.join('');
+}
+
+/** A requirements alternative for people: `2 GPUs of 24G, 8 cores, 64G, 4h`. */
+export function describeRequirements(requirements: Requirements): string {
+  const parts: string[] = [];
+  const gpus = requirements.gpus;
+  if (gpus && gpus.count > 0) parts.push(`${gpus.count} GPU${gpus.count > 1 ? 's' : ''}${gpus.memory === undefined ? '' : ` of ${formatSize(gpus.memory)}`}`);
+  if (requirements.cores !== undefined) parts.push(`${requirements.cores} cores`);
+  if (requirements.memory !== undefined) parts.push(`${formatSize(requirements.memory)} of memory`);
+  if (requirements.duration !== undefined) parts.push(formatDuration(requirements.duration));
+  return parts.join(', ') || 'nothing';
+}
+
+/** A size with its unit: `512M`, `24G`, `1.5GiB`, `100B` (a bare number is an error: bytes? megabytes?). */
 export function parseSize(value: string, where: string): number {
-  const match = /^(\d+(?:\.\d+)?)\s*([KMGT]?)(?:i?B)?$/i.exec(value.trim());
-  if (!match) throw invalid(`"${value}" is not a size`, where, 'write a size like 512M, 24G or 1T');
-  return Math.round(Number(match[1]) * SIZE_UNITS[match[2]!.toUpperCase()]!);
+  const text = value.trim();
+  const match = /^(\d+(?:\.\d+)?)\s*(?:([KMGT])(?:i?B)?|(B))$/i.exec(text);
+  if (!match) {
+    const hint = /^\d+(?:\.\d+)?$/.test(text)
+      ? `give a unit: ${text}G, ${text}M or ${text}B (binary units: 1G = 1024³ bytes)`
+      : 'write a size like 512M, 24G or 1T';
+    throw invalid(`"${value}" is not a size${/^\d+(?:\.\d+)?$/.test(text) ? ' (no unit)' : ''}`, where, hint);
+  }
+  return Math.round(Number(match[1]) * SIZE_UNITS[(match[2] ?? match[3])!.toUpperCase()]!);
 }
 
 export function parseDuration(value: string, where: string): number {
@@ -37,15 +95,26 @@ export function parseDuration(value: string, where: string): number {
   if (clock !== undefined) return clock;
   let total = 0;
   let rest = text;
-  const part = /^(\d+(?:\.\d+)?)\s*(d|h|min|m|s)?\s*/;
+  const part = /^(\d+(?:\.\d+)?)\s*([a-z]*)\s*,?\s*/i;
   if (!rest) throw invalid('empty duration', where, 'write a duration like 90s, 30m, 4h or 1d12h');
   while (rest) {
     const match = part.exec(rest);
-    if (!match) throw invalid(`"${value}" is not a duration`, where, 'write a duration like 90s, 30m, 4h, 1d12h or 04:00:00');
-    total += Number(match[1]) * DURATION_UNITS[match[2] ?? '']!;
+    const unit = match ? durationUnit(match[2]!) : undefined;
+    if (!match || unit === undefined) {
+      throw invalid(`"${value}" is not a duration`, where, 'write a duration like 90s, 30m, 90min, 4h, 2 hours, 4 days, 1d12h or 04:00:00');
+    }
+    total += Number(match[1]) * DURATION_UNITS[unit]!;
     rest = rest.slice(match[0].length);
   }
   return Math.round(total);
+}
+
+/** `d`, `h`, `m`, `s`, `w` (or '' for seconds) for a unit as written, undefined if unknown. */
+function durationUnit(written: string): string | undefined {
+  const unit = written.toLowerCase();
+  if (unit in DURATION_UNITS) return unit;
+  const singular = unit.length > 2 && unit.endsWith('s') ? unit.slice(0, -1) : unit;
+  return DURATION_WORDS[unit] ?? DURATION_WORDS[singular];
 }
 
 /**
