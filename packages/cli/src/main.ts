@@ -15,6 +15,13 @@ const onStray = (error: unknown) => {
 };
 process.on('uncaughtException', onStray);
 process.on('unhandledRejection', onStray);
+// Output with nowhere to go (the terminal closed after SIGHUP, `| head` done reading) is dropped;
+// the work goes on (an experiment still stops cleanly and reports its exit code).
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (!['EPIPE', 'EIO', 'ERR_STREAM_DESTROYED'].includes(error.code ?? '')) onStray(error);
+  });
+}
 // Warnings from the core (e.g. a launcher's) reach the user in every command.
 installLogSink({ statusLine: createStatusLine({ interactive: false }) });
 try {

@@ -160,12 +160,6 @@ function handleInterruptions(options: { statusLine: StatusLine; kill: boolean })
     });
   };
   for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
-  // After SIGHUP the terminal may be gone: writing to it must not crash the stop.
-  const ignoreGone = (error: NodeJS.ErrnoException) => {
-    if (error.code !== 'EIO' && error.code !== 'EPIPE') throw error;
-  };
-  process.stdout.on('error', ignoreGone);
-  process.stderr.on('error', ignoreGone);
   return {
     attach: (experiment) => {
       xp = experiment;
@@ -174,8 +168,6 @@ function handleInterruptions(options: { statusLine: StatusLine; kill: boolean })
     exitCode: () => (first === undefined ? undefined : exitCodeOf(first)),
     dispose: () => {
       for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
-      process.stdout.off('error', ignoreGone);
-      process.stderr.off('error', ignoreGone);
     },
   };
 }

@@ -79,8 +79,11 @@ describe('followExperiment off a terminal', () => {
     expect(progressLines()).toHaveLength(2);
 
     change(jobs[0]!, 'failed', { failure: { code: 3, reason: 'failed', message: '' } });
-    vi.advanceTimersByTime(200);
     expect(printed).toContain(`✗ train/${'0'.repeat(12)} failed (exit 3)`);
+    // At most a line a second: the failure came 0.4 s after the last one.
+    vi.advanceTimersByTime(200);
+    expect(progressLines()).toHaveLength(2);
+    vi.advanceTimersByTime(400);
     expect(progressLines()).toHaveLength(3);
     expect(progressLines()[2]).toContain('failed 1');
     expect(updates).toEqual([]);

@@ -9,6 +9,8 @@ import { formatDuration, jobName } from './table.ts';
 
 /** At most ~10 refreshes per second: a terminal cannot show more, and thousands of events may come. */
 const REFRESH_MS = 100;
+/** Off a terminal, news (a failure...) prints at once, but not more than one line per this interval. */
+const NEWS_MS = 1000;
 /** Failures with one same reason printed one by one; the rest are counted in the summary. */
 const MAX_FAILURE_LINES_PER_CAUSE = 3;
 
@@ -36,16 +38,22 @@ export function followExperiment(options: FollowOptions): Progress {
   const failureLines = new Map<string, number>();
   let timer: NodeJS.Timeout | undefined;
   let closed = false;
+  let lastPrinted = -Infinity;
 
   const render = () => {
+    if (timer) clearTimeout(timer);
     timer = undefined;
     if (closed) return;
     const text = progressText({ xp, startedAt });
-    if (plain) statusLine.print(`${clockTime()} ${text}`);
-    else statusLine.update(text);
+    if (plain) {
+      statusLine.print(`${clockTime()} ${text}`);
+      lastPrinted = Date.now();
+    } else {
+      statusLine.update(text);
+    }
   };
   const scheduleRender = () => {
-    timer ??= setTimeout(render, REFRESH_MS);
+    timer ??= setTimeout(render, plain ? Math.max(0, lastPrinted + NEWS_MS - Date.now()) : REFRESH_MS);
   };
   // Keeps the elapsed time moving while nothing changes (live), or says the run is alive (plain).
   const clockMs = plain ? plain.intervalMs : 1000;
