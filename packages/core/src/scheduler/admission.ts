@@ -1,0 +1,267 @@
+// Admission: what a submitted job needs before it may take a launcher's slot.
+// A done job is never run again; a job waits for its dependencies; a job some
+// launcher still runs is re-attached, not restarted; a job is prepared (files
+// written) only under its claim, so that two processes never launch it both.
+import { hostname } from 'node:os';
+import type { LimitFunction } from 'p-limit';
+import type { Job } from '../job/job.ts';
+import { jobFile } from '../job/jobFiles.ts';
+import { writeJobFiles } from '../job/writeJobFiles.ts';
+import type { Logger } from '../logger.ts';
+import type { JobReference } from '../task/jobOutput.ts';
+import type { FailureInfo, JobState, LaunchHandle, Launcher, ReleaseLock, Requirements, RunMode } from '../types.ts';
+import type { Workspace } from '../workspace/workspace.ts';
+import { readMarkers, readProcessFile, writeFailedMarker } from './jobMarkers.ts';
+
+/** How long a process waits for another process's claim on a job. */
+const CLAIM_WAIT_MS = 120_000;
+/** A claim whose holder stopped refreshing it for this long is dead. */
+const CLAIM_STALE_MS = 10_000;
+
+export interface DryRunRecord {
+  taskId: string;
+  hash: string;
+  directory: string;
+  state: 'done' | 'failed' | 'running' | 'would run';
+  launcher: string;
+  /** Directories of the jobs this one depends on. */
+  dependencies: string[];
+}
+
+/** What admission asks of the scheduler. */
+export interface AdmissionContext {
+  workspace: Workspace;
+  runMode: RunMode;
+  logger: Logger;
+  /** Bounds the file work of admission: 10,000 jobs submitted at once must not open 10,000 files. */
+  io: LimitFunction;
+  /** The experiment run that writes the job files (recorded in params.json). */
+  experiment(): { name: string; runId: string };
+  /** A job submitted in this experiment, by hash. */
+  ownJob(hash: string): Job | undefined;
+  isStopped(): boolean;
+  launcherFor(job: Job): { launcher: Launcher; requirements: Requirements } | { failure: FailureInfo };
+  /** The job ended (or, outside normal mode, is as far as it goes). */
+  settle(job: Job, state: JobState, failure?: FailureInfo): void;
+  /** The job was left unstarted because the experiment stopped. */
+  abandon(job: Job): void;
+  /** The job may run: queue it on this launcher. */
+  ready(job: Job, launcher: Launcher, requirements: Requirements): void;
+  /** Some launcher runs the job: follow it (by its markers alone when `launcher` is undefined). */
+  follow(job: Job, launcher: Launcher | undefined, handle: LaunchHandle, state: 'queued' | 'running'): void;
+  onDryRun(record: DryRunRecord): void;
+}
+
+export class Admission {
+  readonly #context: AdmissionContext;
+  readonly #host = hostname();
+
+  constructor(context: AdmissionContext) {
+    this.#context = context;
+  }
+
+  get #connector() {
+    return this.#context.workspace.connector;
+  }
+
+  /** Takes a submitted job as far as its run mode goes; a fault ends the job, never the scheduler. */
+  async admit(job: Job): Promise<void> {
+    const { io, runMode } = this.#context;
+    try {
+      if (runMode === 'dry-run') return await io(() => this.#dryRun(job));
+      if (runMode === 'generate') return await io(() => this.#generate(job));
+      return await this.#admitNormal(job);
+    } catch (error) {
+      this.#context.logger.error(`job ${job.shortName}: ${errorMessage(error)}`);
+      this.#context.settle(job, 'failed', { code: null, reason: 'failed', message: `Baton could not run the job: ${errorMessage(error)}` });
+    }
+  }
+
+  /**
+   * Writes a job's directory and script without running it; a job that is done,
+   * or running somewhere, is left as it is. Returns what the job is.
+   */
+  async prepare(job: Job): Promise<'done' | 'running' | 'prepared'> {
+    const release = await this.claim(job);
+    try {
+      if (await this.#connector.exists(jobFile(job.directory, 'done'))) return 'done';
+      if (await this.#runningElsewhere(job)) return 'running';
+      await this.writeJobFiles(job);
+      return 'prepared';
+    } finally {
+      await release();
+    }
+  }
+
+  /**
+   * Looks at a ready job again under its claim (another process may have run or
+   * launched it meanwhile) and writes its files. A prepared job keeps its claim
+   * until it is handed to a launcher: a process that wants it waits, then re-attaches.
+   */
+  async prepareForLaunch(job: Job): Promise<{ release: ReleaseLock } | undefined> {
+    const release = await this.claim(job);
+    try {
+      if (await this.#connector.exists(jobFile(job.directory, 'done'))) {
+        this.#context.settle(job, 'done');
+      } else if (!(await this.reattach(job))) {
+        await this.#connector.remove(jobFile(job.directory, 'failed'));
+        await this.writeJobFiles(job);
+        return { release };
+      }
+    } catch (error) {
+      await release();
+      throw error;
+    }
+    await release();
+    return undefined;
+  }
+
+  async claim(job: Job): Promise<ReleaseLock> {
+    await this.#connector.mkdir(job.directory);
+    return this.#connector.lock(jobFile(job.directory, 'claimLock'), { staleMs: CLAIM_STALE_MS, waitMs: CLAIM_WAIT_MS });
+  }
+
+  async writeJobFiles(job: Job): Promise<void> {
+    await writeJobFiles({ connector: this.#connector, job, workspaceEnv: this.#context.workspace.env, experiment: this.#context.experiment() });
+  }
+
+  /** Adopts the job if some launcher still runs it (this process's earlier life, or another process). */
+  async reattach(job: Job): Promise<boolean> {
+    const { logger } = this.#context;
+    const handle = await readProcessFile(this.#connector, job.directory);
+    if (!handle) return false;
+    const markers = await readMarkers(this.#connector, job.directory);
+    if (markers.state === 'done') {
+      this.#context.settle(job, 'done');
+      return true;
+    }
+    if (markers.state === 'failed') return false;
+    const launcher = this.#launcherForHandle(handle);
+    if (!launcher) {
+      if (handle.host === this.#host && handle.kind === 'local') return false;
+      // A launcher this process does not know: follow the markers only.
+      logger.warn(`job ${job.shortName} runs on launcher "${handle.launcher}" which this workspace does not declare; following its markers`);
+      this.#context.follow(job, undefined, handle, 'running');
+      return true;
+    }
+    const status = await launcher.status([handle]).then(
+      ([answer]) => answer ?? { state: 'unknown' as const },
+      () => ({ state: 'unknown' as const }),
+    );
+    if (status.state === 'finished') {
+      const after = await readMarkers(this.#connector, job.directory);
+      if (after.state === 'done') {
+        this.#context.settle(job, 'done');
+        return true;
+      }
+      return false;
+    }
+    if (status.state === 'unknown') {
+      // Still running somewhere this process cannot see (another host), or the
+      // launcher cannot tell right now: follow the markers, never launch twice.
+      logger.warn(`job ${job.shortName} has a process this host cannot check (${handle.kind} on ${handle.host}); following its markers`);
+      this.#context.follow(job, launcher, handle, 'running');
+      return true;
+    }
+    logger.debug(`re-attached ${job.shortName} (${handle.kind} ${handle.pid ?? handle.clusterId})`);
+    this.#context.follow(job, launcher, handle, status.state);
+    return true;
+  }
+
+  async #admitNormal(job: Job): Promise<void> {
+    const { io } = this.#context;
+    // Fast path for resumed experiments: a done job never runs again.
+    if (await io(() => this.#connector.exists(jobFile(job.directory, 'done')))) return this.#context.settle(job, 'done');
+
+    const failedDependency = await this.#waitForDependencies(job);
+    if (failedDependency) {
+      const failure: FailureInfo = {
+        code: null,
+        reason: 'dependency',
+        message: `dependency ${failedDependency.taskId}/${failedDependency.hash.slice(0, 12)} did not succeed (${failedDependency.directory})`,
+      };
+      await io(async () => {
+        await this.writeJobFiles(job);
+        await writeFailedMarker(this.#connector, job.directory, failure);
+      });
+      return this.#context.settle(job, 'failed', failure);
+    }
+    if (this.#context.isStopped()) return this.#context.abandon(job);
+
+    const reattached = await io(async () => {
+      // A job without a directory has never been launched: nothing to look for.
+      if (!(await this.#connector.exists(job.directory))) return false;
+      if (await this.reattach(job)) return true;
+      // A failed job is retried: its old marker goes first, so that token holders
+      // (which count a marked job as finished) see the retry as live.
+      await this.#connector.remove(jobFile(job.directory, 'failed'));
+      return false;
+    });
+    if (reattached) return;
+
+    const choice = this.#context.launcherFor(job);
+    if ('failure' in choice) {
+      await this.writeJobFiles(job);
+      await writeFailedMarker(this.#connector, job.directory, choice.failure);
+      return this.#context.settle(job, 'failed', choice.failure);
+    }
+    this.#context.ready(job, choice.launcher, choice.requirements);
+  }
+
+  /** Returns the first dependency that did not succeed, if any. */
+  async #waitForDependencies(job: Job): Promise<JobReference | undefined> {
+    for (const dependency of job.dependencies) {
+      const own = this.#context.ownJob(dependency.hash);
+      if (own) {
+        await own.wait();
+        if (own.state !== 'done') return dependency;
+      } else if (!(await this.#context.io(() => this.#connector.exists(jobFile(dependency.directory, 'done'))))) {
+        // A job from elsewhere (e.g. loaded from another experiment) that is not done.
+        return dependency;
+      }
+    }
+    return undefined;
+  }
+
+  #launcherForHandle(handle: LaunchHandle): Launcher | undefined {
+    const { launchers } = this.#context.workspace;
+    const byName = launchers.get(handle.launcher);
+    if (byName && byName.kind === handle.kind) return byName;
+    for (const launcher of launchers.values()) if (launcher.kind === handle.kind) return launcher;
+    return undefined;
+  }
+
+  async #dryRun(job: Job): Promise<void> {
+    const choice = this.#context.launcherFor(job);
+    const launcher = 'launcher' in choice ? choice.launcher.name : `none (${choice.failure.message})`;
+    const markers = await readMarkers(this.#connector, job.directory);
+    let state: DryRunRecord['state'] = markers.state === 'none' ? 'would run' : markers.state;
+    if (state === 'would run' && (await this.#runningElsewhere(job))) state = 'running';
+    this.#context.onDryRun({
+      taskId: job.taskId,
+      hash: job.hash,
+      directory: job.directory,
+      state,
+      launcher,
+      dependencies: job.dependencies.map((dependency) => dependency.directory),
+    });
+    this.#context.settle(job, state === 'done' ? 'done' : state === 'failed' ? 'failed' : 'ready', markers.state === 'failed' ? markers.failure : undefined);
+  }
+
+  async #generate(job: Job): Promise<void> {
+    const outcome = await this.prepare(job);
+    this.#context.settle(job, outcome === 'prepared' ? 'ready' : outcome);
+  }
+
+  async #runningElsewhere(job: Job): Promise<boolean> {
+    const handle = await readProcessFile(this.#connector, job.directory);
+    const launcher = handle && this.#launcherForHandle(handle);
+    if (!handle || !launcher) return false;
+    const [status] = await launcher.status([handle]);
+    return status?.state === 'running' || status?.state === 'queued';
+  }
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,77 @@
+// One poll of one launcher: a single status query for all the jobs it runs,
+// then, for each job the launcher no longer has, what its markers say (or,
+// without a marker, the launcher's verdict).
+import type { Job } from '../job/job.ts';
+import type { Logger } from '../logger.ts';
+import type { Connector, FailureInfo, LaunchStatus } from '../types.ts';
+import { readMarkers, writeFailedMarker } from './jobMarkers.ts';
+import type { Flight, LauncherLane } from './launcherLane.ts';
+
+/** How long a finished job may go without a marker (NFS lag) before it counts as lost. */
+const MISSING_MARKER_GRACE_MS = 1500;
+
+export interface PollContext {
+  connector: Connector;
+  logger: Logger;
+  /** A job in flight is now queued or running, or has a new launcher detail (pending reason). */
+  update(job: Job, state: 'queued' | 'running', detail: string | undefined): void;
+  /** A job in flight ended. */
+  land(flight: Flight, state: 'done' | 'failed', failure?: FailureInfo): void;
+}
+
+/** Resolves true when some job changed, false when none did, undefined when the launcher could not answer. */
+export async function pollFlights(lane: LauncherLane, context: PollContext): Promise<boolean | undefined> {
+  const flights = [...lane.flights.values()];
+  if (flights.length === 0) return false;
+  const { launcher } = lane;
+  let statuses: LaunchStatus[];
+  try {
+    statuses = launcher ? await launcher.status(flights.map((flight) => flight.handle)) : flights.map(() => ({ state: 'unknown' as const }));
+  } catch (error) {
+    context.logger.warn(`status of ${flights.length} job(s) on "${lane.name}" failed: ${errorMessage(error)}`);
+    return undefined;
+  }
+  const changes = await Promise.all(flights.map((flight, i) => followFlight(flight, statuses[i] ?? { state: 'unknown' }, context)));
+  return changes.some(Boolean);
+}
+
+/** Applies one job's status; true when the job changed. */
+async function followFlight(flight: Flight, status: LaunchStatus, context: PollContext): Promise<boolean> {
+  const { job } = flight;
+  if (status.state === 'queued' || status.state === 'running') {
+    flight.missingMarkerSince = undefined;
+    const changed = job.state !== status.state || job.detail !== status.detail;
+    if (changed) context.update(job, status.state, status.detail);
+    return changed;
+  }
+  const markers = await readMarkers(context.connector, job.directory);
+  if (markers.state === 'done') {
+    context.land(flight, 'done');
+    return true;
+  }
+  if (markers.state === 'failed') {
+    let failure = markers.failure;
+    // A job Baton cancelled failed because of that, whatever killed it first
+    // (job.sh may see its command die of the signal before its own trap runs).
+    if (flight.cancelRequested) failure = { ...failure, reason: 'cancelled' };
+    // The launcher knows better why a job it stopped ended (timeout, oom...).
+    else if (status.failure && markers.failure.reason === 'cancelled') failure = status.failure;
+    context.land(flight, 'failed', failure);
+    return true;
+  }
+  if (status.state === 'unknown') return true;
+  flight.missingMarkerSince ??= Date.now();
+  if (!status.failure && !flight.cancelRequested && Date.now() - flight.missingMarkerSince < MISSING_MARKER_GRACE_MS) return true;
+  const failure: FailureInfo =
+    status.failure ??
+    (flight.cancelRequested
+      ? { code: null, reason: 'cancelled', message: 'cancelled by Baton' }
+      : { code: null, reason: 'lost', message: 'the job ended without writing a done or failed marker (killed?)' });
+  await writeFailedMarker(context.connector, job.directory, failure);
+  context.land(flight, 'failed', failure);
+  return true;
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
