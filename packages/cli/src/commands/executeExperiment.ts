@@ -4,6 +4,7 @@ import { constants } from 'node:os';
 import { BatonError, isBatonError, runExperiment } from '@baton/core';
 import type { Experiment, ExperimentDefinition } from '@baton/core';
 import { installLogSink } from '../output/logSink.ts';
+import { errorMessage } from '../output/plainText.ts';
 import { followExperiment, type Progress } from '../output/progress.ts';
 import { createStatusLine, type StatusLine } from '../output/statusLine.ts';
 import { formatSummary } from '../output/summary.ts';
@@ -78,6 +79,12 @@ export async function executeExperiment(options: {
         progress = followExperiment({ xp: experiment, statusLine, startedAt, reportFailures: !dryRun, plain: plainIntervalMs === undefined ? undefined : { intervalMs: plainIntervalMs } });
       },
     }).catch((error: unknown) => {
+      // Stopped by a signal while submitting: the run function meets the stop (a submit refused);
+      // the interruption is the news, with the summary, not an error.
+      if (interruption.signal() !== undefined && xp) {
+        statusLine.print(`The run function ended early: ${error instanceof Error ? errorMessage(error) : String(error)}`, 'stderr');
+        return xp.summary();
+      }
       if (isBatonError(error)) throw error;
       // Most likely thrown by the user's run function: say so, and where.
       throw new BatonError(`The experiment failed: ${error instanceof Error ? error.message : String(error)}`, {

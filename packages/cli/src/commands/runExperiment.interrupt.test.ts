@@ -75,6 +75,45 @@ describe('interrupting run-experiment', () => {
     expect(stderr).not.toMatch(/^\s+at /m);
   });
 
+  it('SIGINT while the run function still submits: exit 130 with the summary, not the error of a refused submit', async () => {
+    await writeFile(
+      join(dir, 'loop.ts'),
+      [
+        "import { z } from 'zod';",
+        "import { setTimeout as sleep } from 'node:timers/promises';",
+        "import { defineExperiment, defineTask } from '@baton/core';",
+        "export const nap = defineTask({ id: 'nap', params: z.object({ i: z.number() }), command: () => ['sleep', '60'] });",
+        'export default defineExperiment({ async run({ xp }) { for (let i = 0; i < 1000; i++) { xp.submit(nap, { i }); await sleep(100); } } });',
+        '',
+      ].join('\n'),
+    );
+    const workspace = join(dir, 'workspace');
+    const child = spawn(process.execPath, [BATON_BIN, 'run-experiment', '--file', 'loop.ts', '-c', 'id=loop', '--workdir', workspace], {
+      cwd: dir,
+      env: { ...process.env, HOME: dir, XDG_CONFIG_HOME: dir, BATON_WORKSPACE: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
+    await waitForLaunch(join(workspace, 'jobs', 'nap'));
+    child.kill('SIGINT');
+    const exitCode = await Promise.race([exited, sleep(20_000).then(() => 'still running after 20 s')]);
+    if (typeof exitCode === 'string') child.kill('SIGKILL');
+    for (const hash of await readdir(join(workspace, 'jobs', 'nap'))) {
+      const processFile = join(workspace, 'jobs', 'nap', hash, 'process.json');
+      if (existsSync(processFile)) pids.push(JSON.parse(await readFile(processFile, 'utf8')).pid as number);
+    }
+
+    expect(exitCode, `${stdout}\n${stderr}`).toBe(130);
+    expect(stdout).toMatch(/^Stopped by SIGINT: \d+ jobs? /m);
+    expect(stdout).toContain('baton jobs kill ');
+    expect(stderr).toMatch(/The run function ended early: /);
+    expect(stderr).not.toMatch(/fix: /);
+  });
+
   it('a run that can never settle exits non-zero and says why, never 0 in silence', async () => {
     await writeFile(
       join(dir, 'stuck.ts'),
