@@ -2,7 +2,7 @@
 // progress display, handles interruptions, prints the summary. Returns the exit code.
 import { constants } from 'node:os';
 import { BatonError, isBatonError, runExperiment } from '@baton/core';
-import type { Experiment, ExperimentDefinition } from '@baton/core';
+import type { Experiment, ExperimentDefinition, ExperimentSummary } from '@baton/core';
 import { installLogSink } from '../output/logSink.ts';
 import { errorMessage } from '../output/plainText.ts';
 import { followExperiment, type Progress } from '../output/progress.ts';
@@ -39,7 +39,7 @@ export async function executeExperiment(options: {
   let progress: Progress | undefined;
   let xp: Experiment | undefined;
   let runFunction: 'not started' | 'running' | 'returned' = 'not started';
-  const summaryOf = (summary: ReturnType<Experiment['summary']>) =>
+  const summaryOf = (summary: ExperimentSummary) =>
     formatSummary({ summary, experiment: xp?.name ?? '', interruptedBy: interruption.signal(), killed: cli.kill === true, runMode: cli.runMode });
 
   // Node exits when nothing is left that could settle the run (a promise that never settles,
@@ -50,7 +50,7 @@ export async function executeExperiment(options: {
     const unsettled = xp ? xp.jobs.filter((job) => !job.isFinished).length : 0;
     process.stderr.write(
       runFunction === 'running'
-        ? `baton: the run function of ${options.modulePath} never finished: it waits for something that can never happen (a promise that never settles)\n` +
+        ? `baton: the run function of ${options.modulePath} never finished: it awaits something that can never happen (a promise that never settles, or a job Baton lost track of)\n` +
             '  fix: make sure every promise it awaits settles; jobs already done are kept, run again to resume\n'
         : `baton: internal error: the experiment cannot make progress any more (${unsettled} job${unsettled === 1 ? '' : 's'} not finished, nothing left to wake them up)\n` +
             '  fix: run again to resume (done jobs are kept), and please report this with the output of --debug\n',
