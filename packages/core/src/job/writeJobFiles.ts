@@ -8,6 +8,7 @@ import { jobFile } from './jobFiles.ts';
 import type { JobParamsFile } from './jobParamsFile.ts';
 import { jobScript } from './jobScript.ts';
 import { runnerCommand } from './runnerCommand.ts';
+import { checkArgv } from './shellValues.ts';
 
 export interface WriteJobFilesOptions {
   connector: Connector;
@@ -19,10 +20,12 @@ export interface WriteJobFilesOptions {
 }
 
 export async function writeJobFiles({ connector, job, workspaceEnv, experiment }: WriteJobFilesOptions): Promise<void> {
-  await connector.mkdir(job.directory);
   const env = { ...workspaceEnv, ...job.env };
   const directory = connector.resolve(job.directory);
-  const argv = job.commandArgv(directory) ?? runnerCommand(directory);
+  const command = job.commandArgv(directory);
+  // Checked at submit for the directory as this machine sees it; again here when another host sees it elsewhere.
+  if (command) checkArgv(command, `command of task "${job.taskId}" for ${job.shortName}`);
+  const argv = command ?? runnerCommand(directory);
   const record: JobParamsFile = {
     taskId: job.taskId,
     hash: job.hash,
@@ -37,10 +40,11 @@ export async function writeJobFiles({ connector, job, workspaceEnv, experiment }
     env,
     experiment,
   };
+  // Everything that can refuse the job is computed before the directory is made.
+  const script = jobScript({ taskId: job.taskId, hash: job.hash, directory, argv, env });
+  await connector.mkdir(job.directory);
   await Promise.all([
     connector.writeFile(jobFile(job.directory, 'params'), `${JSON.stringify(record, null, 2)}\n`),
-    connector.writeFile(jobFile(job.directory, 'script'), jobScript({ taskId: job.taskId, hash: job.hash, directory, argv, env }), {
-      mode: 0o755,
-    }),
+    connector.writeFile(jobFile(job.directory, 'script'), script, { mode: 0o755 }),
   ]);
 }

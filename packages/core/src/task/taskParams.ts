@@ -63,7 +63,7 @@ function substituteOutputs(value: unknown, path: (string | number)[], outputs: M
 function describeInput(input: unknown): string {
   let text: string;
   try {
-    text = JSON.stringify(input) ?? String(input);
+    text = JSON.stringify(input, (_key, value: unknown) => (typeof value === 'bigint' ? `${value}n` : value instanceof Set || value instanceof Map ? [...value] : value)) ?? String(input);
   } catch {
     text = String(input);
   }
