@@ -2,7 +2,7 @@
 // cluster of `bash scripts/slurm-cluster.sh start`. Job directories live in
 // temporary folders on this machine, which is also the cluster's only node.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +15,7 @@ import type { SlurmLauncher } from './slurmLauncher.ts';
 const repositoryRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const clusterScript = join(repositoryRoot, 'scripts', 'slurm-cluster.sh');
 const driver = fileURLToPath(new URL('./__fixtures__/slurmDriver.ts', import.meta.url));
+const batonBin = join(repositoryRoot, 'packages', 'cli', 'bin', 'baton.js');
 const START_HINT = 'start it with: bash scripts/slurm-cluster.sh start';
 
 const clusterUp = spawnSync('sinfo', ['-h'], { timeout: 15_000, stdio: 'ignore' }).status === 0;
@@ -25,8 +26,8 @@ const roots: string[] = [];
 const children: ChildProcess[] = [];
 
 /** A temporary folder with a settings file declaring SLURM launchers; its workspace is `<root>/ws`. */
-async function slurmProject(): Promise<string> {
-  const root = await mkdtemp(join(tmpdir(), 'baton-slurm-it-'));
+async function slurmProject(prefix = 'baton-slurm-it-'): Promise<string> {
+  const root = await mkdtemp(join(tmpdir(), prefix));
   roots.push(root);
   await writeFile(
     join(root, 'baton.config.yaml'),
@@ -50,8 +51,8 @@ async function slurmProject(): Promise<string> {
   return root;
 }
 
-async function open(name: string): Promise<{ xp: Experiment; root: string }> {
-  const root = await slurmProject();
+async function open(name: string, prefix?: string): Promise<{ xp: Experiment; root: string }> {
+  const root = await slurmProject(prefix);
   return { xp: await experiment({ name, cwd: root }), root };
 }
 
@@ -64,7 +65,11 @@ async function processFile(job: Job): Promise<{ clusterId: string; kind: string 
 }
 
 function cluster(...args: string[]): void {
-  const run = spawnSync('bash', [clusterScript, ...args], { encoding: 'utf8', timeout: 300_000 });
+  clusterWith({}, ...args);
+}
+
+function clusterWith(env: Record<string, string>, ...args: string[]): void {
+  const run = spawnSync('bash', [clusterScript, ...args], { encoding: 'utf8', timeout: 300_000, env: { ...process.env, ...env } });
   if (run.status !== 0) throw new Error(`bash scripts/slurm-cluster.sh ${args.join(' ')} failed (${run.status}):\n${run.stdout}\n${run.stderr}`);
 }
 
@@ -77,6 +82,34 @@ async function until(condition: () => Promise<boolean> | boolean, timeoutMs: num
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+interface ListedJob {
+  directory: string;
+  state: string;
+  failure?: { code: number | null; reason: string };
+  provenance?: { startedAt?: string; endedAt?: string; durationSeconds?: number; host?: string; exitCode?: number | null };
+  detail?: string;
+}
+
+/** `baton jobs list --json` run in the project, as a user would: the real CLI asks the SLURM launcher about cluster jobs. */
+async function jobsList(root: string): Promise<Map<string, ListedJob>> {
+  const child = spawn(process.execPath, [batonBin, 'jobs', 'list', '--json'], {
+    cwd: root,
+    env: { ...process.env, NO_COLOR: '1', HOME: root, XDG_CONFIG_HOME: root, BATON_WORKSPACE: '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk) => (stdout += chunk));
+  child.stderr.on('data', (chunk) => (stderr += chunk));
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  if (code !== 0) throw new Error(`baton jobs list exited with ${code}: ${stderr}`);
+  return new Map((JSON.parse(stdout) as ListedJob[]).map((job) => [job.directory, job]));
+}
+
+async function marker(job: Job, name: 'done' | 'failed'): Promise<Record<string, unknown>> {
+  return JSON.parse(await readFile(join(job.directory, name), 'utf8')) as Record<string, unknown>;
+}
 
 describe.skipIf(!clusterUp && !inCI)('SLURM launcher on a real cluster', () => {
   beforeAll(() => {
@@ -91,7 +124,7 @@ describe.skipIf(!clusterUp && !inCI)('SLURM launcher on a real cluster', () => {
   // Independent tests run side by side: the time limits alone take more than a minute each.
   describe.concurrent('jobs', () => {
     it('runs jobs to success and failure with their real exit codes', async ({ expect }) => {
-      const { xp } = await open('exit-codes');
+      const { xp, root } = await open('exit-codes');
       const ok = xp.submit(exitWith, { code: 0 });
       const bad = xp.submit(exitWith, { code: 3 });
       const summary = await xp.wait();
@@ -102,10 +135,17 @@ describe.skipIf(!clusterUp && !inCI)('SLURM launcher on a real cluster', () => {
       expect(bad.failure).toMatchObject({ code: 3, reason: 'failed' });
       expect(summary.counts).toMatchObject({ done: 1, failed: 1 });
       expect((await processFile(ok)).kind).toBe('slurm');
+      // Provenance: the markers say when, where and how each job ended; `baton jobs list` agrees.
+      const host = readFileSync('/proc/sys/kernel/hostname', 'utf8').trim();
+      expect(await marker(ok, 'done')).toMatchObject({ code: 0, host, start: expect.any(Number), end: expect.any(Number) });
+      expect(await marker(bad, 'failed')).toMatchObject({ code: 3, reason: 'failed', host, start: expect.any(Number), end: expect.any(Number) });
+      const listed = await jobsList(root);
+      expect(listed.get(ok.directory)).toMatchObject({ state: 'done', provenance: { host, exitCode: 0, durationSeconds: expect.any(Number) } });
+      expect(listed.get(bad.directory)).toMatchObject({ state: 'failed', failure: { code: 3, reason: 'failed' }, provenance: { host, exitCode: 3 } });
     });
 
     it('cancels queued and running jobs with scancel when the experiment is stopped with kill', async ({ expect }) => {
-      const { xp } = await open('cancel');
+      const { xp, root } = await open('cancel');
       const running = xp.submit(sleeper, { seconds: 300, label: 'cancel-me' });
       await until(async () => (await readFile(join(running.directory, 'stdout'), 'utf8').catch(() => '')).includes('started'), 60_000, 'the job to start');
       const queued = xp.submit(sleeper, { seconds: 300, label: 'never-runs' }, { launcher: 'later' });
@@ -123,16 +163,71 @@ describe.skipIf(!clusterUp && !inCI)('SLURM launcher on a real cluster', () => {
         expect(slurmState((await processFile(job)).clusterId)).toContain('CANCELLED');
       }
       expect(await readFile(join(running.directory, 'stdout'), 'utf8')).toBe('started\n');
+      const listed = await jobsList(root);
+      for (const job of [running, queued]) expect(listed.get(job.directory)).toMatchObject({ state: 'failed', failure: { reason: 'cancelled' } });
     });
 
     it('classifies a real time limit (--time=1) as a timeout, not a cancel', async ({ expect }) => {
-      const { xp } = await open('time-limit');
+      const { xp, root } = await open('time-limit');
       const job = xp.submit(sleeper, { seconds: 600, label: 'too-long' }, { launcher: 'tight' });
       await xp.wait();
       await xp.close();
       expect(job.state).toBe('failed');
       expect(job.failure?.reason).toBe('timeout');
       expect(job.failure?.message).toContain('time limit');
+      // The marker and `baton jobs list` say the same as the live output (job.sh only saw a SIGTERM).
+      const written = await marker(job, 'failed');
+      expect(written).toMatchObject({ reason: 'timeout', code: 143, start: expect.any(Number), end: expect.any(Number) });
+      expect((written.end as number) - (written.start as number)).toBeGreaterThan(50);
+      expect((await jobsList(root)).get(job.directory)).toMatchObject({ state: 'failed', failure: { reason: 'timeout' } });
+    });
+
+    it('follows a requeued job (scontrol requeue) as queued, never failed, and it ends with done alone', async ({ expect }) => {
+      const { xp, root } = await open('requeue');
+      const job = xp.submit(sleeper, { seconds: 8, label: 'requeue-me' });
+      await until(async () => (await readFile(join(job.directory, 'stdout'), 'utf8').catch(() => '')).includes('started'), 60_000, 'the job to start');
+      const { clusterId } = await processFile(job);
+      const states: string[] = [];
+      xp.events.on('job-state', (event) => {
+        if (event.hash === job.hash) states.push(event.state);
+      });
+      expect(spawnSync('scontrol', ['requeue', clusterId], { encoding: 'utf8' }).status).toBe(0);
+      // SLURM holds a requeued job (BeginTime) for a while: pending again, never failed.
+      await until(() => /PENDING/.test(slurmState(clusterId)), 30_000, `SLURM to have job ${clusterId} pending again`);
+      await until(() => job.state === 'queued', 30_000, 'the live state to say queued');
+      const listed = (await jobsList(root)).get(job.directory);
+      expect(listed?.state).toBe('queued');
+      expect(listed?.failure).toBeUndefined();
+      expect(job.state).toBe('queued');
+      // Let it start again now rather than after SLURM's hold.
+      spawnSync('scontrol', ['update', `JobId=${clusterId}`, 'StartTime=now'], { encoding: 'utf8' });
+      await xp.wait();
+      await xp.close();
+      expect(states).not.toContain('failed');
+      expect(job.state).toBe('done');
+      expect(existsSync(join(job.directory, 'done'))).toBe(true);
+      expect(existsSync(join(job.directory, 'failed'))).toBe(false);
+      expect(await readFile(join(job.directory, 'stdout'), 'utf8')).toBe('started\nstarted\nslept\n');
+      expect((await processFile(job)).clusterId).toBe(clusterId);
+      expect((await jobsList(root)).get(job.directory)?.state).toBe('done');
+    });
+
+    it('runs jobs in a workspace whose path has a % in it (SLURM filename patterns)', async ({ expect }) => {
+      const { xp } = await open('percent', 'baton-slurm-it-100%x-');
+      // Two jobs with equal options: one job array, whose files live under the workspace too;
+      // one on another launcher (other options): a lone sbatch.
+      const ok = xp.submit(exitWith, { code: 0, label: 'percent' });
+      const bad = xp.submit(exitWith, { code: 3, label: 'percent' });
+      const lone = xp.submit(exitWith, { code: 0, label: 'percent-lone' }, { launcher: 'tight' });
+      await xp.wait();
+      await xp.close();
+      expect(ok.directory).toContain('%x');
+      expect(ok.state).toBe('done');
+      expect(bad.failure).toMatchObject({ code: 3, reason: 'failed' });
+      expect(lone.state).toBe('done');
+      expect((await processFile(ok)).clusterId).toMatch(/^\d+_\d+$/);
+      expect((await processFile(lone)).clusterId).toMatch(/^\d+$/);
+      expect(await readFile(join(ok.directory, 'stdout'), 'utf8')).toMatch(/^exiting with 0 \(percent\) in SLURM job \d+\n$/);
     });
 
     it('requeues a resumable task after its time limit: signalled ahead, it checkpoints, and the next attempt resumes', async ({ expect }) => {
@@ -244,9 +339,12 @@ describe.skipIf(!clusterUp && !inCI)('SLURM launcher on a real cluster', () => {
     }
   });
 
-  it('follows jobs with squeue when accounting is off', async ({ expect }) => {
-    cluster('start', '--no-accounting');
-    try {
+  describe('with accounting off', () => {
+    // Finished jobs leave squeue 5 s after their end: enough for a poll, short enough to test a job squeue forgot.
+    beforeAll(() => clusterWith({ BATON_SLURM_MIN_JOB_AGE: '5' }, 'start', '--no-accounting'), 300_000);
+    afterAll(() => cluster('start'), 300_000);
+
+    it('follows jobs with squeue when accounting is off', async ({ expect }) => {
       const { xp } = await open('no-accounting');
       const ok = xp.submit(exitWith, { code: 0, label: 'no-accounting' });
       const bad = xp.submit(exitWith, { code: 4, label: 'no-accounting' });
@@ -258,11 +356,36 @@ describe.skipIf(!clusterUp && !inCI)('SLURM launcher on a real cluster', () => {
       // sacct said accounting is disabled once; squeue answered every poll after that.
       expect(counts.sacct).toBe(1);
       expect(counts.squeue).toBeGreaterThan(0);
-    } finally {
-      cluster('start');
-    }
+    });
+
+    it('keeps the failure and exit code of a job that ended while the experiment was down and that squeue forgot, and retries it', async ({ expect }) => {
+      const root = await slurmProject();
+      const first = startDriver({ cwd: root, name: 'forgotten', seconds: 3, code: 3 });
+      await until(() => first.output().includes('state running'), 60_000, 'the job to run');
+      const directory = /^job (.+)$/m.exec(first.output())![1]!;
+      const handle = JSON.parse(await readFile(join(directory, 'process.json'), 'utf8')) as { clusterId: string; submittedAt: string };
+      first.child.kill('SIGKILL');
+      await first.exited;
+      await until(() => existsSync(join(directory, 'failed')), 30_000, 'the job to end');
+      expect(JSON.parse(await readFile(join(directory, 'failed'), 'utf8'))).toMatchObject({ code: 3, reason: 'failed' });
+      await until(() => !squeueKnows(handle.clusterId), 60_000, `squeue to forget job ${handle.clusterId}`);
+      // Back before the launcher's grace for accounting lag (60 s after submission) is over.
+      expect(Date.now() - Date.parse(handle.submittedAt)).toBeLessThan(50_000);
+      const second = startDriver({ cwd: root, name: 'forgotten', seconds: 3, code: 3 });
+      expect(await second.exited, second.output()).toBe(1);
+      // Retried as failures are (a new SLURM job), and failed again with its code; never `lost`.
+      expect(second.output()).toMatch(/commands \{"sbatch":1,/);
+      expect(second.output()).toMatch(/failure \{"code":3,"reason":"failed"/);
+      expect(JSON.parse(await readFile(join(directory, 'failed'), 'utf8'))).toMatchObject({ code: 3, reason: 'failed' });
+      expect(JSON.parse(await readFile(join(directory, 'process.json'), 'utf8')).clusterId, second.output()).not.toBe(handle.clusterId);
+    });
   });
 });
+
+function squeueKnows(clusterId: string): boolean {
+  const run = spawnSync('squeue', ['--states=all', '-h', '-o', '%i', '-j', clusterId], { encoding: 'utf8', timeout: 30_000 });
+  return run.status === 0 && run.stdout.trim() !== '';
+}
 
 function slurmState(clusterId: string): string {
   const run = spawnSync('squeue', ['--states=all', '-h', '-o', '%T', '-j', clusterId], { encoding: 'utf8', timeout: 30_000 });
@@ -274,7 +397,7 @@ function clusterIsAnswering(): boolean {
   return spawnSync('squeue', ['-h'], { timeout: 15_000, stdio: 'ignore' }).status === 0;
 }
 
-function startDriver(options: { cwd: string; name: string; seconds: number }) {
+function startDriver(options: { cwd: string; name: string; seconds: number; code?: number }) {
   const child = spawn(process.execPath, ['--import', 'tsx', driver, JSON.stringify(options)], { cwd: repositoryRoot, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
   let output = '';

@@ -80,6 +80,30 @@ describe('submit', () => {
     expect(connector.commands[0]!.options?.timeoutMs).toBe(60_000);
   });
 
+  it("escapes a % of the workspace path where SLURM expands filename patterns (--output, --error), not in --chdir", async () => {
+    const connector = new FakeConnector().on('sbatch', counter(5)).on('scontrol', () => ({ stdout: 'MaxArraySize = 1001\n' }));
+    const launcher = new SlurmLauncher({ name: 'cluster', connector, logger, workspacePath: '/data/100%x', settings: slurmLauncherSettings.parse({}), retryBaseMs: 1 });
+    const lone = { ...request(1), directory: '/data/100%x/jobs/train/a', scriptPath: '/data/100%x/jobs/train/a/job.sh' };
+    await launcher.submit([lone]);
+    const argv = connector.calls('sbatch')[0]!;
+    expect(argv).toContain('--chdir=/data/100%x/jobs/train/a');
+    expect(argv).toContain('--output=/data/100%%x/jobs/train/a/slurm-%j.out');
+    expect(argv).toContain('--error=/data/100%%x/jobs/train/a/slurm-%j.err');
+    expect(argv.at(-1)).toBe('/data/100%x/jobs/train/a/job.sh');
+    await launcher.submit([lone, { ...lone, directory: '/data/100%x/jobs/train/b', scriptPath: '/data/100%x/jobs/train/b/job.sh' }]);
+    const array = connector.calls('sbatch')[1]!;
+    expect(array.find((arg) => arg.startsWith('--output='))).toMatch(/^--output=\/data\/100%%x\/launchers\/slurm\/arrays\/train-array-[0-9a-f]{8}\/slurm-%A_%a\.out$/);
+    expect(array.find((arg) => arg.startsWith('--chdir='))).toMatch(/^--chdir=\/data\/100%x\/launchers\//);
+  });
+
+  it('refuses, with the reason, a job directory SLURM cannot write output under (a backslash)', async () => {
+    const connector = new FakeConnector().on('sbatch', counter(5));
+    const launcher = newLauncher(connector);
+    const [outcome] = await launcher.submit([{ ...request(1), directory: '/ws/jobs/a\\b', scriptPath: '/ws/jobs/a\\b/job.sh' }]);
+    expect(outcome).toMatchObject({ failure: { code: null, reason: 'rejected', message: expect.stringMatching(/contains a backslash.*move the workspace/) } });
+    expect(connector.calls('sbatch')).toEqual([]);
+  });
+
   it('submits jobs with equal options as one job array, with the % limit, and maps each job to its task', async () => {
     const connector = new FakeConnector().on('sbatch', () => ({ stdout: '777;cluster\n' })).on('scontrol', () => ({ stdout: 'MaxArraySize            = 1001\n' }));
     const launcher = newLauncher(connector, { arrayLimit: 5 });
@@ -274,22 +298,42 @@ describe('status', () => {
     expect(connector.calls('squeue')[0]!.at(-1)).toBe('21');
   });
 
-  it('treats a job missing from sacct and squeue as queued during the grace period, then as lost unless it left a marker', async () => {
+  it('treats a job missing from sacct and squeue as queued during the grace period only while squeue cannot answer, then as lost unless it left a marker', async () => {
+    let squeueUp = false;
     const connector = new FakeConnector()
       .on('sacct', sacctAnswer([]))
-      // squeue fails on a single id it no longer knows.
-      .on('squeue', () => ({ code: 1, stderr: 'slurm_load_jobs error: Invalid job id specified\n' }));
+      // squeue fails on a single id it no longer knows; or the controller does not answer at all.
+      .on('squeue', () =>
+        squeueUp ? { code: 1, stderr: 'slurm_load_jobs error: Invalid job id specified\n' } : { code: 1, stderr: 'slurm_load_jobs error: Unable to contact slurm controller\n' },
+      );
     const launcher = newLauncher(connector, {}, { missingGraceMs: 60_000 });
     const fresh = handle('30');
     const old = handle('31', { submittedAt: new Date(Date.now() - 120_000).toISOString() });
     const finished = handle('32', { submittedAt: new Date(Date.now() - 120_000).toISOString() });
     connector.files.set(`${finished.directory}/done`, '');
-    const [freshStatus] = await launcher.status([fresh]);
-    expect(freshStatus).toMatchObject({ state: 'queued' });
+    // Accounting lags and the controller does not answer: a job just submitted counts as queued.
+    expect((await launcher.status([fresh]))[0]).toMatchObject({ state: 'queued' });
     const [oldStatus] = await launcher.status([old]);
     expect(oldStatus).toMatchObject({ state: 'finished', failure: { reason: 'lost' } });
     expect(oldStatus!.failure!.message).toContain('31');
     expect(await launcher.status([finished])).toEqual([{ state: 'finished' }]);
+    // The controller lists a job from sbatch on, until MinJobAge after its end: one it does not
+    // know has ended, however recently it was submitted.
+    squeueUp = true;
+    expect((await launcher.status([fresh]))[0]).toMatchObject({ state: 'finished', failure: { reason: 'lost' } });
+  });
+
+  it('with accounting off, a job that ended and that squeue forgot keeps the failed marker job.sh wrote, and its code', async () => {
+    const connector = new FakeConnector()
+      .on('sacct', () => ({ code: 1, stderr: 'sacct: error: Slurm accounting storage is disabled\n' }))
+      .on('squeue', () => ({ code: 1, stderr: 'slurm_load_jobs error: Invalid job id specified\n' }));
+    const launcher = newLauncher(connector, {}, { missingGraceMs: 60_000 });
+    // Submitted 10 s ago: within the grace period, which is for accounting lag only.
+    const job = handle('33', { submittedAt: new Date(Date.now() - 10_000).toISOString() });
+    const marker = '{"code":3,"reason":"failed","message":"exited with code 3","start":1796135000,"end":1796135001,"host":"vm"}\n';
+    connector.files.set(`${job.directory}/failed`, marker);
+    expect(await launcher.status([job])).toEqual([{ state: 'finished' }]);
+    expect(connector.files.get(`${job.directory}/failed`)).toBe(marker);
   });
 
   it("lets the job's own markers win over a SLURM that still says RUNNING or COMPLETING", async () => {
@@ -304,6 +348,52 @@ describe('status', () => {
     connector.files.set(`${cancelled!.directory}/failed`, '{"code":143,"reason":"cancelled","message":"terminated by SIGTERM"}\n');
     const statuses = await newLauncher(connector).status([done!, failed!, cancelled!, running!]);
     expect(statuses).toEqual([{ state: 'finished' }, { state: 'finished' }, { state: 'running' }, { state: 'running' }]);
+  });
+
+  it("writes SLURM's verdict into the marker of a job job.sh only saw signalled (time limit), keeping its provenance", async () => {
+    const connector = new FakeConnector().on(
+      'sacct',
+      sacctAnswer(['60|TIMEOUT|0:15|TimeLimit|debug|00:01:00', '61|CANCELLED|0:15|None|debug|00:01:00', '62|TIMEOUT|0:15|TimeLimit|debug|00:01:00']),
+    );
+    const [timedOut, cancelled, ownExit] = ['60', '61', '62'].map((id) => handle(id));
+    const signalled = '{"code":143,"reason":"cancelled","message":"terminated by SIGTERM","start":1796135000,"end":1796135060,"host":"vm"}\n';
+    connector.files.set(`${timedOut!.directory}/failed`, signalled);
+    connector.files.set(`${cancelled!.directory}/failed`, signalled);
+    connector.files.set(`${ownExit!.directory}/failed`, '{"code":2,"reason":"failed","message":"exited with code 2"}\n');
+    const statuses = await newLauncher(connector).status([timedOut!, cancelled!, ownExit!]);
+    expect(statuses[0]).toMatchObject({ state: 'finished', failure: { code: 143, reason: 'timeout' } });
+    expect(JSON.parse(connector.files.get(`${timedOut!.directory}/failed`)!)).toEqual({
+      code: 143,
+      reason: 'timeout',
+      message: 'SLURM job 60 reached its time limit (00:01:00)',
+      start: 1796135000,
+      end: 1796135060,
+      host: 'vm',
+    });
+    // A scancel stays job.sh's cancel; a job's own exit code stays its own.
+    expect(statuses[1]).toMatchObject({ state: 'finished', failure: { reason: 'cancelled' } });
+    expect(connector.files.get(`${cancelled!.directory}/failed`)).toBe(signalled);
+    expect(connector.files.get(`${ownExit!.directory}/failed`)).toContain('"code":2');
+  });
+
+  it('removes the failed marker of a stopped attempt when SLURM has the job pending again (requeued), and reports it queued', async () => {
+    const connector = new FakeConnector()
+      .on('sacct', sacctAnswer(['70|REQUEUED|0:0|None|debug|UNLIMITED', '71|PENDING|0:0|None|debug|UNLIMITED', '72|PENDING|0:0|None|debug|UNLIMITED']))
+      .on('squeue', () => ({ stdout: '71|PENDING|BeginTime|debug|UNLIMITED\n72|PENDING|Priority|debug|UNLIMITED\n' }));
+    const [requeuing, requeued, other] = ['70', '71', '72'].map((id) => handle(id));
+    connector.files.set(`${requeuing!.directory}/failed`, '{"code":143,"reason":"cancelled","message":"terminated by SIGTERM"}\n');
+    connector.files.set(`${requeued!.directory}/failed`, '{"code":143,"reason":"cancelled","message":"terminated by SIGTERM"}\n');
+    // A marker Baton wrote for its own reason is not the launcher's to remove.
+    connector.files.set(`${other!.directory}/failed`, '{"code":null,"reason":"rejected","message":"no"}\n');
+    const statuses = await newLauncher(connector).status([requeuing!, requeued!, other!]);
+    expect(statuses).toEqual([
+      { state: 'queued', detail: 'requeued by SLURM' },
+      { state: 'queued', detail: 'BeginTime' },
+      { state: 'queued', detail: 'Priority' },
+    ]);
+    expect(connector.files.has(`${requeuing!.directory}/failed`)).toBe(false);
+    expect(connector.files.has(`${requeued!.directory}/failed`)).toBe(false);
+    expect(connector.files.has(`${other!.directory}/failed`)).toBe(true);
   });
 
   it("cancels a job pending on PartitionTimeLimit and fails it with a message that says how to fix it", async () => {

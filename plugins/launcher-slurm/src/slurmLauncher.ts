@@ -4,7 +4,7 @@
 // connector, so the same launcher works over SSH.
 import { randomBytes } from 'node:crypto';
 import { posix } from 'node:path';
-import { readMarkers } from '@baton/core';
+import { JOB_FILES, launcherMayKnowBetter, readMarkers, settleFailure, writeFailedMarker } from '@baton/core';
 import type {
   Connector,
   FailureInfo,
@@ -104,6 +104,8 @@ export class SlurmLauncher implements Launcher {
   /** Jobs with equal sbatch options go together, as job arrays (the scheduler gathers them: submitDelayMs). */
   async submit(requests: readonly LaunchRequest[]): Promise<SubmitOutcome[]> {
     if (requests.length === 0) return [];
+    const unusable = unusablePath(this.connector.resolve(this.#arraysDirectory));
+    if (unusable) return requests.map(() => ({ failure: { code: null, reason: 'rejected', message: unusable } }));
     try {
       return await this.#submitNow(requests);
     } catch (error) {
@@ -117,6 +119,11 @@ export class SlurmLauncher implements Launcher {
     // Jobs with the same options go together (as a job array when there are several).
     const groups = new Map<string, { options: string[]; indexes: number[] }>();
     requests.forEach((request, index) => {
+      const unusable = unusablePath(request.directory);
+      if (unusable) {
+        outcomes[index] = { failure: { code: null, reason: 'rejected', message: unusable } };
+        return;
+      }
       let options: string[];
       try {
         options = sbatchOptions({ settings: this.settings, requirements: request.requirements, resumable: request.resumable });
@@ -150,8 +157,8 @@ export class SlurmLauncher implements Launcher {
     const submitted = await this.#sbatch(request.name, [
       `--job-name=${request.name}`,
       `--chdir=${directory}`,
-      `--output=${posix.join(directory, 'slurm-%j.out')}`,
-      `--error=${posix.join(directory, 'slurm-%j.err')}`,
+      `--output=${posix.join(filenamePattern(directory), 'slurm-%j.out')}`,
+      `--error=${posix.join(filenamePattern(directory), 'slurm-%j.err')}`,
       '--open-mode=append',
       ...options,
       request.scriptPath,
@@ -180,8 +187,8 @@ export class SlurmLauncher implements Launcher {
       `--job-name=${name}`,
       `--array=0-${requests.length - 1}${limit}`,
       `--chdir=${resolved}`,
-      `--output=${posix.join(resolved, 'slurm-%A_%a.out')}`,
-      `--error=${posix.join(resolved, 'slurm-%A_%a.err')}`,
+      `--output=${posix.join(filenamePattern(resolved), 'slurm-%A_%a.out')}`,
+      `--error=${posix.join(filenamePattern(resolved), 'slurm-%A_%a.err')}`,
       '--open-mode=append',
       ...options,
       this.connector.resolve(scriptPath),
@@ -246,23 +253,25 @@ export class SlurmLauncher implements Launcher {
 
   async status(handles: readonly LaunchHandle[]): Promise<LaunchStatus[]> {
     const tracked = handles.filter((handle) => handle.clusterId !== undefined);
-    const records = tracked.length > 0 ? await this.#query(tracked) : new Map<string, SlurmRecord>();
+    const { records, squeueAnswered } = tracked.length > 0 ? await this.#query(tracked) : { records: new Map<string, SlurmRecord>(), squeueAnswered: false };
     const now = Date.now();
     const toCancel: { handle: LaunchHandle; record: SlurmRecord }[] = [];
     const statuses = await Promise.all(
       handles.map(async (handle): Promise<LaunchStatus> => {
         if (handle.clusterId === undefined) return { state: 'unknown', detail: 'the handle has no SLURM job id' };
         const record = records.get(handle.clusterId);
-        if (!record) return this.#missing(handle, now);
-        const status = slurmStatus(record);
+        if (!record) return this.#missing(handle, now, squeueAnswered);
+        let status = slurmStatus(record);
         if (record.state === 'PENDING' && FATAL_PENDING_REASONS.has(reasonCode(record.reason))) {
           toCancel.push({ handle, record });
           return status;
         }
-        if (record.state === 'PREEMPTED') return this.#preempted(handle.clusterId, status, now);
-        this.#preemptedSince.delete(handle.clusterId);
+        if (record.state === 'PREEMPTED') status = this.#preempted(handle.clusterId, status, now);
+        else this.#preemptedSince.delete(handle.clusterId);
         // job.sh's markers are written before SLURM notices the end: they win.
         if (status.state === 'running' && (await this.#hasFinalMarker(handle.directory))) return { state: 'finished' };
+        if (status.state === 'queued') await this.#dropRequeuedMarker(handle);
+        if (status.state === 'finished' && status.failure) return { ...status, failure: await this.#recordVerdict(handle, status.failure) };
         return status;
       }),
     );
@@ -277,7 +286,7 @@ export class SlurmLauncher implements Launcher {
   }
 
   /** sacct for all jobs (squeue when accounting is off or failed); squeue for those sacct does not list yet or lists as pending. */
-  async #query(handles: readonly LaunchHandle[]): Promise<Map<string, SlurmRecord>> {
+  async #query(handles: readonly LaunchHandle[]): Promise<{ records: Map<string, SlurmRecord>; squeueAnswered: boolean }> {
     let records = new Map<string, SlurmRecord>();
     let sacctProblem: string | undefined;
     if (Date.now() >= this.#skipSacctUntil) {
@@ -311,7 +320,7 @@ export class SlurmLauncher implements Launcher {
       const record = records.get(handle.clusterId!);
       return record === undefined || record.state === 'PENDING';
     });
-    if (live.length === 0) return records;
+    if (live.length === 0) return { records, squeueAnswered: false };
     const queue = await this.#commands.run(['squeue', '--states=all', '-h', '-r', '-o', SQUEUE_FORMAT, '-j', idList(live)]);
     // squeue fails when asked about one id it no longer knows; with several it lists the known ones.
     if (queue.ok || INVALID_JOB_ID.test(queue.stderr)) {
@@ -319,18 +328,23 @@ export class SlurmLauncher implements Launcher {
         const known = records.get(id);
         if (!known || known.state === 'PENDING') records.set(id, { ...record, exitCode: known?.exitCode });
       }
-      return records;
+      return { records, squeueAnswered: true };
     }
     if (sacctProblem !== undefined) {
       throw new Error(`could not query SLURM about ${handles.length} job(s): sacct: ${sacctProblem}; squeue: ${queue.message}`);
     }
-    return records;
+    return { records, squeueAnswered: false };
   }
 
-  /** A job neither sacct nor squeue lists: just submitted (accounting lags), or gone. */
-  async #missing(handle: LaunchHandle, now: number): Promise<LaunchStatus> {
+  /**
+   * A job neither sacct nor squeue lists. The controller lists a job from the moment sbatch
+   * returns until MinJobAge after its end, so when squeue answered, the job has ended (and
+   * been forgotten: accounting off, or not recorded yet); otherwise it may just have been
+   * submitted (accounting lags) and counts as queued for a grace period.
+   */
+  async #missing(handle: LaunchHandle, now: number, squeueAnswered: boolean): Promise<LaunchStatus> {
     const age = now - Date.parse(handle.submittedAt);
-    if (!(age > this.#missingGraceMs)) return { state: 'queued', detail: 'submitted; not yet listed by SLURM' };
+    if (!squeueAnswered && !(age > this.#missingGraceMs)) return { state: 'queued', detail: 'submitted; not yet listed by SLURM' };
     if ((await readMarkers(this.connector, handle.directory)).state !== 'none') return { state: 'finished' };
     return {
       state: 'finished',
@@ -357,10 +371,35 @@ export class SlurmLauncher implements Launcher {
     };
   }
 
-  /** True when job.sh wrote `done`, or `failed` for a reason of its own (a cancel is SLURM's to explain: timeout or scancel). */
+  /** True when job.sh wrote `done`, or `failed` for a reason of its own (a cancel is SLURM's to explain: timeout, scancel or requeue). */
   async #hasFinalMarker(directory: string): Promise<boolean> {
     const markers = await readMarkers(this.connector, directory);
-    return markers.state === 'done' || (markers.state === 'failed' && markers.failure.reason !== 'cancelled');
+    return markers.state === 'done' || (markers.state !== 'none' && !launcherMayKnowBetter(markers));
+  }
+
+  /**
+   * A job SLURM has pending again after job.sh saw its signal was requeued (`scontrol requeue`,
+   * preemption with requeue, a node failure): the `failed` marker of the stopped attempt is stale.
+   * Removed, so that no one shows the job failed or retries it while SLURM will run it again.
+   */
+  async #dropRequeuedMarker(handle: LaunchHandle): Promise<void> {
+    const markers = await readMarkers(this.connector, handle.directory);
+    if (!launcherMayKnowBetter(markers)) return;
+    this.#logger.debug(`SLURM job ${handle.clusterId} was requeued: removing the failed marker of its stopped attempt in ${handle.directory}`);
+    await this.connector.remove(posix.join(handle.directory, JOB_FILES.failed));
+  }
+
+  /**
+   * SLURM's verdict on a job that ended (time limit, out of memory...) is written into its
+   * `failed` marker when job.sh could only see a signal, so that the marker, the live output and
+   * `baton jobs list` agree. Returns the failure to report.
+   */
+  async #recordVerdict(handle: LaunchHandle, verdict: FailureInfo): Promise<FailureInfo> {
+    const markers = await readMarkers(this.connector, handle.directory);
+    if (markers.state !== 'failed') return verdict;
+    const { failure, rewrite } = settleFailure({ marker: markers.failure, launcher: verdict, cancelRequested: false });
+    if (rewrite) await writeFailedMarker(this.connector, handle.directory, failure, markers.provenance);
+    return failure;
   }
 
   /** Cancels jobs whose pending reason can never clear and says why they fail. */
@@ -407,6 +446,23 @@ function hostDescription(settings: SlurmLauncherSettings): HostDescription {
   if (settings.time !== undefined) host.maxDuration = parseSlurmTime(settings.time);
   if (settings.priority !== undefined) host.priority = settings.priority;
   return host;
+}
+
+/**
+ * A path as sbatch's --output/--error read it: SLURM expands `%j`, `%x`... there, so a `%` of the
+ * path itself is written `%%`. (--chdir is taken as it is.)
+ */
+export function filenamePattern(path: string): string {
+  return path.replace(/%/g, '%%');
+}
+
+/** Why SLURM cannot write job output under this path, if it cannot: a backslash turns its filename patterns off and is dropped. */
+export function unusablePath(path: string): string | undefined {
+  if (!path.includes('\\')) return undefined;
+  return (
+    `the path ${JSON.stringify(path)} contains a backslash, which SLURM drops from --output/--error paths (and every job would fail ` +
+    'without running); move the workspace to a path without "\\"'
+  );
 }
 
 function idList(handles: readonly LaunchHandle[]): string {

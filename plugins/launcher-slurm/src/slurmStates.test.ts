@@ -17,7 +17,8 @@ describe('slurmStatus', () => {
     ['FAILED', '3:0', { state: 'finished', reason: 'failed', code: 3 }],
     ['CANCELLED', '0:15', { state: 'finished', reason: 'cancelled', code: 143 }],
     ['TIMEOUT', '0:15', { state: 'finished', reason: 'timeout', code: 143 }],
-    ['OUT_OF_MEMORY', '0:125', { state: 'finished', reason: 'oom', code: 253 }],
+    // 125 after the colon is SLURM's own mark of an OOM kill, not a signal: no exit code.
+    ['OUT_OF_MEMORY', '0:125', { state: 'finished', reason: 'oom', code: null }],
     ['NODE_FAIL', '0:0', { state: 'finished', reason: 'node_fail', code: null }],
     ['BOOT_FAIL', '0:0', { state: 'finished', reason: 'failed' }],
     ['DEADLINE', '0:0', { state: 'finished', reason: 'failed' }],
@@ -68,6 +69,23 @@ describe('exit codes', () => {
     expect(exitCodeOf({ code: 3, signal: 0 })).toBe(3);
     expect(exitCodeOf({ code: 0, signal: 9 })).toBe(137);
     expect(exitCodeOf(undefined)).toBeNull();
+  });
+
+  it('does not read as a signal what SLURM puts after the colon for a job it could not start, nor a field of another shape', () => {
+    // A workspace path with `%` in it: SLURM could not open the --output file; the job never ran.
+    expect(exitCodeOf(parseExitCode('0:53'))).toBeNull();
+    const failed = slurmStatus(record('FAILED', '0:53'));
+    expect(failed.failure).toMatchObject({ code: null, reason: 'failed' });
+    expect(failed.failure!.message).not.toContain('signal 53');
+    expect(failed.failure!.message).toMatch(/exit field 0:53, not a signal: SLURM could not start the job script/);
+    expect(slurmStatus(record('FAILED', '0:9')).failure!.message).toContain('killed by signal 9 (SIGKILL)');
+    for (const text of ['3', '3:0:1', 'a:b', '-1:0', '999:0', '3 : 0x']) {
+      expect(parseExitCode(text), text).toBeUndefined();
+    }
+    expect(parseExitCode(' 3:0 ')).toEqual({ code: 3, signal: 0 });
+    expect(slurmStatus(record('FAILED', 'weird')).failure).toMatchObject({ code: null, message: expect.stringContaining('exit field "weird"') });
+    // A job's own code above 128 stays what it is.
+    expect(exitCodeOf(parseExitCode('137:0'))).toBe(137);
   });
 });
 

@@ -1,5 +1,6 @@
 // Every SLURM job state mapped to a Baton launch status, on purpose: a state
 // missing here is reported as `unknown` with its name, never guessed.
+import { constants } from 'node:os';
 import type { FailureInfo, LaunchStatus } from '@baton/core';
 
 /** One job as sacct or squeue describes it. */
@@ -35,16 +36,31 @@ export const FATAL_PENDING_REASONS: ReadonlySet<string> = new Set([
   'AssocMaxWallDurationPerJobLimit',
 ]);
 
-/** `3:0` → code 3; `0:15` → signal 15. */
+/**
+ * sacct's ExitCode field, `code:signal`: `3:0` → code 3; `0:15` → signal 15. Anything else
+ * (empty, a field of another shape, values out of range) is undefined: unknown, never guessed.
+ */
 export function parseExitCode(text: string | undefined): ExitStatus | undefined {
-  const match = /^(\d+):(\d+)$/.exec(text?.trim() ?? '');
-  return match ? { code: Number(match[1]), signal: Number(match[2]) } : undefined;
+  const match = /^(\d{1,3}):(\d{1,3})$/.exec(text?.trim() ?? '');
+  if (!match) return undefined;
+  const status = { code: Number(match[1]), signal: Number(match[2]) };
+  return status.code <= 255 && status.signal <= 255 ? status : undefined;
 }
 
-/** The code a shell would report: 128 + signal for a job killed by a signal. */
+/**
+ * Signals a job is killed by (1 to 31). SLURM also puts other numbers after the colon: a batch
+ * job it could not start (say, an --output path it cannot open) ends as `0:53`, which is no
+ * signal the job received.
+ */
+function isKillSignal(signal: number): boolean {
+  return signal >= 1 && signal <= 31;
+}
+
+/** The code a shell would report: 128 + signal for a job killed by a signal; null when unknown. */
 export function exitCodeOf(status: ExitStatus | undefined): number | null {
   if (!status) return null;
-  return status.signal > 0 ? 128 + status.signal : status.code;
+  if (isKillSignal(status.signal)) return 128 + status.signal;
+  return status.signal === 0 || status.code !== 0 ? status.code : null;
 }
 
 /** The launch status of a SLURM job from its record. */
@@ -120,6 +136,16 @@ function pendingReason(record: SlurmRecord): string | undefined {
 
 function describeExit(record: SlurmRecord): string {
   const status = parseExitCode(record.exitCode);
-  if (!status) return 'no exit code';
-  return status.signal > 0 ? `killed by signal ${status.signal}` : `exit code ${status.code}`;
+  if (!status) return record.exitCode?.trim() ? `exit field ${JSON.stringify(record.exitCode.trim())}, which Baton does not read` : 'no exit code';
+  if (isKillSignal(status.signal)) return `killed by signal ${status.signal}${signalName(status.signal)}`;
+  if (status.signal === 0) return `exit code ${status.code}`;
+  return (
+    `exit field ${status.code}:${status.signal}, not a signal: SLURM could not start the job script, e.g. ` +
+    'because it cannot open the --output/--error file or the job directory; see slurmd\'s log'
+  );
+}
+
+function signalName(signal: number): string {
+  const name = Object.entries(constants.signals).find(([, number]) => number === signal)?.[0];
+  return name ? ` (${name})` : '';
 }

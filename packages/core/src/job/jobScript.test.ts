@@ -76,6 +76,19 @@ describe('job.sh', () => {
     expect(marker.end as number).toBeGreaterThanOrEqual(marker.start as number);
   });
 
+  it("keeps the reason Baton recorded while it was being stopped (a time limit its launcher saw first)", async () => {
+    const timeout = '{"code":null,"reason":"timeout","message":"SLURM job 9 reached its time limit"}\n';
+    const script = join(directory, 'job.sh');
+    await writeFile(script, jobScript({ taskId: 'demo', hash: 'f'.repeat(64), directory, argv: ['sh', '-c', 'echo started; sleep 30'], env: {} }));
+    const child = spawn('/bin/sh', [script], { stdio: 'ignore' });
+    const exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
+    while (!(await readFile(join(directory, 'stdout'), 'utf8').catch(() => '')).includes('started')) await new Promise((resolve) => setTimeout(resolve, 20));
+    await writeFile(join(directory, 'failed'), timeout);
+    child.kill('SIGTERM');
+    expect(await exited).toBe(143);
+    expect(await readFile(join(directory, 'failed'), 'utf8')).toBe(timeout);
+  });
+
   it('removes the failed marker of the attempt it replaces (a requeued cluster job), so that it ends with done alone', async () => {
     await writeFile(join(directory, 'failed'), '{"code":143,"reason":"cancelled","message":"terminated by SIGTERM"}\n');
     expect(await runJob(['sh', '-c', 'exit 0'])).toBe(0);

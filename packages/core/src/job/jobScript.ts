@@ -80,7 +80,8 @@ baton_failed() {
 }
 baton_signal() {
   [ -n "$baton_child" ] && kill -TERM "$baton_child" 2>/dev/null && wait "$baton_child"
-  baton_failed "$2" cancelled "terminated by SIG$1"
+  # Baton may have recorded why the job is stopped already (a time limit its launcher saw first): that stands.
+  [ -e ${failed} ] || baton_failed "$2" cancelled "terminated by SIG$1"
   exit "$2"
 }
 # SIGUSR2 comes ahead of a time limit (resumable tasks): pass it on, let the task

@@ -18,6 +18,13 @@ export const sleeper = defineTask({
   command: (p) => ['sh', '-c', 'echo started; sleep "$1" || exit; echo slept', 'sh', String(p.seconds), p.label],
 });
 
+/** Prints `started`, sleeps, then exits with the given code. */
+export const sleepThenExit = defineTask({
+  id: 'sleep-then-exit',
+  params: z.object({ seconds: z.number(), code: z.number().int(), label: z.string() }),
+  command: (p) => ['sh', '-c', 'echo started; sleep "$1" || exit; exit "$2"', 'sh', String(p.seconds), String(p.code), p.label],
+});
+
 /** Appends its label to the file it is given, after the input file's content. */
 export const chain = defineTask({
   id: 'chain',
