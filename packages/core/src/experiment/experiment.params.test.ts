@@ -111,6 +111,12 @@ describe('refused at submit, nothing written', () => {
     expect(existsSync(jobsDirectory())).toBe(false);
   });
 
+  it("an experiment's own environment is checked when it opens, before anything is submitted", async () => {
+    await expect(experiment({ name: 'xp-env', workdir, env: { 'BAD-NAME': 'x' } })).rejects.toThrow(/Invalid environment variable name "BAD-NAME"/);
+    await expect(experiment({ name: 'xp-env', workdir, env: { DATA: 'a\0b' } })).rejects.toThrow(UserInputError);
+    expect(existsSync(jobsDirectory())).toBe(false);
+  });
+
   it('a second, different task with an id already used, naming both modules', async () => {
     await using xp = await experiment({ name: 'two-echo', workdir });
     xp.submit(echo, { text: 'x' });

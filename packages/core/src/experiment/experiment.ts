@@ -128,6 +128,7 @@ export class Experiment implements AsyncDisposable {
     this.runMode = options.runMode ?? 'normal';
     this.workspace = workspace;
     this.monitor = { host: options.host, port: options.port, token: options.token };
+    checkEnvironment(options.env ?? {}, 'the experiment\'s environment (experiment({ env }) or --env)');
     this.#env = { ...options.env };
     this.#ownsWorkspace = !options.openedWorkspace;
     if (options.launcher !== undefined) findLauncher(workspace, options.launcher);
