@@ -234,7 +234,8 @@ describe('experiment', () => {
     {
       const xp = await experiment({ name: 'stop', workdir });
       const job = xp.submit(append, { log, label: 'long', sleep: 30 });
-      await new Promise<void>((resolve) => xp.events.on('job-state', (event) => event.state === 'running' && resolve()));
+      // Running from the launcher's view comes before job.sh starts the command: wait for the command.
+      while (!(await lines(log)).some((line) => line.startsWith('start'))) await new Promise((resolve) => setTimeout(resolve, 20));
       await xp.stop();
       const summary = await xp.wait();
       expect(summary.active).toEqual([expect.objectContaining({ hash: job.hash, state: 'running' })]);

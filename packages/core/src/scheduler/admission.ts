@@ -40,6 +40,8 @@ export interface AdmissionContext {
   /** A job submitted in this experiment, by hash. */
   ownJob(hash: string): Job | undefined;
   isStopped(): boolean;
+  /** Resolves when the experiment stops. */
+  stopped: Promise<void>;
   launcherFor(job: Job): { launcher: Launcher; requirements: Requirements } | { failure: FailureInfo };
   /** The job ended (or, outside normal mode, is as far as it goes). */
   settle(job: Job, state: JobState, failure?: FailureInfo): void;
@@ -174,6 +176,8 @@ export class Admission {
     if (await io(() => this.#connector.exists(jobFile(job.directory, 'done')))) return this.#context.settle(job, 'done');
 
     const failedDependency = await this.#waitForDependencies(job);
+    // Stopped while it waited: the job settles as not started, whatever its dependencies became.
+    if (this.#context.isStopped()) return this.#context.abandon(job);
     if (failedDependency) {
       const failure: FailureInfo = {
         code: null,
@@ -186,7 +190,6 @@ export class Admission {
       });
       return this.#context.settle(job, 'failed', failure);
     }
-    if (this.#context.isStopped()) return this.#context.abandon(job);
 
     const reattached = await io(async () => {
       // A job without a directory has never been launched: nothing to look for.
@@ -213,7 +216,8 @@ export class Admission {
     for (const dependency of job.dependencies) {
       const own = this.#context.ownJob(dependency.hash);
       if (own) {
-        await own.wait();
+        await Promise.race([own.wait(), this.#context.stopped]);
+        if (this.#context.isStopped()) return undefined;
         if (own.state !== 'done') return dependency;
       } else if (!(await this.#context.io(() => this.#connector.exists(jobFile(dependency.directory, 'done'))))) {
         // A job from elsewhere (e.g. loaded from another experiment) that is not done.

@@ -178,8 +178,9 @@ export class LauncherLane {
   async #poll(): Promise<void> {
     if (this.flights.size === 0) return;
     const changed = await this.#hooks.poll(this);
-    // Poll less often while nothing changes; at the launcher's own interval again when something does.
-    if (changed === true) this.#backoff = 1;
+    // Poll less often while nothing changes; at the launcher's own interval again when
+    // something does, and while jobs being cancelled have yet to end.
+    if (changed === true || [...this.flights.values()].some((flight) => flight.cancelRequested)) this.#backoff = 1;
     else if (changed === false) this.#backoff = Math.min(this.#backoff * POLL_BACKOFF_FACTOR, MAX_POLL_BACKOFF);
   }
 

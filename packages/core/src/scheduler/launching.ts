@@ -20,6 +20,9 @@ export interface LaunchingContext {
   finish(job: Job, state: JobState, failure?: FailureInfo): void;
   /** The job could not have its tokens now: try again when shares may have freed up. */
   block(job: Job): void;
+  isStopped(): boolean;
+  /** The experiment stopped before the job was launched: it settles as not started. */
+  abandon(job: Job): void;
   /** Something freed up (a slot, a claim): look at the lanes again. */
   wake(): void;
   /** Keeps a promise for close() and logs its failure. */
@@ -45,7 +48,10 @@ export class Launching {
     lane.preparing++;
     try {
       const claimed = await this.#context.admission.prepareForLaunch(job);
-      if (claimed) lane.prepared.push({ job, release: claimed.release });
+      if (claimed && this.#context.isStopped()) {
+        await claimed.release();
+        this.#context.abandon(job);
+      } else if (claimed) lane.prepared.push({ job, release: claimed.release });
     } catch (error) {
       this.#context.finish(job, 'failed', { code: null, reason: 'rejected', message: `could not prepare the job: ${errorMessage(error)}` });
     } finally {

@@ -56,8 +56,13 @@ export class Scheduler {
   readonly #pending = new Set<Promise<unknown>>();
   readonly #host = hostname();
   #killTimer: NodeJS.Timeout | undefined;
-  #unsettled = 0;
+  /** Jobs whose `wait()` has not resolved yet. */
+  readonly #unsettled = new Set<Job>();
   #stopped = false;
+  #closed = false;
+  /** Stopped with `kill`: jobs in flight are cancelled, even those launched while stopping. */
+  #killing = false;
+  readonly #stopSignal: { promise: Promise<void>; resolve: () => void } = signal();
   #idleWaiters: (() => void)[] = [];
   #pumpScheduled = false;
 
@@ -72,10 +77,12 @@ export class Scheduler {
       experiment: () => this.#options.experiment,
       ownJob: (hash) => this.#jobs.get(hash),
       isStopped: () => this.#stopped,
+      stopped: this.#stopSignal.promise,
       launcherFor: (job) => this.launcherFor(job),
       settle: (job, state, failure) => this.#finish(job, state, failure),
       abandon: (job) => this.#abandon(job),
       ready: (job, launcher, requirements) => {
+        if (this.#stopped) return this.#abandon(job);
         this.#setState(job, 'ready');
         this.#requirements.set(job, requirements);
         this.#lane(launcher).enqueue(job);
@@ -96,7 +103,9 @@ export class Scheduler {
       requirements: (job) => this.#requirements.get(job) ?? {},
       fly: (job, lane, handle, state) => this.#fly(job, lane, handle, state),
       finish: (job, state, failure) => this.#finish(job, state, failure),
-      block: (job) => this.#tokens.block(job),
+      block: (job) => (this.#stopped ? this.#abandon(job) : this.#tokens.block(job)),
+      isStopped: () => this.#stopped,
+      abandon: (job) => this.#abandon(job),
       wake: () => {
         this.#schedulePump();
         this.#checkIdle();
@@ -140,7 +149,7 @@ export class Scheduler {
   add(job: Job): void {
     if (this.#jobs.has(job.hash)) return;
     this.#jobs.set(job.hash, job);
-    this.#unsettled++;
+    this.#unsettled.add(job);
     this.#track(this.#admission.admit(job));
   }
 
@@ -152,44 +161,70 @@ export class Scheduler {
     return this.#admission.prepare(job);
   }
 
-  /** Resolves when every job settled, or, once stopped, when nothing is being launched. */
+  /** Resolves when every job settled (once stopped: when those being launched or cancelled are through). */
   idle(): Promise<void> {
     if (this.#isIdle()) return Promise.resolve();
     return new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
 
-  /** Stops launching; with `kill`, cancels the jobs this process launched or re-attached. */
+  /**
+   * Stops launching. Every job not launched yet settles as it is (waiting or
+   * ready: not started). Without `kill`, jobs in flight keep running (the next
+   * run re-attaches them) and settle now too; with it, they are cancelled and
+   * settle as soon as their launcher confirms their end.
+   */
   async stop({ kill = false }: { kill?: boolean } = {}): Promise<void> {
     this.#stopped = true;
+    this.#killing ||= kill;
+    this.#stopSignal.resolve();
     const prepared: PreparedJob[] = [];
     for (const lane of this.#lanes.values()) {
-      lane.ready.length = 0;
+      for (const job of lane.ready.splice(0)) this.#abandon(job);
       prepared.push(...lane.prepared.splice(0));
     }
-    await Promise.all(prepared.map((entry) => entry.release()));
-    this.#tokens.close();
-    if (kill) {
-      const work: Promise<void>[] = [];
-      for (const lane of this.#lanes.values()) {
-        const list = [...lane.flights.values()].filter((flight) => !flight.cancelRequested);
-        for (const flight of list) flight.cancelRequested = true;
-        if (lane.launcher && list.length > 0) work.push(lane.launcher.cancel(list.map((flight) => flight.handle)));
-      }
-      await Promise.all(work);
-      for (const lane of this.#lanes.values()) lane.pollSoon();
-      // The cancelled jobs settle through the usual polls (markers, or the launcher's
-      // verdict); one that still has not after a while is marked cancelled here.
-      this.#killTimer = setTimeout(() => this.#track(this.#settleCancelled()), KILL_SETTLE_MS);
-    }
+    for (const job of this.#tokens.close()) this.#abandon(job);
+    await Promise.all(
+      prepared.map(async (entry) => {
+        await entry.release();
+        this.#abandon(entry.job);
+      }),
+    );
+    const flights = [...this.#lanes.values()].flatMap((lane) => [...lane.flights.values()]);
+    if (kill) await this.#cancel(flights.filter((flight) => !flight.cancelRequested));
+    else for (const flight of flights) this.#abandon(flight.job);
     this.#checkIdle();
   }
 
   async close(): Promise<void> {
+    this.#closed = true;
     for (const unsubscribe of this.#unsubscribe) unsubscribe();
     for (const lane of this.#lanes.values()) lane.close();
     this.#tokens.close();
     clearTimeout(this.#killTimer);
     await Promise.allSettled([...this.#pending]);
+  }
+
+  /** Cancels jobs in flight, one call per launcher; they settle through the usual polls. */
+  async #cancel(flights: Flight[]): Promise<void> {
+    const byLane = new Map<LauncherLane, Flight[]>();
+    for (const flight of flights) {
+      flight.cancelRequested = true;
+      byLane.set(flight.lane, [...(byLane.get(flight.lane) ?? []), flight]);
+    }
+    // One that still has not settled after a while is marked cancelled here. The
+    // polls keep the process alive while jobs are followed: this timer need not
+    // (a stop that finishes after close() must not hold the process for it).
+    if (!this.#closed) this.#killTimer ??= setTimeout(() => this.#track(this.#settleCancelled()), KILL_SETTLE_MS).unref();
+    await Promise.all(
+      [...byLane].map(async ([lane, list]) => {
+        try {
+          await lane.launcher?.cancel(list.map((flight) => flight.handle));
+        } catch (error) {
+          this.#logger.warn(`could not cancel ${list.length} job(s) on "${lane.name}": ${error instanceof Error ? error.message : String(error)}`);
+        }
+        lane.pollSoon();
+      }),
+    );
   }
 
   async #settleCancelled(): Promise<void> {
@@ -228,7 +263,7 @@ export class Scheduler {
   }
 
   #retryTokenBlocked(jobs: Job[]): void {
-    if (this.#stopped) return;
+    if (this.#stopped) return jobs.forEach((job) => this.#abandon(job));
     for (const job of jobs) {
       const choice = this.launcherFor(job);
       if ('launcher' in choice) this.#lane(choice.launcher).enqueue(job, 'front');
@@ -258,8 +293,12 @@ export class Scheduler {
 
   #fly(job: Job, lane: LauncherLane, handle: LaunchHandle, state: 'queued' | 'running'): void {
     job.handle = handle;
-    lane.follow(job, handle);
+    const flight = lane.follow(job, handle);
     this.#setState(job, state);
+    if (!this.#stopped) return;
+    // Launched (or re-attached) while the experiment stopped: as the others in flight.
+    if (this.#killing) this.#track(this.#cancel([flight]));
+    else this.#abandon(job);
   }
 
   #poll(lane: LauncherLane): Promise<boolean | undefined> {
@@ -278,6 +317,10 @@ export class Scheduler {
 
   #land(flight: Flight, state: 'done' | 'failed', failure?: FailureInfo): void {
     flight.lane.flights.delete(flight.job.hash);
+    if (flight.cancelRequested && !this.#cancelsPending()) {
+      clearTimeout(this.#killTimer);
+      this.#killTimer = undefined;
+    }
     if (state === 'failed' && failure?.reason === 'timeout' && this.#resubmit(flight)) return;
     this.#finish(flight.job, state, failure);
   }
@@ -293,6 +336,7 @@ export class Scheduler {
     this.#setState(job, 'ready');
     this.#track(
       this.#tokens.release(job).then(() => {
+        if (this.#stopped) return this.#abandon(job);
         lane.enqueue(job);
         this.#schedulePump();
       }),
@@ -309,16 +353,19 @@ export class Scheduler {
     this.#setState(job, state);
     this.#requirements.delete(job);
     if (this.#tokens.holds(job)) this.#track(this.#tokens.release(job).then(() => this.#tokens.retryBlocked()));
-    job.markSettled();
-    this.#unsettled--;
+    this.#settle(job);
     this.#schedulePump();
-    this.#checkIdle();
   }
 
-  /** A job left unstarted because the experiment stopped. */
+  /** A job this run will not see through (the experiment stopped): it settles as it is. */
   #abandon(job: Job): void {
+    this.#settle(job);
+  }
+
+  /** Resolves the job's `wait()`, once. */
+  #settle(job: Job): void {
+    if (!this.#unsettled.delete(job)) return;
     job.markSettled();
-    this.#unsettled--;
     this.#checkIdle();
   }
 
@@ -330,15 +377,12 @@ export class Scheduler {
   }
 
   #isIdle(): boolean {
-    if (this.#unsettled === 0) return true;
-    if (!this.#stopped) return false;
-    let busy = 0;
-    for (const lane of this.#lanes.values()) {
-      busy += lane.launching;
-      // After a kill, also until the cancelled jobs have ended (their markers written).
-      for (const flight of lane.flights.values()) if (flight.cancelRequested) busy++;
-    }
-    return busy === 0;
+    return this.#unsettled.size === 0;
+  }
+
+  #cancelsPending(): boolean {
+    for (const lane of this.#lanes.values()) for (const flight of lane.flights.values()) if (flight.cancelRequested) return true;
+    return false;
   }
 
   #checkIdle(): void {
@@ -354,4 +398,10 @@ export class Scheduler {
       .catch((error: unknown) => this.#logger.error(`scheduler: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`))
       .finally(() => this.#pending.delete(promise));
   }
+}
+
+function signal(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((settle) => (resolve = settle));
+  return { promise, resolve };
 }

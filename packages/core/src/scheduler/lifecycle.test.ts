@@ -1,0 +1,120 @@
+// Stopping, killing and faults, with real local jobs: every job settles, the
+// run ends, and nothing keeps the process alive afterwards.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { experiment } from '../experiment/experiment.ts';
+import { append, copy } from '../experiment/__fixtures__/tasks.ts';
+
+const stopDriver = fileURLToPath(new URL('./__fixtures__/stopDriver.ts', import.meta.url));
+const repositoryRoot = fileURLToPath(new URL('../../../../', import.meta.url));
+
+let root: string;
+let workdir: string;
+let log: string;
+
+beforeEach(async () => {
+  root = await mkdtemp(join(tmpdir(), 'baton-life-'));
+  workdir = join(root, 'ws');
+  log = join(root, 'log');
+});
+afterEach(async () => {
+  await killLeftovers();
+  await rm(root, { recursive: true, force: true });
+});
+
+describe('stopping', () => {
+  it('settles jobs waiting on dependencies, on a token or for a slot as not started; running ones stay alive', async () => {
+    const xp = await experiment({ name: 'stop-waiting', workdir });
+    xp.token('gpu', 1);
+    const holder = xp.submit(append, { log, label: 'holder', sleep: 60 }, { tokens: { gpu: 1 } });
+    const blocked = xp.submit(append, { log, label: 'blocked', sleep: 60 }, { tokens: { gpu: 1 } });
+    const dependent = xp.submit(copy, { input: holder.path('stdout') });
+    const transitive = xp.submit(copy, { input: dependent.path('stdout') });
+    await until(async () => (await readFile(log, 'utf8').catch(() => '')).includes('start holder'));
+    await xp.stop();
+    // Each job's wait() resolves: a run function awaiting any of them goes on.
+    await Promise.all([holder, blocked, dependent, transitive].map((job) => job.wait()));
+    const summary = await xp.wait();
+    await xp.close();
+    const states = Object.fromEntries(summary.active.map((job) => [job.hash, job.state]));
+    expect(states).toEqual({ [holder.hash]: 'running', [blocked.hash]: 'ready', [dependent.hash]: 'waiting', [transitive.hash]: 'waiting' });
+    expect(summary.failed).toEqual([]);
+    // Not started is not failed: nothing is written that the next run would have to undo.
+    for (const job of [dependent, transitive]) expect(existsSync(join(job.directory, 'failed'))).toBe(false);
+  });
+
+  it('ends a run whose function waits on a job blocked by a running one, and the process exits', async () => {
+    const run = startStopDriver({ kill: false });
+    await until(async () => (await readFile(log, 'utf8').catch(() => '')).includes('start long'));
+    run.child.kill('SIGINT');
+    await run.exited;
+    const lines = run.lines();
+    expect(lines).toContain('dependent settled waiting');
+    const stopping = run.timeOf('stopping');
+    const summary = JSON.parse(lines.find((line) => line.startsWith('summary '))!.split(' ').slice(2).join(' '));
+    expect(summary.active.map((job: { state: string }) => job.state).sort()).toEqual(['running', 'waiting']);
+    expect(run.timeOf('summary') - stopping).toBeLessThan(5000);
+    expect(run.timeOf('exit') - run.timeOf('summary')).toBeLessThan(3000);
+  }, 30_000);
+
+  it('with kill, returns as soon as the cancelled jobs ended, and the process exits', async () => {
+    const run = startStopDriver({ kill: true });
+    await until(async () => (await readFile(log, 'utf8').catch(() => '')).includes('start long'));
+    run.child.kill('SIGINT');
+    await run.exited;
+    const summary = JSON.parse(run.lines().find((line) => line.startsWith('summary '))!.split(' ').slice(2).join(' '));
+    expect(summary.failed.map((job: { failure: { reason: string } }) => job.failure.reason)).toEqual(['cancelled']);
+    expect(run.timeOf('summary') - run.timeOf('stopping')).toBeLessThan(10_000);
+    // Nothing (a fallback timer for launchers that never confirm) holds the process.
+    expect(run.timeOf('exit') - run.timeOf('summary')).toBeLessThan(3000);
+  }, 30_000);
+});
+
+function startStopDriver(options: { kill: boolean }) {
+  const child = spawn(process.execPath, ['--import', 'tsx', stopDriver, JSON.stringify({ workdir, log, ...options })], {
+    cwd: repositoryRoot,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk) => (output += chunk));
+  child.stderr.on('data', (chunk) => (output += chunk));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const lines = () => output.split('\n').filter(Boolean);
+  const timeOf = (word: string) => {
+    const line = lines().find((candidate) => candidate.startsWith(`${word} `));
+    if (!line) throw new Error(`no "${word}" line in:\n${output}`);
+    return Number(line.split(' ')[1]);
+  };
+  return { child, exited, lines, timeOf };
+}
+
+/** Kills the process groups of jobs a test left running. */
+async function killLeftovers(): Promise<void> {
+  const jobs = join(workdir, 'jobs');
+  for (const task of await readdir(jobs).catch(() => [] as string[])) {
+    for (const hash of await readdir(join(jobs, task)).catch(() => [] as string[])) {
+      const text = await readFile(join(jobs, task, hash, 'process.json'), 'utf8').catch(() => undefined);
+      const pid = text ? (JSON.parse(text) as { pid?: number }).pid : undefined;
+      if (pid) {
+        try {
+          process.kill(-pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+    }
+  }
+}
+
+async function until(condition: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('timed out waiting for a condition');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
