@@ -58,6 +58,23 @@ describe('job.sh', () => {
     expect(read).toMatchObject({ state: 'done', provenance: { host: kernelHost, exitCode: 0 } });
   });
 
+  it.runIf(existsSync('/proc/sys/kernel/random/boot_id'))('keeps the boot time per boot in $TMPDIR, and reads /proc/stat again when that file is not a number', async () => {
+    const bootId = (await readFile('/proc/sys/kernel/random/boot_id', 'utf8')).trim();
+    const btime = Number(/^btime (\d+)$/m.exec(await readFile('/proc/stat', 'utf8'))![1]);
+    const env = { PATH: process.env.PATH ?? '', TMPDIR: directory };
+    const cache = join(directory, `baton-boot-${bootId}`);
+    expect(await runJob(['echo'], { env })).toBe(0);
+    expect(Number(await readFile(cache, 'utf8'))).toBe(btime);
+    // Another user's junk, or a half-written file: not trusted.
+    await writeFile(cache, '12; rm -rf /\n');
+    await rm(join(directory, 'done'));
+    const before = Date.now();
+    expect(await runJob(['echo'], { env })).toBe(0);
+    const marker = JSON.parse(await readFile(join(directory, 'done'), 'utf8')) as { start: number };
+    expect(Math.abs(marker.start * 1000 - before)).toBeLessThan(2000);
+    expect(Number(await readFile(cache, 'utf8'))).toBe(btime);
+  });
+
   it('writes a failed marker with the exit code, reason and provenance', async () => {
     expect(await runJob(['sh', '-c', 'sleep 0.3; exit 3'])).toBe(3);
     expect(existsSync(join(directory, 'done'))).toBe(false);

@@ -4,8 +4,9 @@
 // JSON with the job's provenance: start and end (epoch seconds, to the
 // hundredth), host and exit code. It uses shell builtins only (besides the
 // job's own command) to keep a trivial job cheap: on Linux the clock is boot
-// time (/proc/stat) plus uptime (/proc/uptime), the host /proc/sys/kernel/hostname;
-// `date` and `uname` are forked only where there is no /proc.
+// time (/proc/stat, kept per boot in $TMPDIR) plus uptime (/proc/uptime), the
+// host /proc/sys/kernel/hostname; `date` and `uname` are forked only where there
+// is no /proc.
 import { UserInputError } from '../errors.ts';
 import { shellJoin, shellQuote } from '../util/shellQuote.ts';
 import { JOB_FILES } from './jobFiles.ts';
@@ -53,10 +54,20 @@ baton_child=
 baton_timeout=
 baton_interrupted=
 # Provenance without a fork: boot time and uptime from /proc, the host from the kernel.
+# The boot time is kept per boot in $TMPDIR: reading it from /proc/stat costs a read per byte.
 baton_boot=
-while read -r baton_key baton_value; do
-  [ "$baton_key" = btime ] && baton_boot=$baton_value && break
-done 2>/dev/null </proc/stat
+baton_boot_cache=
+read -r baton_boot_id 2>/dev/null </proc/sys/kernel/random/boot_id && baton_boot_cache=\${TMPDIR:-/tmp}/baton-boot-$baton_boot_id &&
+  read -r baton_boot 2>/dev/null <"$baton_boot_cache"
+case $baton_boot in
+  '' | *[!0-9]*)
+    baton_boot=
+    while read -r baton_key baton_value; do
+      [ "$baton_key" = btime ] && baton_boot=$baton_value && break
+    done 2>/dev/null </proc/stat
+    [ -n "$baton_boot" ] && [ -n "$baton_boot_cache" ] && { echo "$baton_boot" >"$baton_boot_cache"; } 2>/dev/null
+    ;;
+esac
 baton_host=
 read -r baton_host 2>/dev/null </proc/sys/kernel/hostname || baton_host=$(uname -n 2>/dev/null)
 case $baton_host in *[!A-Za-z0-9._-]*) baton_host= ;; esac
