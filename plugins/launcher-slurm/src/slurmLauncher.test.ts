@@ -396,6 +396,24 @@ describe('status', () => {
     expect(connector.files.has(`${other!.directory}/failed`)).toBe(true);
   });
 
+  it('looks at the markers of a pending job once, then again only after it ran (a requeue)', async () => {
+    let state = 'PENDING';
+    const connector = new FakeConnector().on('sacct', () => ({ stdout: `80|${state}|0:0|None|debug|UNLIMITED\n` })).on('squeue', () => ({ stdout: `80|${state}|Priority|debug|UNLIMITED\n` }));
+    const launcher = newLauncher(connector);
+    const job = handle('80');
+    const marker = '{"code":143,"reason":"cancelled","message":"terminated by SIGTERM"}\n';
+    await launcher.status([job]);
+    // Written behind SLURM's back while pending: not looked at again (one read per pending job, not per poll).
+    connector.files.set(`${job.directory}/failed`, marker);
+    await launcher.status([job]);
+    expect(connector.files.get(`${job.directory}/failed`)).toBe(marker);
+    state = 'RUNNING';
+    await launcher.status([job]);
+    state = 'PENDING';
+    expect(await launcher.status([job])).toEqual([{ state: 'queued', detail: 'Priority' }]);
+    expect(connector.files.has(`${job.directory}/failed`)).toBe(false);
+  });
+
   it("cancels a job pending on PartitionTimeLimit and fails it with a message that says how to fix it", async () => {
     const connector = new FakeConnector()
       .on('sacct', sacctAnswer(['50|PENDING|0:0|PartitionConfig|short|00:05:00', '51|PENDING|0:0|None|short|00:05:00']))

@@ -71,6 +71,9 @@ export class SlurmLauncher implements Launcher {
   #skipSacctUntil = 0;
   /** When this launcher first saw each preempted job. */
   readonly #preemptedSince = new Map<string, number>();
+  /** Jobs seen started (a later pending state is a requeue), and pending jobs whose markers were looked at once. */
+  readonly #seenStarted = new Set<string>();
+  readonly #pendingChecked = new Set<string>();
 
   constructor(options: SlurmLauncherOptions) {
     const { settings } = options;
@@ -260,7 +263,10 @@ export class SlurmLauncher implements Launcher {
       handles.map(async (handle): Promise<LaunchStatus> => {
         if (handle.clusterId === undefined) return { state: 'unknown', detail: 'the handle has no SLURM job id' };
         const record = records.get(handle.clusterId);
-        if (!record) return this.#missing(handle, now, squeueAnswered);
+        if (!record) {
+          this.#forget(handle.clusterId);
+          return this.#missing(handle, now, squeueAnswered);
+        }
         let status = slurmStatus(record);
         if (record.state === 'PENDING' && FATAL_PENDING_REASONS.has(reasonCode(record.reason))) {
           toCancel.push({ handle, record });
@@ -270,7 +276,9 @@ export class SlurmLauncher implements Launcher {
         else this.#preemptedSince.delete(handle.clusterId);
         // job.sh's markers are written before SLURM notices the end: they win.
         if (status.state === 'running' && (await this.#hasFinalMarker(handle.directory))) return { state: 'finished' };
-        if (status.state === 'queued') await this.#dropRequeuedMarker(handle);
+        if (status.state === 'queued') await this.#dropRequeuedMarker(handle, record);
+        else if (status.state === 'running') this.#seenStarted.add(handle.clusterId);
+        else this.#forget(handle.clusterId);
         if (status.state === 'finished' && status.failure) return { ...status, failure: await this.#recordVerdict(handle, status.failure) };
         return status;
       }),
@@ -382,11 +390,22 @@ export class SlurmLauncher implements Launcher {
    * preemption with requeue, a node failure): the `failed` marker of the stopped attempt is stale.
    * Removed, so that no one shows the job failed or retries it while SLURM will run it again.
    */
-  async #dropRequeuedMarker(handle: LaunchHandle): Promise<void> {
+  async #dropRequeuedMarker(handle: LaunchHandle, record: SlurmRecord): Promise<void> {
+    const id = handle.clusterId!;
+    // The markers of a pending job are read once (re-attach, `baton jobs list`), then again only
+    // when it may have been requeued: not one file read per queued job per poll.
+    const mayBeRequeued = record.state.startsWith('REQUEUE') || record.state === 'PREEMPTED' || this.#seenStarted.has(id) || !this.#pendingChecked.has(id);
+    this.#pendingChecked.add(id);
+    if (!mayBeRequeued) return;
     const markers = await readMarkers(this.connector, handle.directory);
     if (!launcherMayKnowBetter(markers)) return;
     this.#logger.debug(`SLURM job ${handle.clusterId} was requeued: removing the failed marker of its stopped attempt in ${handle.directory}`);
     await this.connector.remove(posix.join(handle.directory, JOB_FILES.failed));
+  }
+
+  #forget(clusterId: string): void {
+    this.#seenStarted.delete(clusterId);
+    this.#pendingChecked.delete(clusterId);
   }
 
   /**
