@@ -11,6 +11,7 @@ import type { Logger } from '../logger.ts';
 import type { JobReference } from '../task/jobOutput.ts';
 import type { FailureInfo, JobState, LaunchHandle, Launcher, ReleaseLock, Requirements, RunMode } from '../types.ts';
 import type { Workspace } from '../workspace/workspace.ts';
+import type { FaultLog } from './faults.ts';
 import { readMarkers, readProcessFile, writeFailedMarker } from './jobMarkers.ts';
 
 /** How long a process waits for another process's claim on a job. */
@@ -33,6 +34,7 @@ export interface AdmissionContext {
   workspace: Workspace;
   runMode: RunMode;
   logger: Logger;
+  faults: FaultLog;
   /** Bounds the file work of admission: 10,000 jobs submitted at once must not open 10,000 files. */
   io: LimitFunction;
   /** The experiment run that writes the job files (recorded in params.json). */
@@ -74,8 +76,7 @@ export class Admission {
       if (runMode === 'generate') return await io(() => this.#generate(job));
       return await this.#admitNormal(job);
     } catch (error) {
-      this.#context.logger.error(`job ${job.shortName}: ${errorMessage(error)}`);
-      this.#context.settle(job, 'failed', { code: null, reason: 'failed', message: `Baton could not run the job: ${errorMessage(error)}` });
+      this.#context.settle(job, 'failed', this.#context.faults.jobFault(job, error, { doing: 'Baton could not run the job', tell: true }));
     }
   }
 
@@ -264,8 +265,4 @@ export class Admission {
     const [status] = await launcher.status([handle]);
     return status?.state === 'running' || status?.state === 'queued';
   }
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -5,6 +5,7 @@ import type { Job } from '../job/job.ts';
 import { jobFile } from '../job/jobFiles.ts';
 import type { Connector, FailureInfo, JobState, LaunchHandle, LaunchRequest, Requirements } from '../types.ts';
 import type { Admission } from './admission.ts';
+import type { FaultLog } from './faults.ts';
 import { writeFailedMarker, writeProcessFile } from './jobMarkers.ts';
 import type { LauncherLane, PreparedJob } from './launcherLane.ts';
 import type { TokenShares } from './tokenShares.ts';
@@ -12,6 +13,7 @@ import type { TokenShares } from './tokenShares.ts';
 export interface LaunchingContext {
   connector: Connector;
   admission: Admission;
+  faults: FaultLog;
   tokens: TokenShares;
   /** The requirements alternative chosen for a ready job. */
   requirements(job: Job): Requirements;
@@ -53,7 +55,7 @@ export class Launching {
         this.#context.abandon(job);
       } else if (claimed) lane.prepared.push({ job, release: claimed.release });
     } catch (error) {
-      this.#context.finish(job, 'failed', { code: null, reason: 'rejected', message: `could not prepare the job: ${errorMessage(error)}` });
+      this.#context.finish(job, 'failed', this.#context.faults.jobFault(job, error, { doing: 'could not prepare the job', reason: 'rejected' }));
     } finally {
       lane.preparing--;
       this.#context.wake();
@@ -81,7 +83,7 @@ export class Launching {
       acquired = await this.#context.tokens.acquire(entry.job);
     } catch (error) {
       await entry.release();
-      this.#context.finish(entry.job, 'failed', { code: null, reason: 'rejected', message: `could not take its tokens: ${errorMessage(error)}` });
+      this.#context.finish(entry.job, 'failed', this.#context.faults.jobFault(entry.job, error, { doing: 'could not take its tokens', reason: 'rejected' }));
       return;
     } finally {
       lane.starting--;
@@ -133,7 +135,7 @@ export class Launching {
     } catch (error) {
       for (const { job } of entries) {
         if (job.isFinished || lane.flights.has(job.hash)) continue;
-        this.#context.finish(job, 'failed', { code: null, reason: 'rejected', message: `could not launch on "${launcher.name}": ${errorMessage(error)}` });
+        this.#context.finish(job, 'failed', this.#context.faults.jobFault(job, error, { doing: `could not launch on "${launcher.name}"`, reason: 'rejected' }));
       }
     } finally {
       if (counted) lane.starting -= entries.length;
@@ -153,8 +155,4 @@ function launchRequest(job: Job, connector: Connector, requirements: Requirement
     requirements,
     ...(job.task.resumable ? { resumable: { signalAheadSeconds: job.task.resumable.signalAheadSeconds } } : {}),
   };
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { experiment } from '../experiment/experiment.ts';
+import { setLogSink, type LogRecord } from '../logger.ts';
 import { append, copy } from '../experiment/__fixtures__/tasks.ts';
 
 const stopDriver = fileURLToPath(new URL('./__fixtures__/stopDriver.ts', import.meta.url));
@@ -117,4 +118,50 @@ async function until(condition: () => Promise<boolean>, timeoutMs = 15_000): Pro
     if (Date.now() > deadline) throw new Error('timed out waiting for a condition');
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
+}
+
+describe('faults', () => {
+  it("fails a running job whose directory was removed, with reason lost and one line; the run ends", async () => {
+    const records = captureLogs();
+    try {
+      const xp = await experiment({ name: 'removed', workdir });
+      const gone = xp.submit(append, { log, label: 'gone', sleep: 1 });
+      const other = xp.submit(append, { log, label: 'other', sleep: 1 });
+      await until(async () => (await readFile(log, 'utf8').catch(() => '')).includes('start gone'));
+      await rm(gone.directory, { recursive: true, force: true });
+      await xp.wait();
+      await xp.close();
+      expect(gone.failure).toMatchObject({ reason: 'lost', message: expect.stringContaining('removed') });
+      expect(other.state).toBe('done');
+      expect(records.filter((record) => record.message.includes(gone.shortName))).toHaveLength(1);
+      expect(records.filter((record) => /\n\s+at /.test(record.message))).toEqual([]);
+    } finally {
+      setLogSink(undefined);
+    }
+  }, 20_000);
+
+  it('fails every running job with reason lost when the whole workspace is removed; the run ends', async () => {
+    const records = captureLogs();
+    try {
+      const xp = await experiment({ name: 'removed-all', workdir });
+      const jobs = [1, 2].map((i) => xp.submit(append, { log, label: `job${i}`, sleep: 1 }, { tokens: {} }));
+      await until(async () => (await readFile(log, 'utf8').catch(() => '')).split('start').length === 3);
+      await rm(workdir, { recursive: true, force: true });
+      await xp.wait();
+      await xp.close();
+      expect(jobs.map((job) => job.failure?.reason)).toEqual(['lost', 'lost']);
+      expect(records.filter((record) => /\n\s+at /.test(record.message))).toEqual([]);
+      // One line for the workspace, not one per job (nor a stack trace per poll).
+      expect(records.filter((record) => record.message.includes('was removed during the run'))).toHaveLength(1);
+      expect(records.length).toBeLessThanOrEqual(2);
+    } finally {
+      setLogSink(undefined);
+    }
+  }, 20_000);
+});
+
+function captureLogs(): LogRecord[] {
+  const records: LogRecord[] = [];
+  setLogSink((record) => records.push(record));
+  return records;
 }

@@ -4,6 +4,7 @@
 import type { Job } from '../job/job.ts';
 import type { Logger } from '../logger.ts';
 import type { Connector, FailureInfo, LaunchStatus } from '../types.ts';
+import type { FaultLog } from './faults.ts';
 import { readMarkers, writeFailedMarker } from './jobMarkers.ts';
 import type { Flight, LauncherLane } from './launcherLane.ts';
 
@@ -13,6 +14,7 @@ const MISSING_MARKER_GRACE_MS = 1500;
 export interface PollContext {
   connector: Connector;
   logger: Logger;
+  faults: FaultLog;
   /** A job in flight is now queued or running, or has a new launcher detail (pending reason). */
   update(job: Job, state: 'queued' | 'running', detail: string | undefined): void;
   /** A job in flight ended. */
@@ -31,8 +33,26 @@ export async function pollFlights(lane: LauncherLane, context: PollContext): Pro
     context.logger.warn(`status of ${flights.length} job(s) on "${lane.name}" failed: ${errorMessage(error)}`);
     return undefined;
   }
-  const changes = await Promise.all(flights.map((flight, i) => followFlight(flight, statuses[i] ?? { state: 'unknown' }, context)));
+  const changes = await Promise.all(
+    flights.map((flight, i) =>
+      followFlight(flight, statuses[i] ?? { state: 'unknown' }, context).catch((error: unknown) => endFaulted(flight, error, context)),
+    ),
+  );
   return changes.some(Boolean);
+}
+
+/** A fault while following one job ends that job, never the poll. */
+async function endFaulted(flight: Flight, error: unknown, context: PollContext): Promise<boolean> {
+  const { job } = flight;
+  if (!flight.lane.flights.has(job.hash)) return true; // it landed before the fault
+  if (!(await context.connector.exists(job.directory).catch(() => false))) {
+    context.land(flight, 'failed', await context.faults.directoryRemoved(job));
+    return true;
+  }
+  const failure = context.faults.jobFault(job, error, { doing: 'Baton could not follow the job', reason: 'lost', tell: true });
+  await writeFailedMarker(context.connector, job.directory, failure).catch(() => undefined);
+  context.land(flight, 'failed', failure);
+  return true;
 }
 
 /** Applies one job's status; true when the job changed. */
@@ -57,6 +77,11 @@ async function followFlight(flight: Flight, status: LaunchStatus, context: PollC
     // The launcher knows better why a job it stopped ended (timeout, oom...).
     else if (status.failure && markers.failure.reason === 'cancelled') failure = status.failure;
     context.land(flight, 'failed', failure);
+    return true;
+  }
+  // No marker will ever come from a directory that is gone.
+  if (!(await context.connector.exists(job.directory))) {
+    context.land(flight, 'failed', await context.faults.directoryRemoved(job));
     return true;
   }
   if (status.state === 'unknown') return true;

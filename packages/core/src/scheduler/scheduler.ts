@@ -10,6 +10,7 @@ import type { Logger } from '../logger.ts';
 import type { FailureInfo, JobState, LaunchHandle, Launcher, Requirements, RunMode, Token } from '../types.ts';
 import type { Workspace } from '../workspace/workspace.ts';
 import { Admission, type DryRunRecord } from './admission.ts';
+import { FaultLog } from './faults.ts';
 import { chooseLauncher } from './chooseLauncher.ts';
 import { readMarkers, writeFailedMarker } from './jobMarkers.ts';
 import { LauncherLane, type Flight, type PreparedJob } from './launcherLane.ts';
@@ -49,6 +50,7 @@ export class Scheduler {
   readonly #admission: Admission;
   readonly #tokens: TokenShares;
   readonly #launching: Launching;
+  readonly #faults: FaultLog;
   /** Requirements alternative chosen for each ready job. */
   readonly #requirements = new Map<Job, Requirements>();
   readonly #resubmissions = new Map<Job, number>();
@@ -69,10 +71,12 @@ export class Scheduler {
   constructor(options: SchedulerOptions) {
     this.#options = options;
     this.#logger = options.logger;
+    this.#faults = new FaultLog({ logger: options.logger, connector: options.workspace.connector, workspacePath: options.workspace.path });
     this.#admission = new Admission({
       workspace: options.workspace,
       runMode: options.runMode,
       logger: options.logger,
+      faults: this.#faults,
       io: pLimit(ADMISSION_IO_CONCURRENCY),
       experiment: () => this.#options.experiment,
       ownJob: (hash) => this.#jobs.get(hash),
@@ -99,6 +103,7 @@ export class Scheduler {
     this.#launching = new Launching({
       connector: options.workspace.connector,
       admission: this.#admission,
+      faults: this.#faults,
       tokens: this.#tokens,
       requirements: (job) => this.#requirements.get(job) ?? {},
       fly: (job, lane, handle, state) => this.#fly(job, lane, handle, state),
@@ -231,12 +236,13 @@ export class Scheduler {
     const connector = this.#options.workspace.connector;
     for (const lane of this.#lanes.values()) {
       for (const flight of [...lane.flights.values()].filter((candidate) => candidate.cancelRequested)) {
-        const markers = await readMarkers(connector, flight.job.directory);
+        const markers = await readMarkers(connector, flight.job.directory).catch(() => ({ state: 'none' as const }));
         if (markers.state === 'done') this.#land(flight, 'done');
         else if (markers.state === 'failed') this.#land(flight, 'failed', markers.failure);
         else {
           const failure: FailureInfo = { code: null, reason: 'cancelled', message: 'cancelled by Baton; the launcher did not confirm its end' };
-          await writeFailedMarker(connector, flight.job.directory, failure);
+          // Best effort: the job ends here even where its directory cannot take the marker.
+          await writeFailedMarker(connector, flight.job.directory, failure).catch((error: unknown) => this.#faults.internal(error));
           this.#land(flight, 'failed', failure);
         }
       }
@@ -305,6 +311,7 @@ export class Scheduler {
     return pollFlights(lane, {
       connector: this.#options.workspace.connector,
       logger: this.#logger,
+      faults: this.#faults,
       update: (job, state, detail) => {
         job.detail = detail;
         if (job.state !== state) this.#setState(job, state);
@@ -395,7 +402,7 @@ export class Scheduler {
   #track<T>(promise: Promise<T>): void {
     this.#pending.add(promise);
     promise
-      .catch((error: unknown) => this.#logger.error(`scheduler: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`))
+      .catch((error: unknown) => this.#faults.internal(error))
       .finally(() => this.#pending.delete(promise));
   }
 }
