@@ -9,15 +9,19 @@ import { jobFile } from '../job/jobFiles.ts';
 import { writeJobFiles } from '../job/writeJobFiles.ts';
 import type { Logger } from '../logger.ts';
 import type { JobReference } from '../task/jobOutput.ts';
-import type { FailureInfo, JobState, LaunchHandle, Launcher, ReleaseLock, Requirements, RunMode } from '../types.ts';
+import type { FailureInfo, JobState, LaunchHandle, LaunchStatus, Launcher, ReleaseLock, Requirements, RunMode } from '../types.ts';
 import type { Workspace } from '../workspace/workspace.ts';
 import type { FaultLog } from './faults.ts';
 import { readMarkers, readProcessFile, writeFailedMarker } from './jobMarkers.ts';
+import { MISSING_MARKER_GRACE_MS } from './pollFlights.ts';
 
 /** How long a process waits for another process's claim on a job. */
 const CLAIM_WAIT_MS = 120_000;
 /** A claim whose holder stopped refreshing it for this long is dead. */
 const CLAIM_STALE_MS = 10_000;
+/** A dependency another experiment runs is looked at this often, growing while it runs, up to the cap. */
+const FOREIGN_FOLLOW_MS = 1000;
+const FOREIGN_FOLLOW_MAX_MS = 30_000;
 
 export interface DryRunRecord {
   taskId: string;
@@ -45,6 +49,8 @@ export interface AdmissionContext {
   /** Resolves when the experiment stops. */
   stopped: Promise<void>;
   launcherFor(job: Job): { launcher: Launcher; requirements: Requirements } | { failure: FailureInfo };
+  /** What a launcher says of a job it may run, batched with other such questions. */
+  statusOf(launcher: Launcher, handle: LaunchHandle): Promise<LaunchStatus>;
   /** The job ended (or, outside normal mode, is as far as it goes). */
   settle(job: Job, state: JobState, failure?: FailureInfo): void;
   /** The job was left unstarted because the experiment stopped. */
@@ -59,6 +65,8 @@ export interface AdmissionContext {
 export class Admission {
   readonly #context: AdmissionContext;
   readonly #host = hostname();
+  /** Dependencies from elsewhere being followed, by hash: their consumers share one wait. */
+  readonly #foreign = new Map<string, Promise<boolean>>();
 
   constructor(context: AdmissionContext) {
     this.#context = context;
@@ -147,10 +155,7 @@ export class Admission {
       this.#context.follow(job, undefined, handle, 'running');
       return true;
     }
-    const status = await launcher.status([handle]).then(
-      ([answer]) => answer ?? { state: 'unknown' as const },
-      () => ({ state: 'unknown' as const }),
-    );
+    const status = await this.#context.statusOf(launcher, handle);
     if (status.state === 'finished') {
       const after = await readMarkers(this.#connector, job.directory);
       if (after.state === 'done') {
@@ -220,12 +225,59 @@ export class Admission {
         await Promise.race([own.wait(), this.#context.stopped]);
         if (this.#context.isStopped()) return undefined;
         if (own.state !== 'done') return dependency;
-      } else if (!(await this.#context.io(() => this.#connector.exists(jobFile(dependency.directory, 'done'))))) {
-        // A job from elsewhere (e.g. loaded from another experiment) that is not done.
-        return dependency;
+      } else if (!(await this.#foreignSucceeded(dependency, job))) {
+        return this.#context.isStopped() ? undefined : dependency;
       }
     }
     return undefined;
+  }
+
+  /** Whether a job from elsewhere (loaded from another experiment) succeeded, once it ended. */
+  #foreignSucceeded(dependency: JobReference, consumer: Job): Promise<boolean> {
+    let wait = this.#foreign.get(dependency.hash);
+    if (!wait) {
+      wait = this.#followForeign(dependency, consumer);
+      this.#foreign.set(dependency.hash, wait);
+    }
+    return wait;
+  }
+
+  /**
+   * Follows a dependency that another experiment may still run, as re-attach
+   * does: its markers say how it ended; while it has none, its process.json
+   * says who runs it, and that launcher whether it still does.
+   */
+  async #followForeign(dependency: JobReference, consumer: Job): Promise<boolean> {
+    const { io, logger } = this.#context;
+    let interval: number | undefined;
+    let endedWithoutMarkerAt: number | undefined;
+    for (;;) {
+      const markers = await io(() => readMarkers(this.#connector, dependency.directory));
+      if (markers.state !== 'none') return markers.state === 'done';
+      const handle = await io(() => readProcessFile(this.#connector, dependency.directory));
+      // Never launched (or written by `generate`): nobody will make it done.
+      if (!handle) return false;
+      const launcher = this.#launcherForHandle(handle);
+      // A launcher this process does not know, or cannot ask (another host): its markers will tell.
+      const status = launcher ? await this.#context.statusOf(launcher, handle) : { state: 'unknown' as const };
+      if (status.state === 'finished') {
+        endedWithoutMarkerAt ??= Date.now();
+        if (Date.now() - endedWithoutMarkerAt > MISSING_MARKER_GRACE_MS) return false;
+      } else endedWithoutMarkerAt = undefined;
+      if (interval === undefined) {
+        logger.info(`job ${consumer.shortName} waits for ${dependency.taskId}/${dependency.hash.slice(0, 12)}, which another experiment runs (${dependency.directory})`);
+        interval = Math.min(launcher?.pollIntervalMs ?? FOREIGN_FOLLOW_MS, FOREIGN_FOLLOW_MS);
+      } else interval = Math.min(interval * 1.5, Math.max(launcher?.pollIntervalMs ?? 0, FOREIGN_FOLLOW_MAX_MS));
+      await this.#pause(interval);
+      if (this.#context.isStopped()) return false;
+    }
+  }
+
+  /** Waits `ms`, or less if the experiment stops meanwhile (no timer outlives the stop). */
+  async #pause(ms: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([new Promise((resolve) => (timer = setTimeout(resolve, ms))), this.#context.stopped]);
+    clearTimeout(timer);
   }
 
   #launcherForHandle(handle: LaunchHandle): Launcher | undefined {
@@ -262,7 +314,7 @@ export class Admission {
     const handle = await readProcessFile(this.#connector, job.directory);
     const launcher = handle && this.#launcherForHandle(handle);
     if (!handle || !launcher) return false;
-    const [status] = await launcher.status([handle]);
-    return status?.state === 'running' || status?.state === 'queued';
+    const status = await this.#context.statusOf(launcher, handle);
+    return status.state === 'running' || status.state === 'queued';
   }
 }

@@ -1,9 +1,10 @@
 // Everything the scheduler keeps about one launcher: its queue of ready jobs,
 // the jobs being claimed and written, those prepared and waiting for a slot,
-// those being handed over, those in flight, its batching window and its
-// polling (timer, backoff, a poll running, another one asked for).
+// those being handed over, those in flight, its batching window, its polling
+// (timer, backoff, a poll running, another one asked for) and the batched
+// status questions about jobs it does not follow yet (re-attach, dependencies).
 import type { Job } from '../job/job.ts';
-import type { LaunchHandle, Launcher, ReleaseLock } from '../types.ts';
+import type { LaunchHandle, LaunchStatus, Launcher, ReleaseLock } from '../types.ts';
 
 /** A gathering window never stays open longer than this many submit delays. */
 const GATHER_MAX_DELAYS = 5;
@@ -17,6 +18,8 @@ const MAX_POLL_BACKOFF = 8;
 const MAX_POLL_INTERVAL_MS = 30_000;
 /** Poll interval of the lane that follows jobs by their markers alone. */
 const MARKERS_ONLY_POLL_MS = 1000;
+/** Status questions asked within this long go to the launcher as one query. */
+const STATUS_BATCH_MS = 20;
 
 /** A claimed job with its files written, waiting for a slot. */
 export interface PreparedJob {
@@ -72,6 +75,10 @@ export class LauncherLane {
   /** Multiplier of the poll interval, grown while polls see no change. */
   #backoff = 1;
   #closed = false;
+  /** Status questions waiting for the next batched query, and that query's timer. */
+  #questions: { handle: LaunchHandle; answer: (status: LaunchStatus) => void }[] = [];
+  #questionTimer: NodeJS.Timeout | undefined;
+  #asking: Promise<void> | undefined;
 
   constructor(launcher: Launcher | undefined, hooks: LaneHooks) {
     this.launcher = launcher;
@@ -167,12 +174,44 @@ export class LauncherLane {
     this.#hooks.track(run);
   }
 
+  /**
+   * What the launcher says of a job this lane does not follow (yet). Questions
+   * asked close together (200 jobs re-attached after a restart) go to the
+   * launcher as one status query, not one each.
+   */
+  statusOf(handle: LaunchHandle): Promise<LaunchStatus> {
+    if (!this.launcher || this.#closed) return Promise.resolve({ state: 'unknown' });
+    return new Promise((answer) => {
+      this.#questions.push({ handle, answer });
+      // While a query runs, questions gather for the next one.
+      if (!this.#asking) this.#questionTimer ??= setTimeout(() => this.#ask(), STATUS_BATCH_MS);
+    });
+  }
+
   /** Stops the lane's timers; nothing is polled or gathered any more. */
   close(): void {
     this.#closed = true;
     clearTimeout(this.#pollTimer);
     clearTimeout(this.#gatherTimer);
-    this.#pollTimer = this.#gatherTimer = undefined;
+    clearTimeout(this.#questionTimer);
+    this.#pollTimer = this.#gatherTimer = this.#questionTimer = undefined;
+    for (const question of this.#questions.splice(0)) question.answer({ state: 'unknown' });
+  }
+
+  #ask(): void {
+    this.#questionTimer = undefined;
+    const questions = this.#questions.splice(0);
+    if (questions.length === 0 || !this.launcher) return;
+    const run = this.launcher
+      .status(questions.map((question) => question.handle))
+      .catch(() => [] as LaunchStatus[])
+      .then((statuses) => questions.forEach((question, i) => question.answer(statuses[i] ?? { state: 'unknown' })))
+      .finally(() => {
+        this.#asking = undefined;
+        if (this.#questions.length > 0 && !this.#closed) this.#questionTimer ??= setTimeout(() => this.#ask(), STATUS_BATCH_MS);
+      });
+    this.#asking = run;
+    this.#hooks.track(run);
   }
 
   async #poll(): Promise<void> {

@@ -165,3 +165,32 @@ function captureLogs(): LogRecord[] {
   setLogSink((record) => records.push(record));
   return records;
 }
+
+describe('dependencies from another experiment', () => {
+  it('waits for one that the other experiment still runs, following its process.json, then runs', async () => {
+    await using producer = await experiment({ name: 'producer', workdir });
+    const model = producer.submit(append, { log, label: 'model', sleep: 1 });
+    await producer.save({ model: model.path('stdout') });
+    await until(async () => (await readFile(log, 'utf8').catch(() => '')).includes('start model'));
+    await using consumer = await experiment({ name: 'consumer', workdir });
+    const { model: loaded } = (await consumer.load('producer')) as { model: never };
+    const job = consumer.submit(copy, { input: loaded });
+    await consumer.wait();
+    expect(job.failure).toBeUndefined();
+    expect(job.state).toBe('done');
+    expect(model.state).toBe('done');
+  });
+
+  it('fails the consumer with reason dependency once that job ends without success', async () => {
+    await using producer = await experiment({ name: 'producer', workdir });
+    const model = producer.submit(append, { log: join(root, 'missing', 'log'), label: 'model', sleep: 1 });
+    await producer.save({ model: model.path('stdout') });
+    await until(async () => existsSync(join(model.directory, 'process.json')));
+    await using consumer = await experiment({ name: 'consumer', workdir });
+    const { model: loaded } = (await consumer.load('producer')) as { model: never };
+    const job = consumer.submit(copy, { input: loaded });
+    await consumer.wait();
+    expect(model.state).toBe('failed');
+    expect(job.failure?.reason).toBe('dependency');
+  });
+});

@@ -9,7 +9,7 @@ import { readMarkers, writeFailedMarker } from './jobMarkers.ts';
 import type { Flight, LauncherLane } from './launcherLane.ts';
 
 /** How long a finished job may go without a marker (NFS lag) before it counts as lost. */
-const MISSING_MARKER_GRACE_MS = 1500;
+export const MISSING_MARKER_GRACE_MS = 1500;
 
 export interface PollContext {
   connector: Connector;

@@ -83,6 +83,7 @@ export class Scheduler {
       isStopped: () => this.#stopped,
       stopped: this.#stopSignal.promise,
       launcherFor: (job) => this.launcherFor(job),
+      statusOf: (launcher, handle) => this.#lane(launcher).statusOf(handle),
       settle: (job, state, failure) => this.#finish(job, state, failure),
       abandon: (job) => this.#abandon(job),
       ready: (job, launcher, requirements) => {

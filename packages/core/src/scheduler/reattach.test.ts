@@ -1,0 +1,58 @@
+// Re-attaching after a restart: every job a launcher still runs is followed
+// again, never launched twice, at the cost of a few status queries for all of
+// them rather than one per job.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { experiment } from '../experiment/experiment.ts';
+import { defineTask } from '../task/defineTask.ts';
+import { InProcessLauncher, workspaceWith } from './__fixtures__/inProcessLauncher.ts';
+
+const work = defineTask({ id: 'work', params: z.object({ i: z.number() }), command: (p) => ['echo', String(p.i)] });
+
+let root: string;
+beforeEach(async () => {
+  root = await mkdtemp(join(tmpdir(), 'baton-reattach-'));
+});
+afterEach(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+describe('re-attach', () => {
+  it('asks the launcher about 200 queued jobs in a few batched queries, not one per job', async () => {
+    const count = 200;
+    {
+      // The first run hands 200 jobs over and stops; its launcher keeps them queued.
+      const launcher = new InProcessLauncher({ runMs: () => undefined });
+      const xp = await experiment({ name: 'queued', openedWorkspace: workspaceWith(root, [launcher]) });
+      for (let i = 0; i < count; i++) xp.submit(work, { i });
+      await until(() => launcher.submitted.length === count && xp.jobs.every((job) => job.state === 'running'));
+      await xp.stop();
+      await xp.close();
+    }
+    const launcher = new InProcessLauncher({ runMs: () => undefined, unknownHandles: 'queued', pollIntervalMs: 60_000 });
+    await using xp = await experiment({ name: 'queued', openedWorkspace: workspaceWith(root, [launcher]) });
+    const jobs = Array.from({ length: count }, (_, i) => xp.submit(work, { i }));
+    try {
+      await until(() => jobs.every((job) => job.state === 'queued'));
+      expect(launcher.submitted).toEqual([]);
+      expect(launcher.statusCalls.reduce((sum, size) => sum + size, 0)).toBeGreaterThanOrEqual(count);
+      expect(launcher.statusCalls.length).toBeLessThanOrEqual(5);
+    } finally {
+      // The cluster runs them to the end: the run ends either way.
+      for (const job of jobs) await launcher.finish(job.directory);
+    }
+    const summary = await xp.wait();
+    expect(summary.counts.done).toBe(count);
+  });
+});
+
+async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('timed out waiting for a condition');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
