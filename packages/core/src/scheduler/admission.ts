@@ -12,7 +12,7 @@ import type { JobReference } from '../task/jobOutput.ts';
 import type { FailureInfo, JobState, LaunchHandle, LaunchStatus, Launcher, ReleaseLock, Requirements, RunMode } from '../types.ts';
 import type { Workspace } from '../workspace/workspace.ts';
 import type { FaultLog } from './faults.ts';
-import { readMarkers, readProcessFile, writeFailedMarker } from './jobMarkers.ts';
+import { launcherMayKnowBetter, readMarkers, readProcessFile, writeFailedMarker } from './jobMarkers.ts';
 import { MISSING_MARKER_GRACE_MS } from './pollFlights.ts';
 
 /** How long a process waits for another process's claim on a job. */
@@ -146,7 +146,9 @@ export class Admission {
       this.#context.settle(job, 'done');
       return true;
     }
-    if (markers.state === 'failed') return false;
+    // A job that failed is retried, unless job.sh only saw a signal: its launcher
+    // may have it queued again (a requeue), which the launcher says below.
+    if (markers.state === 'failed' && !launcherMayKnowBetter(markers)) return false;
     const launcher = this.#launcherForHandle(handle);
     if (!launcher) {
       if (handle.host === this.#host && handle.kind === 'local') return false;

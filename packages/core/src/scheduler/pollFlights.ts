@@ -5,7 +5,7 @@ import type { Job } from '../job/job.ts';
 import type { Logger } from '../logger.ts';
 import type { Connector, FailureInfo, LaunchStatus } from '../types.ts';
 import type { FaultLog } from './faults.ts';
-import { readMarkers, writeFailedMarker } from './jobMarkers.ts';
+import { readMarkers, settleFailure, writeFailedMarker } from './jobMarkers.ts';
 import type { Flight, LauncherLane } from './launcherLane.ts';
 
 /** How long a finished job may go without a marker (NFS lag) before it counts as lost. */
@@ -70,12 +70,11 @@ async function followFlight(flight: Flight, status: LaunchStatus, context: PollC
     return true;
   }
   if (markers.state === 'failed') {
-    let failure = markers.failure;
-    // A job Baton cancelled failed because of that, whatever killed it first
-    // (job.sh may see its command die of the signal before its own trap runs).
-    if (flight.cancelRequested) failure = { ...failure, reason: 'cancelled' };
-    // The launcher knows better why a job it stopped ended (timeout, oom...).
-    else if (status.failure && markers.failure.reason === 'cancelled') failure = status.failure;
+    // A job Baton cancelled failed because of that, whatever killed it first; the
+    // launcher knows better why a job it stopped ended (timeout, oom...). The marker
+    // is rewritten to say the same as what the user is told.
+    const { failure, rewrite } = settleFailure({ marker: markers.failure, launcher: status.failure, cancelRequested: flight.cancelRequested });
+    if (rewrite) await writeFailedMarker(context.connector, job.directory, failure, markers.provenance);
     context.land(flight, 'failed', failure);
     return true;
   }

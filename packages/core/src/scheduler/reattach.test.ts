@@ -1,7 +1,8 @@
 // Re-attaching after a restart: every job a launcher still runs is followed
 // again, never launched twice, at the cost of a few status queries for all of
 // them rather than one per job.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -46,6 +47,33 @@ describe('re-attach', () => {
     }
     const summary = await xp.wait();
     expect(summary.counts.done).toBe(count);
+  });
+
+  it('follows a job its launcher queued again after job.sh saw a signal (a requeue): not launched twice, its marker left to the launcher', async () => {
+    {
+      const launcher = new InProcessLauncher({ runMs: () => undefined });
+      const xp = await experiment({ name: 'requeued', openedWorkspace: workspaceWith(root, [launcher]) });
+      const job = xp.submit(work, { i: 1 });
+      await until(() => job.state === 'running');
+      await xp.stop();
+      await xp.close();
+      // What job.sh writes when SLURM's requeue (or a preemption) signals it.
+      await writeFile(join(job.directory, 'failed'), JSON.stringify({ code: 143, reason: 'cancelled', message: 'terminated by SIGTERM' }));
+    }
+    const launcher = new InProcessLauncher({ runMs: () => undefined, unknownHandles: 'queued' });
+    await using xp = await experiment({ name: 'requeued', openedWorkspace: workspaceWith(root, [launcher]) });
+    const job = xp.submit(work, { i: 1 });
+    try {
+      await until(() => job.state !== 'waiting' && job.state !== 'ready');
+      expect(job.state).toBe('queued');
+      expect(launcher.submitted).toEqual([]);
+      // Its marker is the launcher's to drop (it knows the requeue): Baton has nothing better yet.
+      expect(existsSync(join(job.directory, 'failed'))).toBe(true);
+    } finally {
+      await launcher.finish(job.directory);
+    }
+    await xp.wait();
+    expect(job.state).toBe('done');
   });
 });
 

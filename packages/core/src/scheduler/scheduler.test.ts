@@ -188,6 +188,8 @@ describe('scheduler and launcher', () => {
     for (const request of launcher.submits.flat()) launcher.states.set(request.directory, { state: 'finished' });
     await until(() => xp.jobs.every((job) => job.isFinished));
     expect(xp.jobs.map((job) => job.failure?.reason)).toEqual(['cancelled', 'cancelled', 'cancelled']);
+    // The marker says what the user was told.
+    expect(JSON.parse(await readFile(join(launcher.submits.flat()[0]!.directory, 'failed'), 'utf8'))).toMatchObject({ code: 143, reason: 'cancelled' });
     await xp.close();
   });
 });
