@@ -17,6 +17,7 @@ export { option, isOption } from './task/identityParams.ts';
 export type { Task, TaskDefinition, TaskContext, CommandContext, TaskInput, TaskParams, WithOutputs, ParamsSchema } from './task/defineTask.ts';
 export { JobOutput } from './task/jobOutput.ts';
 export type { JobReference } from './task/jobOutput.ts';
+export { decodeParamValue } from './task/paramValues.ts';
 export { jobIdentity, canonicalJson } from './task/identity.ts';
 export { parseRequirements, parseDuration, parseSize, hostFits } from './task/requirements.ts';
 export { Job } from './job/job.ts';

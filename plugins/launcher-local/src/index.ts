@@ -1,11 +1,15 @@
-// @baton/launcher-local: runs jobs as detached processes on this machine.
+// @baton/launcher-local: runs jobs on this machine, as detached processes
+// (`local`) or, for function tasks, in a pool of worker threads (`threads`).
 import { availableParallelism } from 'node:os';
 import { definePlugin } from '@baton/core';
 import { z } from 'zod';
 import { LocalLauncher } from './localLauncher.ts';
+import { ThreadsLauncher } from './threadsLauncher.ts';
 
 export { LocalLauncher } from './localLauncher.ts';
 export type { LocalLauncherOptions } from './localLauncher.ts';
+export { ThreadsLauncher } from './threadsLauncher.ts';
+export type { ThreadsLauncherOptions, ThreadsLaunchHandle } from './threadsLauncher.ts';
 
 export const localLauncherSettings = z
   .object({
@@ -31,6 +35,40 @@ export const localLauncherSettings = z
 
 export type LocalLauncherSettings = z.output<typeof localLauncherSettings>;
 
+export const threadsLauncherSettings = z
+  .object({
+    maxThreads: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .describe('Worker threads in the pool (default: the number of cores)'),
+    maxConcurrent: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .describe('Most jobs handed to the pool at once; those beyond free threads wait, queued (default: maxThreads)'),
+    pollInterval: z
+      .number()
+      .positive()
+      .default(1000)
+      .describe('Milliseconds between status checks; job ends are also reported at once'),
+    idleTimeout: z
+      .number()
+      .int()
+      .nonnegative()
+      .default(10_000)
+      .describe('Milliseconds an idle thread is kept (with the modules it loaded) before it ends'),
+    isolate: z
+      .boolean()
+      .default(false)
+      .describe('A fresh thread for every job, so that jobs share no module state (slower: a thread start per job)'),
+  })
+  .strict();
+
+export type ThreadsLauncherSettings = z.output<typeof threadsLauncherSettings>;
+
 export default definePlugin({
   name: 'local',
   launchers: {
@@ -44,6 +82,20 @@ export default definePlugin({
           maxConcurrent: settings.maxConcurrent ?? availableParallelism(),
           pollIntervalMs: settings.pollInterval,
           cancelGraceMs: settings.cancelGraceMs,
+        }),
+    },
+    threads: {
+      settings: threadsLauncherSettings,
+      create: (settings: ThreadsLauncherSettings, context) =>
+        new ThreadsLauncher({
+          name: context.name,
+          connector: context.connector,
+          logger: context.logger,
+          maxThreads: settings.maxThreads ?? availableParallelism(),
+          ...(settings.maxConcurrent !== undefined ? { maxConcurrent: settings.maxConcurrent } : {}),
+          pollIntervalMs: settings.pollInterval,
+          idleTimeoutMs: settings.idleTimeout,
+          isolate: settings.isolate,
         }),
     },
   },
