@@ -212,6 +212,29 @@ describe.skipIf(!clusterUp && !inCI)('SLURM launcher on a real cluster', () => {
       expect((await jobsList(root)).get(job.directory)?.state).toBe('done');
     });
 
+    it('re-attaches to a job requeued while the experiment was down, without submitting it again', async ({ expect }) => {
+      const root = await slurmProject();
+      const first = startDriver({ cwd: root, name: 'requeue-down', seconds: 8 });
+      await until(() => first.output().includes('state running'), 60_000, 'the job to run');
+      const directory = /^job (.+)$/m.exec(first.output())![1]!;
+      await until(async () => (await readFile(join(directory, 'stdout'), 'utf8').catch(() => '')).includes('started'), 60_000, 'the job to start');
+      const { clusterId } = JSON.parse(await readFile(join(directory, 'process.json'), 'utf8')) as { clusterId: string };
+      first.child.kill('SIGKILL');
+      await first.exited;
+      expect(spawnSync('scontrol', ['requeue', clusterId], { encoding: 'utf8' }).status).toBe(0);
+      await until(() => /PENDING/.test(slurmState(clusterId)), 30_000, `SLURM to have job ${clusterId} pending again`);
+      await until(() => existsSync(join(directory, 'failed')), 30_000, 'job.sh to record the SIGTERM of the requeue');
+      // Nobody followed the job meanwhile: `baton jobs list` asks SLURM, which has it pending again.
+      expect((await jobsList(root)).get(directory)).toMatchObject({ state: 'queued' });
+      spawnSync('scontrol', ['update', `JobId=${clusterId}`, 'StartTime=now'], { encoding: 'utf8' });
+      const second = startDriver({ cwd: root, name: 'requeue-down', seconds: 8 });
+      expect(await second.exited, second.output()).toBe(0);
+      expect(second.output()).toMatch(/commands \{"sbatch":0,/);
+      expect(second.output()).not.toContain('state failed');
+      expect(existsSync(join(directory, 'failed'))).toBe(false);
+      expect(await readFile(join(directory, 'stdout'), 'utf8')).toBe('started\nstarted\nslept\n');
+    });
+
     it('runs jobs in a workspace whose path has a % in it (SLURM filename patterns)', async ({ expect }) => {
       const { xp } = await open('percent', 'baton-slurm-it-100%x-');
       // Two jobs with equal options: one job array, whose files live under the workspace too;
