@@ -3,8 +3,11 @@
 // import the module that exports the task, decode the parameters recorded in
 // params.json, call `run`. What the task prints (console, process.stdout and
 // process.stderr, the task's logger) is appended to the job's stdout and stderr
-// files; the launcher writes the markers once this function returns.
-import { closeSync, openSync, writeSync } from 'node:fs';
+// files; then the job's marker is written here, in the thread, as job.sh writes
+// it. The launcher writes one only when the thread itself ends under the job
+// (cancelled, out of memory).
+import { closeSync, openSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
 import { format } from 'node:util';
 import { createLogger, decodeParamValue, isTask, setLogSink } from '@baton/core';
 import type { JobParamsFile, Task } from '@baton/core';
@@ -16,15 +19,27 @@ export interface ThreadJobInput {
   /** The job's output files (appended to, made on the first write). */
   stdoutPath: string;
   stderrPath: string;
+  /** Host name written in the marker. */
+  host: string;
   /** URL of tsx's `tsx/esm/api`: registered in this thread when a task module is TypeScript. */
   tsxApi?: string;
 }
 
-/** How the task ended, and when it ran (epoch milliseconds), for the marker. */
-export type ThreadJobResult = ({ ok: true } | { ok: false; message: string; code: number }) & { start: number; end: number };
+/** How the task ended, and when it ran (epoch milliseconds); `markerError` when its marker could not be written. */
+export type ThreadJobResult = ({ ok: true } | { ok: false; message: string; code: number }) & { start: number; end: number; markerError?: string };
 
 /** Called by tinypool in a worker thread, one job at a time per thread. */
 export default async function runThreadJob(input: ThreadJobInput): Promise<ThreadJobResult> {
+  const result = await runTask(input);
+  try {
+    writeMarker(input, result);
+  } catch (error) {
+    return { ...result, markerError: (error as Error).message };
+  }
+  return result;
+}
+
+async function runTask(input: ThreadJobInput): Promise<ThreadJobResult> {
   const start = Date.now();
   const { directory, record } = input;
   const output = JobOutput.begin(input);
@@ -61,6 +76,30 @@ export default async function runThreadJob(input: ThreadJobInput): Promise<Threa
 }
 
 // ---------------------------------------------------------------------------
+
+/**
+ * The `done` or `failed` marker in job.sh's format (start and end in seconds
+ * since the epoch, to the hundredth; host; exit code), written atomically.
+ */
+function writeMarker(input: ThreadJobInput, result: ThreadJobResult): void {
+  const provenance = { start: epochSeconds(result.start), end: epochSeconds(result.end), host: input.host };
+  const [file, marker] = result.ok
+    ? ['done', { code: 0, ...provenance }]
+    : ['failed', { code: result.code, reason: 'failed', message: result.message, ...provenance }];
+  const path = join(input.directory, file);
+  const temporary = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
+  try {
+    writeFileSync(temporary, `${JSON.stringify(marker)}\n`);
+    renameSync(temporary, path);
+  } catch (error) {
+    rmSync(temporary, { force: true });
+    throw error;
+  }
+}
+
+function epochSeconds(ms: number): number {
+  return Math.round(ms / 10) / 100;
+}
 
 const tasks = new Map<string, Task>();
 let tsxRegistered = false;

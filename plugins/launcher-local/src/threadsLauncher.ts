@@ -24,8 +24,8 @@ import type {
 import Tinypool from 'tinypool';
 import type { ThreadJobInput, ThreadJobResult } from './threadWorker.ts';
 
-/** How a job ended: the worker's answer, or what happened to its thread (times in epoch ms). */
-type JobEnd = { start?: number; end?: number } & ({ ok: true } | { ok: false; failure: FailureInfo });
+/** How a job ended: the worker wrote its marker, or its thread ended under it (times in epoch ms). */
+type JobEnd = { marked: true; markerError?: string } | { marked: false; failure: FailureInfo; start?: number; end?: number };
 
 export interface ThreadsLauncherOptions {
   /** Name the launcher is declared under in the settings. */
@@ -144,7 +144,7 @@ export class ThreadsLauncher implements Launcher {
       if (index >= 0) {
         // Never started: it ends here, as a cancelled job does.
         this.queue.splice(index, 1);
-        void this.finish(job, { ok: false, failure: { code: null, reason: 'cancelled', message: 'cancelled before it started' } });
+        void this.finish(job, { marked: false, failure: { code: null, reason: 'cancelled', message: 'cancelled before it started' } });
       } else {
         // tinypool terminates the thread that runs it.
         job.controller.abort();
@@ -182,6 +182,9 @@ export class ThreadsLauncher implements Launcher {
   /** Checks that the job is a function task and takes it; it waits in the queue for a thread. */
   private async accept(request: LaunchRequest, processStart: string | undefined): Promise<{ handle: ThreadsLaunchHandle } | { failure: FailureInfo }> {
     if (this.closed) return rejected(`launcher "${this.name}" is closed: the experiment is ending`);
+    if (this.connector.kind !== 'local') {
+      return rejected(`launcher "${this.name}" (threads) runs jobs in this process and needs the local connector, not "${this.connector.kind}"`);
+    }
     let record: JobParamsFile;
     try {
       record = JSON.parse(await this.connector.readFile(jobFile(request.directory, 'params'))) as JobParamsFile;
@@ -204,6 +207,7 @@ export class ThreadsLauncher implements Launcher {
         record,
         stdoutPath: jobFile(request.directory, 'stdout'),
         stderrPath: jobFile(request.directory, 'stderr'),
+        host: this.connector.hostname,
         tsxApi: TSX_API,
       },
       state: 'queued',
@@ -242,10 +246,9 @@ export class ThreadsLauncher implements Launcher {
     let result: JobEnd;
     try {
       const answer = (await this.threads().run(job.input, { signal: job.controller.signal })) as ThreadJobResult;
-      // The task's code (1 when it threw, as the job runner exits).
-      result = answer.ok ? answer : { ok: false, failure: { code: answer.code, reason: 'failed', message: answer.message }, start: answer.start, end: answer.end };
+      result = answer.markerError === undefined ? { marked: true } : { marked: true, markerError: answer.markerError };
     } catch (error) {
-      result = { ok: false, failure: threadFailure(error, job), start, end: Date.now() };
+      result = { marked: false, failure: threadFailure(error, job), start, end: Date.now() };
     }
     this.running--;
     // The pool was destroyed under it: the experiment ends, the job stays without a marker.
@@ -254,24 +257,26 @@ export class ThreadsLauncher implements Launcher {
     this.pump();
   }
 
-  /** Writes the job's marker, as job.sh would, then tells the scheduler. */
+  /** Writes the marker of a job whose thread ended under it (the worker wrote the others), then tells the scheduler. */
   private async finish(job: ThreadJob, result: JobEnd): Promise<void> {
-    // job.sh's provenance: seconds since the epoch, to the hundredth.
-    const provenance = {
-      ...(result.start !== undefined ? { start: epochSeconds(result.start) } : {}),
-      end: epochSeconds(result.end ?? Date.now()),
-      host: this.connector.hostname,
-    };
-    try {
-      if (result.ok) {
-        await this.connector.writeFile(jobFile(job.directory, 'done'), `${JSON.stringify({ code: 0, ...provenance })}\n`);
-      } else {
-        // job.sh's format: the failure and the provenance in one JSON object.
-        await this.connector.writeFile(jobFile(job.directory, 'failed'), `${JSON.stringify({ ...result.failure, ...provenance })}\n`);
-      }
-    } catch (error) {
+    if (result.marked) {
       // No marker: the scheduler finds the job ended without one and records it as lost.
-      this.logger.warn(`could not write the marker of ${job.name} in ${job.directory}: ${(error as Error).message}`);
+      if (result.markerError !== undefined) this.logger.warn(`could not write the marker of ${job.name} in ${job.directory}: ${result.markerError}`);
+    } else {
+      try {
+        // A task that ended just as it was cancelled keeps its own marker.
+        if (!(await this.connector.exists(jobFile(job.directory, 'done')))) {
+          const provenance = {
+            ...(result.start !== undefined ? { start: epochSeconds(result.start) } : {}),
+            end: epochSeconds(result.end ?? Date.now()),
+            host: this.connector.hostname,
+          };
+          // job.sh's format: the failure and the provenance in one JSON object.
+          await this.connector.writeFile(jobFile(job.directory, 'failed'), `${JSON.stringify({ ...result.failure, ...provenance })}\n`);
+        }
+      } catch (error) {
+        this.logger.warn(`could not write the marker of ${job.name} in ${job.directory}: ${(error as Error).message}`);
+      }
     }
     if (jobsOfThisProcess.get(job.directory) === job) jobsOfThisProcess.delete(job.directory);
     this.active.delete(job);

@@ -1,0 +1,308 @@
+// The threads launcher with real worker threads and real job files: alone, and
+// under real experiments (resume included).
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createLogger, experiment, validateLauncherBlocks, ValidationError } from '@baton/core';
+import type { JobParamsFile, LaunchHandle, LaunchRequest, Launcher, Workspace, WorkspaceSettings } from '@baton/core';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+// Tests only: the plugin itself is handed its connector.
+import { LocalConnector } from '../../../packages/core/src/connector/localConnector.ts';
+import { command, exits, failing, report, sleeper } from './__fixtures__/threadTasks.ts';
+import plugin, { threadsLauncherSettings } from './index.ts';
+import { LocalLauncher } from './localLauncher.ts';
+import { ThreadsLauncher, type ThreadsLaunchHandle } from './threadsLauncher.ts';
+
+const connector = new LocalConnector();
+const logger = createLogger('baton:test:launcher-threads');
+const TASKS_MODULE = new URL('./__fixtures__/threadTasks.ts', import.meta.url).href;
+let root: string;
+const launchers: ThreadsLauncher[] = [];
+
+beforeEach(async () => {
+  root = await mkdtemp(join(tmpdir(), 'baton-launcher-threads-'));
+});
+
+afterEach(async () => {
+  await Promise.all(launchers.splice(0).map((launcher) => launcher.close()));
+  await rm(root, { recursive: true, force: true });
+});
+
+function newThreads(options: { maxThreads?: number; maxConcurrent?: number } = {}): ThreadsLauncher {
+  const launcher = new ThreadsLauncher({ name: 'threads', connector, logger, pollIntervalMs: 60_000, ...options });
+  launchers.push(launcher);
+  return launcher;
+}
+
+/** A workspace whose default launcher is `threads`, with a `local` one beside it (closing it closes the pool). */
+function workspaceWith(threads: ThreadsLauncher): Workspace {
+  const local = new LocalLauncher({ name: 'local', connector, logger });
+  const all: Launcher[] = [threads, local];
+  return {
+    id: 'test',
+    path: join(root, 'ws'),
+    env: {},
+    connector,
+    launchers: new Map(all.map((launcher) => [launcher.name, launcher])),
+    defaultLauncher: threads.name,
+    tokens: new Map(),
+    close: () => threads.close(),
+  };
+}
+
+/** A job directory with the params.json the core would write for a function task of the fixtures. */
+async function jobRequest(name: string, taskId: string, resolved: Record<string, unknown>): Promise<LaunchRequest> {
+  const directory = join(root, 'jobs', taskId, name);
+  await mkdir(directory, { recursive: true });
+  const record: JobParamsFile = {
+    taskId,
+    hash: name.padEnd(64, '0'),
+    params: resolved,
+    resolved,
+    dependencies: [],
+    module: TASKS_MODULE,
+    tokens: {},
+    env: {},
+    experiment: { name: 'test', runId: 'run' },
+  };
+  await writeFile(join(directory, 'params.json'), JSON.stringify(record));
+  return { taskId, hash: record.hash, directory, scriptPath: join(directory, 'job.sh'), name: `${taskId}-${name}`, requirements: {} };
+}
+
+async function submitOne(launcher: ThreadsLauncher, request: LaunchRequest): Promise<ThreadsLaunchHandle> {
+  const [outcome] = await launcher.submit([request]);
+  if (!outcome || !('handle' in outcome)) throw new Error(`submit failed: ${JSON.stringify(outcome)}`);
+  return outcome.handle as ThreadsLaunchHandle;
+}
+
+async function json(path: string): Promise<Record<string, unknown>> {
+  return JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
+}
+
+/** Start and end lines of the sleeper fixture, as [label, start, end] per run. */
+async function runs(log: string): Promise<{ label: string; start: number; end?: number }[]> {
+  const text = await readFile(log, 'utf8').catch(() => '');
+  const result: { label: string; start: number; end?: number }[] = [];
+  for (const line of text.split('\n').filter(Boolean)) {
+    const [what, label, time] = line.split(' ') as [string, string, string];
+    if (what === 'start') result.push({ label, start: Number(time) });
+    else result.findLast((run) => run.label === label && run.end === undefined)!.end = Number(time);
+  }
+  return result;
+}
+
+function mostAtOnce(list: { start: number; end?: number }[]): number {
+  const events = list.flatMap((run) => [
+    [run.start, 1],
+    [run.end ?? Infinity, -1],
+  ]);
+  events.sort((a, b) => a[0]! - b[0]! || a[1]! - b[1]!);
+  let current = 0;
+  let most = 0;
+  for (const [, delta] of events) most = Math.max(most, (current += delta!));
+  return most;
+}
+
+describe('threads launcher in an experiment', () => {
+  it('runs a function task in a thread of the experiment process: output files, done marker with provenance, process.json', async () => {
+    const threads = newThreads();
+    const workspace = workspaceWith(threads);
+    await using xp = await experiment({ name: 'threads', openedWorkspace: workspace });
+    const job = xp.submit(report, { x: 7, when: new Date(5) });
+    const summary = await xp.wait();
+    expect(summary.counts.done).toBe(1);
+    expect(job.state).toBe('done');
+    const result = await json(join(job.directory, 'result.json'));
+    // Same process, another thread; parameters decoded as submitted (a Date stays a Date); the job's environment.
+    expect(result).toMatchObject({ x: 7, when: '1970-01-01T00:00:00.005Z', pid: process.pid, env: 'task', dir: job.directory });
+    expect(result.threadId).toBeGreaterThan(0);
+    const done = await json(join(job.directory, 'done'));
+    expect(done).toMatchObject({ code: 0, host: connector.hostname });
+    expect(done.end as number).toBeGreaterThanOrEqual(done.start as number);
+    expect(Math.abs((done.end as number) * 1000 - Date.now())).toBeLessThan(60_000);
+    expect(await readFile(join(job.directory, 'stdout'), 'utf8')).toBe('hello 7\nraw\n');
+    expect(await readFile(join(job.directory, 'stderr'), 'utf8')).toBe('warning 7\n[info] baton:task:report: logged 7\n');
+    expect(await json(join(job.directory, 'process.json'))).toMatchObject({ launcher: 'threads', kind: 'threads', pid: process.pid, host: connector.hostname });
+    // Not rerun: the process.json and the output stay as they are.
+    await workspace.close();
+    await using again = await experiment({ name: 'threads', openedWorkspace: workspaceWith(newThreads()) });
+    const rerun = again.submit(report, { x: 7, when: new Date(5) });
+    await again.wait();
+    expect(rerun.state).toBe('done');
+    expect(await readFile(join(job.directory, 'stdout'), 'utf8')).toBe('hello 7\nraw\n');
+  });
+
+  it('records a task that throws as failed with its message (stack in stderr), and process.exit(n) with its code', async () => {
+    await using xp = await experiment({ name: 'failing', openedWorkspace: workspaceWith(newThreads()) });
+    const thrown = xp.submit(failing, { why: 'no data' });
+    const exited = xp.submit(exits, { code: 3 });
+    const summary = await xp.wait();
+    expect(summary.counts.failed).toBe(2);
+    expect(thrown.failure).toEqual({ code: 1, reason: 'failed', message: 'bad input: no data' });
+    expect(await json(join(thrown.directory, 'failed'))).toMatchObject({ code: 1, reason: 'failed', message: 'bad input: no data', host: connector.hostname });
+    expect(await readFile(join(thrown.directory, 'stderr'), 'utf8')).toMatch(/^Error: bad input: no data\nsecond line\n\s+at /);
+    expect(exited.failure).toEqual({ code: 3, reason: 'failed', message: 'the task called process.exit(3)' });
+  });
+
+  it('refuses a command task with a message that names the local launcher', async () => {
+    await using xp = await experiment({ name: 'command', openedWorkspace: workspaceWith(newThreads()) });
+    const job = xp.submit(command, { text: 'hi' });
+    const other = xp.submit(report, { x: 1 });
+    await xp.wait();
+    expect(job.state).toBe('failed');
+    expect(job.failure).toMatchObject({ reason: 'rejected' });
+    expect(job.failure!.message).toContain('task "command" is a command task');
+    expect(job.failure!.message).toContain('`local` launcher');
+    expect(other.state).toBe('done');
+    // The task runs on the local launcher.
+    const local = xp.submit(command, { text: 'on local' }, { launcher: 'local' });
+    await xp.wait();
+    expect(local.state).toBe('done');
+    expect(await readFile(join(local.directory, 'stdout'), 'utf8')).toBe('on local\n');
+  });
+
+  it('keeps to maxConcurrent: never more jobs running at once', async () => {
+    const log = join(root, 'log');
+    await using xp = await experiment({ name: 'bound', openedWorkspace: workspaceWith(newThreads({ maxThreads: 2 })) });
+    for (let i = 0; i < 6; i++) xp.submit(sleeper, { log, label: `j${i}`, ms: 150 });
+    const summary = await xp.wait();
+    expect(summary.counts.done).toBe(6);
+    const list = await runs(log);
+    expect(list).toHaveLength(6);
+    expect(mostAtOnce(list)).toBe(2);
+  });
+
+  it('runs again on resume a job the end of the experiment interrupted; a done job is not rerun', async () => {
+    const log = join(root, 'log');
+    let interrupted = '';
+    {
+      const workspace = workspaceWith(newThreads());
+      const xp = await experiment({ name: 'resume', openedWorkspace: workspace });
+      const quick = xp.submit(sleeper, { log, label: 'quick', ms: 0 });
+      const slow = xp.submit(sleeper, { log, label: 'slow', ms: 60_000 });
+      interrupted = slow.directory;
+      await expect.poll(async () => (await runs(log)).map((run) => `${run.label}:${run.end !== undefined}`).sort(), { timeout: 20_000 }).toEqual(['quick:true', 'slow:false']);
+      await expect.poll(() => quick.state).toBe('done');
+      // The experiment ends while `slow` runs: its thread goes with the pool, no marker is written.
+      await xp.stop();
+      await xp.close();
+      await workspace.close();
+      expect(existsSync(join(interrupted, 'done')) || existsSync(join(interrupted, 'failed'))).toBe(false);
+      expect(await json(join(interrupted, 'process.json'))).toMatchObject({ kind: 'threads', pid: process.pid });
+    }
+    // The handle names this process, which no longer runs the job: not running.
+    const handle = (await json(join(interrupted, 'process.json'))) as unknown as LaunchHandle;
+    const threads = newThreads();
+    expect(await threads.status([handle])).toEqual([{ state: 'finished' }]);
+    await using xp = await experiment({ name: 'resume', openedWorkspace: workspaceWith(threads) });
+    const quick = xp.submit(sleeper, { log, label: 'quick', ms: 0 });
+    const slow = xp.submit(sleeper, { log, label: 'slow', ms: 0 });
+    await xp.wait();
+    expect([quick.state, slow.state]).toEqual(['done', 'done']);
+    const list = await runs(log);
+    expect(list.filter((run) => run.label === 'quick')).toHaveLength(1);
+    expect(list.filter((run) => run.label === 'slow')).toHaveLength(2);
+  });
+});
+
+describe('ThreadsLauncher', () => {
+  it('cancels a running job by terminating its thread: the job ends cancelled', async () => {
+    const launcher = newThreads({ maxThreads: 1 });
+    const started = join(root, 'started');
+    const handle = await submitOne(launcher, await jobRequest('spin', 'spinner', { started }));
+    await expect.poll(() => existsSync(started), { timeout: 20_000 }).toBe(true);
+    expect(await launcher.status([handle])).toEqual([{ state: 'running' }]);
+    await launcher.cancel([handle]);
+    expect(await launcher.status([handle])).toEqual([{ state: 'finished' }]);
+    expect(await json(join(handle.directory, 'failed'))).toMatchObject({ code: null, reason: 'cancelled', host: connector.hostname });
+    // The pool goes on with a new thread.
+    const next = await submitOne(launcher, await jobRequest('after', 'report', { x: 1, when: { $date: '1970-01-01T00:00:00.000Z' } }));
+    await expect.poll(async () => (await launcher.status([next]))[0]!.state, { timeout: 20_000 }).toBe('finished');
+    expect(existsSync(join(next.directory, 'done'))).toBe(true);
+  });
+
+  it('cancels a job still waiting for a thread, which never starts', async () => {
+    const launcher = newThreads({ maxThreads: 1, maxConcurrent: 2 });
+    const started = join(root, 'started');
+    const first = await submitOne(launcher, await jobRequest('spin', 'spinner', { started }));
+    const log = join(root, 'log');
+    const second = await submitOne(launcher, await jobRequest('waits', 'sleeper', { log, label: 'waits', ms: 0 }));
+    expect(await launcher.status([first, second])).toEqual([{ state: 'running' }, { state: 'queued' }]);
+    await launcher.cancel([second]);
+    expect(await json(join(second.directory, 'failed'))).toMatchObject({ reason: 'cancelled', message: 'cancelled before it started' });
+    await launcher.cancel([first]);
+    expect(await launcher.status([first, second])).toEqual([{ state: 'finished' }, { state: 'finished' }]);
+    expect(existsSync(log)).toBe(false);
+  });
+
+  it('tells the scheduler at once through onChange when jobs end', async () => {
+    const launcher = newThreads();
+    let notified = 0;
+    launcher.onChange(() => notified++);
+    const handle = await submitOne(launcher, await jobRequest('quick', 'sleeper', { log: join(root, 'log'), label: 'q', ms: 0 }));
+    await expect.poll(() => notified, { timeout: 20_000 }).toBeGreaterThan(0);
+    expect(await launcher.status([handle])).toEqual([{ state: 'finished' }]);
+    expect(existsSync(join(handle.directory, 'done'))).toBe(true);
+  });
+
+  it('sees a job run by another experiment process as running while that process lives, and not after', async () => {
+    const launcher = newThreads();
+    const child = spawn('sleep', ['30'], { stdio: 'ignore' });
+    const pid = child.pid!;
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    const processStart = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]!;
+    const handle: ThreadsLaunchHandle = {
+      launcher: 'threads',
+      kind: 'threads',
+      host: connector.hostname,
+      directory: join(root, 'x'),
+      pid,
+      processStart,
+      submittedAt: new Date().toISOString(),
+    };
+    try {
+      expect(await launcher.status([handle])).toEqual([{ state: 'running', detail: `in a thread of process ${pid}` }]);
+      // Same pid, another process (the pid was reused): not the one that ran the job.
+      expect(await launcher.status([{ ...handle, processStart: '1' } as ThreadsLaunchHandle])).toEqual([{ state: 'finished' }]);
+      // Another host: this launcher cannot tell.
+      expect((await launcher.status([{ ...handle, host: `not-${connector.hostname}` }]))[0]!.state).toBe('unknown');
+    } finally {
+      child.kill('SIGKILL');
+    }
+    await new Promise((resolve) => child.once('exit', resolve));
+    expect(await launcher.status([handle])).toEqual([{ state: 'finished' }]);
+  });
+});
+
+describe('threads plugin entry', () => {
+  it('declares the threads launcher with validated settings and defaults', async () => {
+    const factory = plugin.launchers.threads;
+    const settings = factory.settings.parse({ maxThreads: 3 });
+    expect(settings).toEqual({ maxThreads: 3, pollInterval: 1000, idleTimeout: 10_000, isolate: false });
+    const launcher = await factory.create(settings, { name: 'fn', workspacePath: root, connector, logger });
+    launchers.push(launcher as ThreadsLauncher);
+    expect(launcher).toMatchObject({ name: 'fn', kind: 'threads', maxThreads: 3, maxConcurrent: 3, pollIntervalMs: 1000 });
+    const bounded = await factory.create(factory.settings.parse({ maxThreads: 2, maxConcurrent: 8 }), { name: 'fn', workspacePath: root, connector, logger });
+    launchers.push(bounded as ThreadsLauncher);
+    expect(bounded.maxConcurrent).toBe(8);
+  });
+
+  it('rejects an unknown key with a did-you-mean, and invalid values', () => {
+    const workspace = { id: 'main', path: root, env: {}, launchers: { fn: { use: 'threads', maxThread: 4 } }, tokens: {} } as unknown as WorkspaceSettings;
+    let error: unknown;
+    try {
+      validateLauncherBlocks({ workspace, plugins: [plugin] });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as ValidationError).issues).toContainEqual({
+      path: expect.stringMatching(/launchers\.fn\.maxThread$/),
+      message: 'unknown key "maxThread" (did you mean "maxThreads"?)',
+    });
+    expect(threadsLauncherSettings.safeParse({ maxThreads: 0 }).success).toBe(false);
+    expect(threadsLauncherSettings.safeParse({ isolate: 'yes' }).success).toBe(false);
+  });
+});
