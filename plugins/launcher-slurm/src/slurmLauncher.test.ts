@@ -298,10 +298,11 @@ describe('status', () => {
     expect(connector.calls('squeue')[0]!.at(-1)).toBe('21');
   });
 
-  it('treats a job missing from sacct and squeue as queued during the grace period only while squeue cannot answer, then as lost unless it left a marker', async () => {
+  it('treats a job missing from sacct and squeue as queued during the grace period (accounting lags), then as lost unless it left a marker', async () => {
     let squeueUp = false;
+    let accounting = true;
     const connector = new FakeConnector()
-      .on('sacct', sacctAnswer([]))
+      .on('sacct', () => (accounting ? { stdout: '' } : { code: 1, stderr: 'sacct: error: Slurm accounting storage is disabled\n' }))
       // squeue fails on a single id it no longer knows; or the controller does not answer at all.
       .on('squeue', () =>
         squeueUp ? { code: 1, stderr: 'slurm_load_jobs error: Invalid job id specified\n' } : { code: 1, stderr: 'slurm_load_jobs error: Unable to contact slurm controller\n' },
@@ -311,16 +312,21 @@ describe('status', () => {
     const old = handle('31', { submittedAt: new Date(Date.now() - 120_000).toISOString() });
     const finished = handle('32', { submittedAt: new Date(Date.now() - 120_000).toISOString() });
     connector.files.set(`${finished.directory}/done`, '');
-    // Accounting lags and the controller does not answer: a job just submitted counts as queued.
+    // Accounting lags (and the controller may not answer): a job just submitted counts as queued.
     expect((await launcher.status([fresh]))[0]).toMatchObject({ state: 'queued' });
+    squeueUp = true;
+    expect((await launcher.status([fresh]))[0]).toMatchObject({ state: 'queued' });
+    squeueUp = false;
     const [oldStatus] = await launcher.status([old]);
     expect(oldStatus).toMatchObject({ state: 'finished', failure: { reason: 'lost' } });
     expect(oldStatus!.failure!.message).toContain('31');
     expect(await launcher.status([finished])).toEqual([{ state: 'finished' }]);
-    // The controller lists a job from sbatch on, until MinJobAge after its end: one it does not
-    // know has ended, however recently it was submitted.
+    // Accounting off: squeue alone answers. The controller lists a job from sbatch on, until
+    // MinJobAge after its end: one it does not know has ended, however recently it was submitted.
+    accounting = false;
     squeueUp = true;
-    expect((await launcher.status([fresh]))[0]).toMatchObject({ state: 'finished', failure: { reason: 'lost' } });
+    const other = newLauncher(connector, {}, { missingGraceMs: 60_000 });
+    expect((await other.status([fresh]))[0]).toMatchObject({ state: 'finished', failure: { reason: 'lost' } });
   });
 
   it('with accounting off, a job that ended and that squeue forgot keeps the failed marker job.sh wrote, and its code', async () => {

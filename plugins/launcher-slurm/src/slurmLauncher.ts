@@ -256,7 +256,7 @@ export class SlurmLauncher implements Launcher {
 
   async status(handles: readonly LaunchHandle[]): Promise<LaunchStatus[]> {
     const tracked = handles.filter((handle) => handle.clusterId !== undefined);
-    const { records, squeueAnswered } = tracked.length > 0 ? await this.#query(tracked) : { records: new Map<string, SlurmRecord>(), squeueAnswered: false };
+    const { records, squeueAlone } = tracked.length > 0 ? await this.#query(tracked) : { records: new Map<string, SlurmRecord>(), squeueAlone: false };
     const now = Date.now();
     const toCancel: { handle: LaunchHandle; record: SlurmRecord }[] = [];
     const statuses = await Promise.all(
@@ -265,7 +265,7 @@ export class SlurmLauncher implements Launcher {
         const record = records.get(handle.clusterId);
         if (!record) {
           this.#forget(handle.clusterId);
-          return this.#missing(handle, now, squeueAnswered);
+          return this.#missing(handle, now, squeueAlone);
         }
         let status = slurmStatus(record);
         if (record.state === 'PENDING' && FATAL_PENDING_REASONS.has(reasonCode(record.reason))) {
@@ -294,7 +294,7 @@ export class SlurmLauncher implements Launcher {
   }
 
   /** sacct for all jobs (squeue when accounting is off or failed); squeue for those sacct does not list yet or lists as pending. */
-  async #query(handles: readonly LaunchHandle[]): Promise<{ records: Map<string, SlurmRecord>; squeueAnswered: boolean }> {
+  async #query(handles: readonly LaunchHandle[]): Promise<{ records: Map<string, SlurmRecord>; squeueAlone: boolean }> {
     let records = new Map<string, SlurmRecord>();
     let sacctProblem: string | undefined;
     if (Date.now() >= this.#skipSacctUntil) {
@@ -328,7 +328,7 @@ export class SlurmLauncher implements Launcher {
       const record = records.get(handle.clusterId!);
       return record === undefined || record.state === 'PENDING';
     });
-    if (live.length === 0) return { records, squeueAnswered: false };
+    if (live.length === 0) return { records, squeueAlone: false };
     const queue = await this.#commands.run(['squeue', '--states=all', '-h', '-r', '-o', SQUEUE_FORMAT, '-j', idList(live)]);
     // squeue fails when asked about one id it no longer knows; with several it lists the known ones.
     if (queue.ok || INVALID_JOB_ID.test(queue.stderr)) {
@@ -336,23 +336,23 @@ export class SlurmLauncher implements Launcher {
         const known = records.get(id);
         if (!known || known.state === 'PENDING') records.set(id, { ...record, exitCode: known?.exitCode });
       }
-      return { records, squeueAnswered: true };
+      return { records, squeueAlone: sacctProblem !== undefined };
     }
     if (sacctProblem !== undefined) {
       throw new Error(`could not query SLURM about ${handles.length} job(s): sacct: ${sacctProblem}; squeue: ${queue.message}`);
     }
-    return { records, squeueAnswered: false };
+    return { records, squeueAlone: false };
   }
 
   /**
    * A job neither sacct nor squeue lists. The controller lists a job from the moment sbatch
-   * returns until MinJobAge after its end, so when squeue answered, the job has ended (and
-   * been forgotten: accounting off, or not recorded yet); otherwise it may just have been
-   * submitted (accounting lags) and counts as queued for a grace period.
+   * returns until MinJobAge after its end, so when squeue alone answered (accounting off), the
+   * job has ended and been forgotten. When sacct answered, it may just have been submitted
+   * (accounting lags): it counts as queued for a grace period.
    */
-  async #missing(handle: LaunchHandle, now: number, squeueAnswered: boolean): Promise<LaunchStatus> {
+  async #missing(handle: LaunchHandle, now: number, squeueAlone: boolean): Promise<LaunchStatus> {
     const age = now - Date.parse(handle.submittedAt);
-    if (!squeueAnswered && !(age > this.#missingGraceMs)) return { state: 'queued', detail: 'submitted; not yet listed by SLURM' };
+    if (!squeueAlone && !(age > this.#missingGraceMs)) return { state: 'queued', detail: 'submitted; not yet listed by SLURM' };
     if ((await readMarkers(this.connector, handle.directory)).state !== 'none') return { state: 'finished' };
     return {
       state: 'finished',
