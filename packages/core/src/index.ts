@@ -19,7 +19,7 @@ export { JobOutput } from './task/jobOutput.ts';
 export type { JobReference } from './task/jobOutput.ts';
 export { decodeParamValue } from './task/paramValues.ts';
 export { jobIdentity, canonicalJson } from './task/identity.ts';
-export { parseRequirements, parseDuration, parseSize, hostFits } from './task/requirements.ts';
+export { parseRequirements, parseDuration, parseSize, hostFits, hostShortfall } from './task/requirements.ts';
 export { Job } from './job/job.ts';
 export type { JobParamsFile } from './job/jobParamsFile.ts';
 export { jobScript } from './job/jobScript.ts';

@@ -1,7 +1,7 @@
 // The launcher against a fake connector that answers like sbatch, sacct,
 // squeue, scancel and scontrol do: the argv it builds and how it reads answers.
 // The real cluster is in slurmLauncher.integration.test.ts.
-import { createLogger } from '@baton/core';
+import { createLogger, hostShortfall, parseRequirements } from '@baton/core';
 import type { LaunchHandle, LaunchRequest } from '@baton/core';
 import { describe, expect, it } from 'vitest';
 import { FakeConnector } from './__fixtures__/fakeConnector.ts';
@@ -473,6 +473,20 @@ describe('plugin', () => {
     const launcher = await factory.create(settings, { name: 'gpu', workspacePath: WORKSPACE, connector: new FakeConnector(), logger });
     expect(launcher).toMatchObject({ name: 'gpu', kind: 'slurm', pollIntervalMs: 2000, maxConcurrent: 100 });
     expect(launcher.host).toEqual({ cores: 8, memory: 64 * 1024 ** 3, gpus: 2, maxDuration: 4 * 3600, priority: 3 });
+  });
+
+  it('declares the memory of its GPUs, which cuda(mem=...) requirements are matched against', async () => {
+    const factory = plugin.launchers.slurm;
+    const launcher = await factory.create(factory.settings.parse({ gpusPerNode: 4, gpuMemory: '40G' }), {
+      name: 'a100',
+      workspacePath: WORKSPACE,
+      connector: new FakeConnector(),
+      logger,
+    });
+    expect(launcher.host).toMatchObject({ gpus: 4, gpuMemory: 40 * 1024 ** 3 });
+    expect(hostShortfall(launcher.host, parseRequirements('cuda(mem=24G)')[0]!)).toBeUndefined();
+    expect(hostShortfall(launcher.host, parseRequirements('cuda(mem=80G)')[0]!)).toMatch(/40G/);
+    expect(factory.settings.safeParse({ gpuMemory: '40' }).success).toBe(false);
   });
 });
 

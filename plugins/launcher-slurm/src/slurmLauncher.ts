@@ -4,7 +4,7 @@
 // connector, so the same launcher works over SSH.
 import { randomBytes } from 'node:crypto';
 import { posix } from 'node:path';
-import { JOB_FILES, launcherMayKnowBetter, readMarkers, settleFailure, writeFailedMarker } from '@baton/core';
+import { JOB_FILES, launcherMayKnowBetter, parseSize, readMarkers, settleFailure, writeFailedMarker } from '@baton/core';
 import type {
   Connector,
   FailureInfo,
@@ -462,6 +462,7 @@ function hostDescription(settings: SlurmLauncherSettings): HostDescription {
   if (settings.cpusPerTask !== undefined) host.cores = settings.cpusPerTask;
   if (settings.mem !== undefined) host.memory = parseSlurmMemory(settings.mem);
   if (settings.gpusPerNode !== undefined) host.gpus = settings.gpusPerNode;
+  if (settings.gpuMemory !== undefined) host.gpuMemory = parseSize(settings.gpuMemory, 'gpuMemory');
   if (settings.time !== undefined) host.maxDuration = parseSlurmTime(settings.time);
   if (settings.priority !== undefined) host.priority = settings.priority;
   return host;

@@ -19,6 +19,13 @@ export const slurmLauncherSettings = z
       })
       .describe('Time limit of each job (`--time`) unless the task asks for a duration: 4h, 04:00:00, 1-12:00:00, or minutes'),
     gpusPerNode: z.number().int().nonnegative().optional().describe('GPUs per job unless the task asks for some'),
+    gpuMemory: z
+      .string()
+      .optional()
+      .refine((value) => value === undefined || isValid(() => parseSize(value, 'gpuMemory')), {
+        message: 'not a size: write 24G, 80G (a unit is required)',
+      })
+      .describe('Memory of each GPU of the partition (24G, 80G): tasks asking for cuda(mem=...) beyond it go to another launcher'),
     gpuOption: z
       .enum(['gres', 'gpus-per-node'])
       .default('gres')

@@ -39,6 +39,14 @@ async function runJob(argv: string[], options: { env?: NodeJS.ProcessEnv; signal
 const kernelHost = existsSync('/proc/sys/kernel/hostname') ? (await readFile('/proc/sys/kernel/hostname', 'utf8')).trim() : hostname();
 
 describe('job.sh', () => {
+  it('is never written from values it would change: NUL bytes and invalid names are refused', () => {
+    const base = { taskId: 't', hash: 'a'.repeat(64), directory: '/tmp/x' };
+    expect(() => jobScript({ ...base, argv: ['echo', 'a\0b'], env: {} })).toThrow(/Argument 1 of the command contains a NUL byte/);
+    expect(() => jobScript({ ...base, argv: ['true'], env: { DATA: 'a\0b' } })).toThrow(/Environment variable DATA contains a NUL byte/);
+    expect(() => jobScript({ ...base, argv: ['true'], env: { 'NOT-A-NAME': 'x' } })).toThrow(/Invalid environment variable name/);
+    expect(jobScript({ ...base, argv: ['echo', "it's $HOME"], env: { DATA: 'a b' } })).toContain("export DATA='a b'");
+  });
+
   it('writes a done marker with start, end, host and exit code, without running any program but the job', async () => {
     const before = Date.now();
     // An empty PATH: `date`, `rm`, `uname`... would fail; `echo` is the shell's own.

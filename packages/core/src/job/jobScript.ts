@@ -7,9 +7,9 @@
 // time (/proc/stat, kept per boot in $TMPDIR) plus uptime (/proc/uptime), the
 // host /proc/sys/kernel/hostname; `date` and `uname` are forked only where there
 // is no /proc.
-import { UserInputError } from '../errors.ts';
 import { shellJoin, shellQuote } from '../util/shellQuote.ts';
 import { JOB_FILES } from './jobFiles.ts';
+import { checkArgv, checkEnvironmentVariable } from './shellValues.ts';
 
 export interface JobScriptOptions {
   taskId: string;
@@ -21,21 +21,17 @@ export interface JobScriptOptions {
   env: Record<string, string>;
 }
 
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
 export function jobScript({ taskId, hash, directory, argv, env }: JobScriptOptions): string {
+  // The values were checked at submit; a script is never written from values it would change.
+  const where = `job ${taskId}/${hash.slice(0, 12)}`;
+  checkArgv(argv, where);
   const exports = Object.entries({
     ...env,
     BATON_TASK_ID: taskId,
     BATON_JOB_HASH: hash,
     BATON_JOB_DIR: directory,
   }).map(([name, value]) => {
-    if (!ENV_NAME.test(name)) {
-      throw new UserInputError(`Invalid environment variable name ${JSON.stringify(name)}`, {
-        where: `job ${taskId}/${hash.slice(0, 12)}`,
-        hint: 'names are letters, digits and "_", not starting with a digit',
-      });
-    }
+    checkEnvironmentVariable(name, value, where);
     return `export ${name}=${shellQuote(value)}`;
   });
   const done = JOB_FILES.done;
