@@ -48,7 +48,7 @@ export const threadsLauncherSettings = z
       .int()
       .positive()
       .optional()
-      .describe('Most jobs handed to the pool at once; those beyond free threads wait, queued (default: maxThreads)'),
+      .describe('Most jobs handed to the launcher at once; those beyond free threads wait in it, queued (default: 4 × maxThreads)'),
     pollInterval: z
       .number()
       .positive()

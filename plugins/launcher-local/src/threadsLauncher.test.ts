@@ -163,15 +163,26 @@ describe('threads launcher in an experiment', () => {
     expect(await readFile(join(local.directory, 'stdout'), 'utf8')).toBe('on local\n');
   });
 
-  it('keeps to maxConcurrent: never more jobs running at once', async () => {
-    const log = join(root, 'log');
-    await using xp = await experiment({ name: 'bound', openedWorkspace: workspaceWith(newThreads({ maxThreads: 2 })) });
-    for (let i = 0; i < 6; i++) xp.submit(sleeper, { log, label: `j${i}`, ms: 150 });
-    const summary = await xp.wait();
-    expect(summary.counts.done).toBe(6);
-    const list = await runs(log);
-    expect(list).toHaveLength(6);
-    expect(mostAtOnce(list)).toBe(2);
+  it('keeps to its bounds: never more jobs running at once than threads, nor than maxConcurrent', async () => {
+    for (const [bounds, most] of [
+      [{ maxThreads: 2 }, 2],
+      [{ maxThreads: 3, maxConcurrent: 1 }, 1],
+    ] as const) {
+      const log = join(root, `log-${most}`);
+      const threads = newThreads(bounds);
+      await using xp = await experiment({ name: `bound-${most}`, openedWorkspace: workspaceWith(threads) });
+      let handedOver = 0;
+      xp.events.on('job-state', (event) => {
+        if (event.state === 'queued' || event.state === 'running') handedOver = Math.max(handedOver, xp.summary().counts.queued + xp.summary().counts.running);
+      });
+      for (let i = 0; i < 6; i++) xp.submit(sleeper, { log, label: `j${i}`, ms: 150 });
+      const summary = await xp.wait();
+      expect(summary.counts.done).toBe(6);
+      const list = await runs(log);
+      expect(list).toHaveLength(6);
+      expect(mostAtOnce(list)).toBe(most);
+      expect(handedOver).toBeLessThanOrEqual(threads.maxConcurrent);
+    }
   });
 
   it('runs again on resume a job the end of the experiment interrupted; a done job is not rerun', async () => {
@@ -283,7 +294,7 @@ describe('threads plugin entry', () => {
     expect(settings).toEqual({ maxThreads: 3, pollInterval: 1000, idleTimeout: 10_000, isolate: false });
     const launcher = await factory.create(settings, { name: 'fn', workspacePath: root, connector, logger });
     launchers.push(launcher as ThreadsLauncher);
-    expect(launcher).toMatchObject({ name: 'fn', kind: 'threads', maxThreads: 3, maxConcurrent: 3, pollIntervalMs: 1000 });
+    expect(launcher).toMatchObject({ name: 'fn', kind: 'threads', maxThreads: 3, maxConcurrent: 12, pollIntervalMs: 1000 });
     const bounded = await factory.create(factory.settings.parse({ maxThreads: 2, maxConcurrent: 8 }), { name: 'fn', workspacePath: root, connector, logger });
     launchers.push(bounded as ThreadsLauncher);
     expect(bounded.maxConcurrent).toBe(8);

@@ -34,7 +34,11 @@ export interface ThreadsLauncherOptions {
   logger: LoggerLike;
   /** Worker threads in the pool. Default: the number of cores. */
   maxThreads?: number;
-  /** Most jobs handed over at once (the scheduler enforces it); those beyond free threads wait, queued. Default: maxThreads. */
+  /**
+   * Most jobs handed over at once (the scheduler enforces it); those beyond free
+   * threads wait in the launcher, queued, so that a thread that finishes a job
+   * starts the next one without waiting for the scheduler. Default: 4 × maxThreads.
+   */
   maxConcurrent?: number;
   pollIntervalMs?: number;
   /** An idle thread ends after this many milliseconds (modules it loaded go with it). */
@@ -68,6 +72,9 @@ interface ThreadJob {
  */
 const jobsOfThisProcess = new Map<string, ThreadJob>();
 
+/** Jobs handed over per thread by default: one running, the others ready to follow at once. */
+const QUEUED_PER_THREAD = 4;
+
 /** The worker entry, next to this file: `.ts` in the monorepo, `.js` once built. */
 const OWN_EXTENSION = extname(fileURLToPath(import.meta.url));
 const WORKER_URL = new URL(`./threadWorker${OWN_EXTENSION === '.ts' ? '.ts' : '.js'}`, import.meta.url);
@@ -99,7 +106,7 @@ export class ThreadsLauncher implements Launcher {
     this.connector = options.connector;
     this.logger = options.logger;
     this.maxThreads = options.maxThreads ?? availableParallelism();
-    this.maxConcurrent = options.maxConcurrent ?? this.maxThreads;
+    this.maxConcurrent = options.maxConcurrent ?? this.maxThreads * QUEUED_PER_THREAD;
     this.pollIntervalMs = options.pollIntervalMs ?? 1000;
     this.idleTimeoutMs = options.idleTimeoutMs ?? 10_000;
     this.isolate = options.isolate ?? false;
