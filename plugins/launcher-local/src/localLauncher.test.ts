@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger } from '@baton/core';
 import type { LaunchHandle, LaunchRequest } from '@baton/core';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 // Tests only: the plugin itself is handed its connector.
 import { LocalConnector } from '../../../packages/core/src/connector/localConnector.ts';
 import plugin, { localLauncherSettings } from './index.ts';
@@ -139,6 +139,24 @@ describe('LocalLauncher', () => {
     const childPid = Number((await readFile(join(request.directory, 'child.pid'), 'utf8')).trim());
     expect(await connector.isProcessAlive(childPid)).toBe(true);
     expect(await newLauncher().status([handle])).toEqual([{ state: 'finished' }]);
+  });
+
+  it('finds a job that ended without an exit notice (a lost notice never strands a job as running)', async () => {
+    // A connector whose exit notices never come.
+    const deaf = Object.create(connector) as LocalConnector;
+    deaf.spawnDetached = async (argv, options) => ({ ...(await connector.spawnDetached(argv, options)), exited: new Promise<boolean>(() => undefined) });
+    const launcher = new LocalLauncher({ name: 'laptop', connector: deaf, logger, pollIntervalMs: 60_000 });
+    const request = await jobRequest('unnoticed', 'touch done\n');
+    const handle = await submitOne(launcher, request);
+    await waitFor(async () => existsSync(join(request.directory, 'done')) && !(await connector.isProcessAlive(handle.pid!)));
+    // Until it is looked at again, the launcher believes what it knew.
+    expect(await launcher.status([handle])).toEqual([{ state: 'running' }]);
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + 6000 });
+    try {
+      expect(await launcher.status([handle])).toEqual([{ state: 'finished' }]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('kills a job that ignores SIGTERM once the grace time is over', async () => {

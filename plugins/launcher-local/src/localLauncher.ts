@@ -33,6 +33,8 @@ const KILL_WAIT_MS = 5000;
 
 /** How long after its start a job's process is recognised by its pid alone. */
 const JUST_STARTED_MS = 5000;
+/** A job whose exit notice has not come is still looked at this often: a lost notice must not strand it. */
+const VERIFY_WATCHED_MS = 5000;
 
 export class LocalLauncher implements Launcher {
   readonly kind = 'local';
@@ -46,6 +48,8 @@ export class LocalLauncher implements Launcher {
   private readonly listeners = new Set<() => void>();
   /** Pids of the jobs this launcher started, as long as it has not reported their end. */
   private readonly watched = new Map<string, 'running' | 'finished'>();
+  /** When each watched job still running was last looked at. */
+  private readonly verifiedAt = new Map<string, number>();
   private notifyScheduled = false;
 
   constructor(options: LocalLauncherOptions) {
@@ -100,7 +104,9 @@ export class LocalLauncher implements Launcher {
       if (exited) {
         const key = watchKey(pid, request.directory);
         this.watched.set(key, 'running');
+        this.verifiedAt.set(key, Date.now());
         void exited.then((known) => {
+          this.verifiedAt.delete(key);
           // Lost track (the spawner died): status falls back to looking at the process.
           if (known) this.watched.set(key, 'finished');
           else this.watched.delete(key);
@@ -134,7 +140,17 @@ export class LocalLauncher implements Launcher {
     if (handle.pid === undefined) return { state: 'unknown', detail: 'the handle has no pid' };
     const key = watchKey(handle.pid, handle.directory);
     const watched = this.watched.get(key);
-    if (watched === 'running') return { state: 'running' };
+    if (watched === 'running') {
+      // The exit notice is the fast path, not the only one: now and then, the process itself.
+      const verifiedAt = this.verifiedAt.get(key) ?? 0;
+      if (Date.now() - verifiedAt < VERIFY_WATCHED_MS) return { state: 'running' };
+      this.verifiedAt.set(key, Date.now());
+      if ((await this.connector.isProcessAlive(handle.pid, handle.directory)) || (await this.commandOutlivesScript(handle))) return { state: 'running' };
+      this.logger.debug(`job in ${handle.directory} (pid ${handle.pid}) ended without an exit notice`);
+      this.watched.delete(key);
+      this.verifiedAt.delete(key);
+      return { state: 'finished' };
+    }
     if (watched === 'finished') {
       // job.sh ended; its command may not have (only job.sh was killed).
       if (await this.commandOutlivesScript(handle)) return { state: 'running' };

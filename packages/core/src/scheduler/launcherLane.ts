@@ -188,6 +188,20 @@ export class LauncherLane {
     });
   }
 
+  /**
+   * What is stuck in the lane, if anything: work it could do now (claim a ready
+   * job, hand a prepared one to a free slot) with no step under way that would
+   * lead to it, or jobs in flight with no poll to come. Never true of a lane
+   * that is only waiting for a timer, a claim, the launcher or a poll.
+   */
+  stuck(): { launch: boolean; poll: boolean } {
+    if (this.#closed) return { launch: false, poll: false };
+    const busy = this.preparing > 0 || this.starting > 0 || this.#gatherTimer !== undefined;
+    const launch = Boolean(this.launcher) && !busy && (this.prefetchCount() > 0 || (this.prepared.length > 0 && this.freeSlots() > 0));
+    const poll = this.flights.size > 0 && !this.#pollTimer && !this.#polling;
+    return { launch, poll };
+  }
+
   /** Stops the lane's timers; nothing is polled or gathered any more. */
   close(): void {
     this.#closed = true;

@@ -41,6 +41,8 @@ export interface SchedulerOptions {
 const ADMISSION_IO_CONCURRENCY = 128;
 /** How long cancelled jobs get to end by themselves before they are marked cancelled. */
 const KILL_SETTLE_MS = 30_000;
+/** How often the scheduler checks that it is not idle while work is runnable. */
+const WATCHDOG_MS = 2000;
 
 export class Scheduler {
   readonly #options: SchedulerOptions;
@@ -58,6 +60,9 @@ export class Scheduler {
   readonly #pending = new Set<Promise<unknown>>();
   readonly #host = hostname();
   #killTimer: NodeJS.Timeout | undefined;
+  #watchdog: NodeJS.Timeout | undefined;
+  /** What the watchdog found stuck at its last look: acted on when still stuck at the next. */
+  #suspects = new Set<string>();
   /** Jobs whose `wait()` has not resolved yet. */
   readonly #unsettled = new Set<Job>();
   #stopped = false;
@@ -156,6 +161,7 @@ export class Scheduler {
     if (this.#jobs.has(job.hash)) return;
     this.#jobs.set(job.hash, job);
     this.#unsettled.add(job);
+    if (!this.#stopped && !this.#closed) this.#watchdog ??= setInterval(() => this.#watch(), WATCHDOG_MS).unref();
     this.#track(this.#admission.admit(job));
   }
 
@@ -203,6 +209,7 @@ export class Scheduler {
 
   async close(): Promise<void> {
     this.#closed = true;
+    clearInterval(this.#watchdog);
     for (const unsubscribe of this.#unsubscribe) unsubscribe();
     for (const lane of this.#lanes.values()) lane.close();
     this.#tokens.close();
@@ -248,6 +255,35 @@ export class Scheduler {
         }
       }
     }
+  }
+
+  /**
+   * Every change wakes the scheduler along an explicit path; this is the net
+   * under them. A lane with runnable work and nothing under way, jobs in flight
+   * with no poll to come, or jobs waiting for tokens with no retry to come, two
+   * looks in a row, is a lost wake-up: said at warn, and woken.
+   */
+  #watch(): void {
+    if (this.#stopped || this.#closed || this.#unsettled.size === 0) {
+      clearInterval(this.#watchdog);
+      this.#watchdog = undefined;
+      this.#suspects.clear();
+      return;
+    }
+    const suspects = new Set<string>();
+    const stuck = (key: string, what: string, wake: () => void) => {
+      suspects.add(key);
+      if (!this.#suspects.has(key)) return;
+      this.#logger.warn(`scheduler: ${what} with nothing under way (a lost wake-up); looking again`);
+      wake();
+    };
+    for (const lane of this.#lanes.values()) {
+      const { launch, poll } = lane.stuck();
+      if (launch) stuck(`launch ${lane.name}`, `${lane.ready.length + lane.prepared.length} job(s) could start on "${lane.name}"`, () => this.#schedulePump());
+      if (poll) stuck(`poll ${lane.name}`, `${lane.flights.size} job(s) on "${lane.name}" had no poll to come`, () => lane.pollSoon());
+    }
+    if (this.#tokens.stuck()) stuck('tokens', 'jobs waiting for tokens had no retry to come', () => this.#tokens.retryBlocked());
+    this.#suspects = suspects;
   }
 
   #lane(launcher: Launcher | undefined): LauncherLane {

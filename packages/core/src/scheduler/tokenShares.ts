@@ -90,6 +90,11 @@ export class TokenShares {
     this.#options.retry(jobs);
   }
 
+  /** True when jobs wait for shares with no retry to come (a lost wake-up). */
+  stuck(): boolean {
+    return !this.#closed && this.#blocked.size > 0 && !this.#retryTimer;
+  }
+
   /** Stops retrying; returns the jobs that were blocked. */
   close(): Job[] {
     this.#closed = true;

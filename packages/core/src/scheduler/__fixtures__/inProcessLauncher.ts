@@ -2,10 +2,9 @@
 // milliseconds (or until the test finishes it), then its `done` marker is
 // written as job.sh would, and the launcher says so through onChange. Fast
 // enough for thousands of jobs per second, so races show up in stress tests.
-import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LocalConnector } from '../../connector/localConnector.ts';
-import type { LaunchHandle, LaunchRequest, LaunchStatus, Launcher, SubmitOutcome } from '../../types.ts';
+import type { Connector, LaunchHandle, LaunchRequest, LaunchStatus, Launcher, SubmitOutcome } from '../../types.ts';
 import type { Workspace } from '../../workspace/workspace.ts';
 
 export interface InProcessLauncherOptions {
@@ -19,14 +18,17 @@ export interface InProcessLauncherOptions {
   notify?: boolean;
   /** What status() says of a handle this launcher did not start (a restarted experiment's jobs). Default finished. */
   unknownHandles?: LaunchStatus['state'];
+  /** Where job.sh's markers are written (the workspace's connector); default the local file system. */
+  connector?: Connector;
 }
 
 export class InProcessLauncher implements Launcher {
   readonly kind = 'in-process';
   readonly name: string;
-  readonly connector = new LocalConnector();
+  readonly connector: Connector;
   readonly host = {};
-  readonly maxConcurrent?: number;
+  /** Mutable: a launcher whose capacity changes says nothing to the scheduler. */
+  maxConcurrent?: number;
   readonly pollIntervalMs: number;
   readonly submitDelayMs?: number;
   /** Every request submitted, in order. */
@@ -44,6 +46,7 @@ export class InProcessLauncher implements Launcher {
   constructor(options: InProcessLauncherOptions = {}) {
     this.#options = options;
     this.name = options.name ?? 'in-process';
+    this.connector = options.connector ?? new LocalConnector();
     this.maxConcurrent = options.maxConcurrent;
     this.pollIntervalMs = options.pollIntervalMs ?? 1000;
     this.submitDelayMs = options.submitDelayMs;
@@ -90,8 +93,8 @@ export class InProcessLauncher implements Launcher {
   /** Ends a job as job.sh would: its marker first, then the launcher forgets it. */
   async finish(directory: string, outcome: 'done' | 'failed' | 'cancelled' = 'done'): Promise<void> {
     if (this.#states.get(directory) === 'finished') return;
-    if (outcome === 'done') await writeFile(join(directory, 'done'), '');
-    else await writeFile(join(directory, 'failed'), JSON.stringify({ code: 1, reason: outcome === 'cancelled' ? 'cancelled' : 'failed', message: outcome }));
+    if (outcome === 'done') await this.connector.writeFile(join(directory, 'done'), '');
+    else await this.connector.writeFile(join(directory, 'failed'), JSON.stringify({ code: 1, reason: outcome === 'cancelled' ? 'cancelled' : 'failed', message: outcome }));
     this.#states.set(directory, 'finished');
     this.inFlight--;
     if (this.#options.notify !== false) for (const listener of this.#listeners) listener();
@@ -104,7 +107,7 @@ export class InProcessLauncher implements Launcher {
 }
 
 /** A workspace at `path` with these launchers (the first is the default). */
-export function workspaceWith(path: string, launchers: Launcher[], connector = new LocalConnector()): Workspace {
+export function workspaceWith(path: string, launchers: Launcher[], connector: Connector = new LocalConnector()): Workspace {
   return {
     id: 'test',
     path,
