@@ -185,6 +185,18 @@ describe('threads launcher in an experiment', () => {
     }
   });
 
+  it('cancels running jobs when the experiment stops with kill: failed, reason cancelled', async () => {
+    const log = join(root, 'log');
+    await using xp = await experiment({ name: 'kill', openedWorkspace: workspaceWith(newThreads()) });
+    const slow = xp.submit(sleeper, { log, label: 'slow', ms: 60_000 });
+    await expect.poll(async () => (await runs(log)).length, { timeout: 20_000 }).toBe(1);
+    await xp.stop({ kill: true });
+    await xp.wait();
+    expect(slow.state).toBe('failed');
+    expect(slow.failure?.reason).toBe('cancelled');
+    expect(await json(join(slow.directory, 'failed'))).toMatchObject({ reason: 'cancelled', code: null });
+  });
+
   it('runs again on resume a job the end of the experiment interrupted; a done job is not rerun', async () => {
     const log = join(root, 'log');
     let interrupted = '';
