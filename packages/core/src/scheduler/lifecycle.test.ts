@@ -194,3 +194,35 @@ describe('dependencies from another experiment', () => {
     expect(job.failure?.reason).toBe('dependency');
   });
 });
+
+describe('tokens', () => {
+  it("binds a launched job's token share to its process and process group", async () => {
+    await using xp = await experiment({ name: 'token-group', workdir });
+    xp.token('gpu', 1);
+    const job = xp.submit(append, { log, label: 'holder', sleep: 0.5 }, { tokens: { gpu: 1 } });
+    const holderFile = join(workdir, 'tokens', 'gpu', 'holders', `${job.hash}.json`);
+    const holder = async () => JSON.parse(await readFile(holderFile, 'utf8').catch(() => '{}')) as { pid?: number; processGroup?: number };
+    await until(async () => (await holder()).processGroup !== undefined);
+    const { pid } = JSON.parse(await readFile(join(job.directory, 'process.json'), 'utf8')) as { pid: number };
+    expect(await holder()).toMatchObject({ pid, processGroup: pid, count: 1 });
+    await xp.wait();
+  });
+
+  it("keeps a share while the job's command runs on after its job.sh was killed", async () => {
+    await using xp = await experiment({ name: 'token-killed-shell', workdir });
+    xp.token('gpu', 1);
+    const first = xp.submit(append, { log, label: 'first', sleep: 1.5 }, { tokens: { gpu: 1 } });
+    const holderFile = join(workdir, 'tokens', 'gpu', 'holders', `${first.hash}.json`);
+    await until(async () => (await readFile(log, 'utf8').catch(() => '')).includes('start first') && (await readFile(holderFile, 'utf8').catch(() => '')).includes('processGroup'));
+    const second = xp.submit(append, { log, label: 'second', sleep: 0 }, { tokens: { gpu: 1 } });
+    const { pid } = JSON.parse(await readFile(join(first.directory, 'process.json'), 'utf8')) as { pid: number };
+    process.kill(pid, 'SIGKILL'); // job.sh only: its command (the sleep) runs on in the job's group
+    await xp.wait();
+    const events = (await readFile(log, 'utf8')).split('\n').filter(Boolean).map((line) => line.split(' ').slice(0, 2).join(' '));
+    // The second job started only once the first one's command had ended.
+    expect(events.indexOf('start second')).toBeGreaterThan(events.indexOf('end first'));
+    expect(events.indexOf('end first')).toBeGreaterThan(-1);
+    expect(second.state).toBe('done');
+    expect(first.failure?.reason).toBe('lost');
+  }, 20_000);
+});

@@ -50,12 +50,18 @@ export class TokenShares {
     return true;
   }
 
-  /** Once the job has its own process, its shares follow that process rather than this one. */
+  /**
+   * Once the job has its own process, its shares follow that process and its
+   * process group (the job's command may outlive a killed job.sh) rather than
+   * this one. A job run inside this process (a thread) keeps them as they are:
+   * its marker ends them.
+   */
   async rebind(job: Job, handle: LaunchHandle): Promise<void> {
     const held = this.#held.get(job);
-    if (!held || handle.pid === undefined || handle.host !== this.#options.host) return;
+    if (!held || handle.pid === undefined || handle.pid === process.pid || handle.host !== this.#options.host) return;
     for (const share of held) {
-      share.holder = { ...share.holder, pid: handle.pid };
+      // A launcher that runs processes itself starts each job as the leader of its own group (pgid = pid).
+      share.holder = { ...share.holder, pid: handle.pid, processGroup: handle.pid };
       await share.token.tryAcquire(share.holder, job.tokens[share.token.name] ?? 0);
     }
   }
