@@ -311,13 +311,18 @@ export class Experiment implements AsyncDisposable {
     });
   }
 
-  /** Stops submitting and launching; with `kill`, also cancels the jobs still queued or running. */
+  /**
+   * Stops submitting and launching. Every job's `wait()` then resolves: jobs
+   * not started yet stay `waiting`/`ready` (not started), queued and running
+   * ones keep running (the next run re-attaches them). With `kill`, those are
+   * cancelled, and settle as soon as their launcher confirms their end.
+   */
   async stop(options: { kill?: boolean } = {}): Promise<void> {
     this.#stopped = true;
     await this.#scheduler.stop(options);
   }
 
-  /** Waits until every submitted job finished (or, once stopped, until nothing is launching). */
+  /** Waits until every submitted job finished (once stopped: until the jobs being launched or cancelled are through). */
   async wait(): Promise<ExperimentSummary> {
     await this.#scheduler.idle();
     await Promise.allSettled([...this.#links]);

@@ -93,7 +93,11 @@ export class Job implements JobReference {
     return this.state === 'done' || this.state === 'failed';
   }
 
-  /** Resolves when the job is done or failed (never rejects; look at `state`). */
+  /**
+   * Resolves when the job is done or failed, or when the experiment stopped
+   * without seeing it through (then `state` says where it stayed: waiting or
+   * ready, not started; queued or running, left to the next run). Never rejects.
+   */
   wait(): Promise<Job> {
     return this.settled;
   }

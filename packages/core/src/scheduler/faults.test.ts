@@ -52,3 +52,35 @@ describe('faults', () => {
     expect(told).toEqual([expect.objectContaining({ level: 'error', message: expect.stringContaining(`no space left on the device of workspace ${root}`) })]);
   });
 });
+
+describe('a launcher that cannot answer', () => {
+  it('says once that its status queries fail, keeps polling, and says when it answers again', async () => {
+    const launcher = new InProcessLauncher({ runMs: () => undefined, pollIntervalMs: 10 });
+    const status = launcher.status.bind(launcher);
+    let down = true;
+    launcher.status = async (handles) => {
+      if (down) throw new Error('squeue: error: slurm_load_jobs error: Unable to contact slurm controller');
+      return status(handles);
+    };
+    await using xp = await experiment({ name: 'down', openedWorkspace: workspaceWith(root, [launcher]) });
+    const job = xp.submit(work, { i: 1 });
+    await until(() => launcher.statusCalls.length === 0 && job.state === 'running');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    down = false;
+    await launcher.finish(job.directory);
+    await xp.wait();
+    expect(job.state).toBe('done');
+    expect(records.filter((record) => record.level !== 'debug').map((record) => [record.level, record.message])).toEqual([
+      ['warn', expect.stringContaining('Unable to contact slurm controller')],
+      ['info', '"in-process" answers status queries again'],
+    ]);
+  });
+});
+
+async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('timed out waiting for a condition');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}

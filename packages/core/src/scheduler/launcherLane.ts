@@ -63,6 +63,8 @@ export class LauncherLane {
   starting = 0;
   /** Jobs in flight, by hash. */
   readonly flights = new Map<string, Flight>();
+  /** Set while the launcher's status queries fail: told once, not at every poll. */
+  statusFailing = false;
 
   readonly #hooks: LaneHooks;
   /** Open gathering window: first and last arrival, and the prepared count at the last. */

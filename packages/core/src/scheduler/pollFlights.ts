@@ -30,9 +30,15 @@ export async function pollFlights(lane: LauncherLane, context: PollContext): Pro
   try {
     statuses = launcher ? await launcher.status(flights.map((flight) => flight.handle)) : flights.map(() => ({ state: 'unknown' as const }));
   } catch (error) {
-    context.logger.warn(`status of ${flights.length} job(s) on "${lane.name}" failed: ${errorMessage(error)}`);
+    // Told once; the polls go on, and say when the launcher answers again.
+    const line = `status of ${flights.length} job(s) on "${lane.name}" failed: ${errorMessage(error)}`;
+    if (lane.statusFailing) context.logger.debug(line);
+    else context.logger.warn(`${line} (trying again at each poll)`);
+    lane.statusFailing = true;
     return undefined;
   }
+  if (lane.statusFailing) context.logger.info(`"${lane.name}" answers status queries again`);
+  lane.statusFailing = false;
   const changes = await Promise.all(
     flights.map((flight, i) =>
       followFlight(flight, statuses[i] ?? { state: 'unknown' }, context).catch((error: unknown) => endFaulted(flight, error, context)),
