@@ -1,8 +1,10 @@
 // The scheduler turns submitted jobs into launches. Admission (admission.ts,
 // tokenShares.ts) decides what a job needs; each launcher's lane
-// (launcherLane.ts) holds its queue, batches and polling; this file moves jobs
-// between them and settles them. The files in the job directory are the truth;
-// these objects only mirror them.
+// (launcherLane.ts) holds its queue, batches and polling; launching.ts moves a
+// lane's jobs from ready to in flight, pollFlights.ts follows them; this file
+// coordinates them, stops (cancellation.ts) and settles jobs, and a watchdog
+// (watchdog.ts) catches a lost wake-up. The files in the job directory are the
+// truth; these objects only mirror them.
 import { hostname } from 'node:os';
 import pLimit from 'p-limit';
 import type { Job } from '../job/job.ts';
@@ -10,13 +12,14 @@ import type { Logger } from '../logger.ts';
 import type { FailureInfo, JobState, LaunchHandle, Launcher, Requirements, RunMode, Token } from '../types.ts';
 import type { Workspace } from '../workspace/workspace.ts';
 import { Admission, type DryRunRecord } from './admission.ts';
+import { Cancellation } from './cancellation.ts';
 import { FaultLog } from './faults.ts';
 import { chooseLauncher } from './chooseLauncher.ts';
-import { readMarkers, writeFailedMarker } from './jobMarkers.ts';
 import { LauncherLane, type Flight, type PreparedJob } from './launcherLane.ts';
 import { Launching } from './launching.ts';
 import { pollFlights } from './pollFlights.ts';
 import { TokenShares } from './tokenShares.ts';
+import { Watchdog } from './watchdog.ts';
 
 export type { DryRunRecord } from './admission.ts';
 
@@ -39,10 +42,6 @@ export interface SchedulerOptions {
 
 /** Admissions touching the workspace's files at once. */
 const ADMISSION_IO_CONCURRENCY = 128;
-/** How long cancelled jobs get to end by themselves before they are marked cancelled. */
-const KILL_SETTLE_MS = 30_000;
-/** How often the scheduler checks that it is not idle while work is runnable. */
-const WATCHDOG_MS = 2000;
 
 export class Scheduler {
   readonly #options: SchedulerOptions;
@@ -59,10 +58,8 @@ export class Scheduler {
   readonly #unsubscribe: (() => void)[] = [];
   readonly #pending = new Set<Promise<unknown>>();
   readonly #host = hostname();
-  #killTimer: NodeJS.Timeout | undefined;
-  #watchdog: NodeJS.Timeout | undefined;
-  /** What the watchdog found stuck at its last look: acted on when still stuck at the next. */
-  #suspects = new Set<string>();
+  readonly #cancellation: Cancellation;
+  readonly #watchdog: Watchdog;
   /** Jobs whose `wait()` has not resolved yet. */
   readonly #unsettled = new Set<Job>();
   #stopped = false;
@@ -123,6 +120,21 @@ export class Scheduler {
       },
       track: (promise) => this.#track(promise),
     });
+    this.#cancellation = new Cancellation({
+      connector: options.workspace.connector,
+      logger: options.logger,
+      faults: this.#faults,
+      lanes: () => this.#lanes.values(),
+      land: (flight, state, failure) => this.#land(flight, state, failure),
+      track: (promise) => this.#track(promise),
+    });
+    this.#watchdog = new Watchdog({
+      logger: options.logger,
+      lanes: () => this.#lanes.values(),
+      tokens: this.#tokens,
+      active: () => !this.#stopped && !this.#closed && this.#unsettled.size > 0,
+      pump: () => this.#schedulePump(),
+    });
     for (const launcher of options.workspace.launchers.values()) {
       if (launcher.onChange) this.#unsubscribe.push(launcher.onChange(() => this.#lane(launcher).pollSoon()));
     }
@@ -161,7 +173,7 @@ export class Scheduler {
     if (this.#jobs.has(job.hash)) return;
     this.#jobs.set(job.hash, job);
     this.#unsettled.add(job);
-    if (!this.#stopped && !this.#closed) this.#watchdog ??= setInterval(() => this.#watch(), WATCHDOG_MS).unref();
+    if (!this.#stopped && !this.#closed) this.#watchdog.start();
     this.#track(this.#admission.admit(job));
   }
 
@@ -202,88 +214,19 @@ export class Scheduler {
       }),
     );
     const flights = [...this.#lanes.values()].flatMap((lane) => [...lane.flights.values()]);
-    if (kill) await this.#cancel(flights.filter((flight) => !flight.cancelRequested));
+    if (kill) await this.#cancellation.cancel(flights.filter((flight) => !flight.cancelRequested));
     else for (const flight of flights) this.#abandon(flight.job);
     this.#checkIdle();
   }
 
   async close(): Promise<void> {
     this.#closed = true;
-    clearInterval(this.#watchdog);
+    this.#watchdog.stop();
+    this.#cancellation.close();
     for (const unsubscribe of this.#unsubscribe) unsubscribe();
     for (const lane of this.#lanes.values()) lane.close();
     this.#tokens.close();
-    clearTimeout(this.#killTimer);
     await Promise.allSettled([...this.#pending]);
-  }
-
-  /** Cancels jobs in flight, one call per launcher; they settle through the usual polls. */
-  async #cancel(flights: Flight[]): Promise<void> {
-    const byLane = new Map<LauncherLane, Flight[]>();
-    for (const flight of flights) {
-      flight.cancelRequested = true;
-      byLane.set(flight.lane, [...(byLane.get(flight.lane) ?? []), flight]);
-    }
-    // One that still has not settled after a while is marked cancelled here. The
-    // polls keep the process alive while jobs are followed: this timer need not
-    // (a stop that finishes after close() must not hold the process for it).
-    if (!this.#closed) this.#killTimer ??= setTimeout(() => this.#track(this.#settleCancelled()), KILL_SETTLE_MS).unref();
-    await Promise.all(
-      [...byLane].map(async ([lane, list]) => {
-        try {
-          await lane.launcher?.cancel(list.map((flight) => flight.handle));
-        } catch (error) {
-          this.#logger.warn(`could not cancel ${list.length} job(s) on "${lane.name}": ${error instanceof Error ? error.message : String(error)}`);
-        }
-        lane.pollSoon();
-      }),
-    );
-  }
-
-  async #settleCancelled(): Promise<void> {
-    const connector = this.#options.workspace.connector;
-    for (const lane of this.#lanes.values()) {
-      for (const flight of [...lane.flights.values()].filter((candidate) => candidate.cancelRequested)) {
-        const markers = await readMarkers(connector, flight.job.directory).catch(() => ({ state: 'none' as const }));
-        if (markers.state === 'done') this.#land(flight, 'done');
-        else if (markers.state === 'failed') this.#land(flight, 'failed', markers.failure);
-        else {
-          const failure: FailureInfo = { code: null, reason: 'cancelled', message: 'cancelled by Baton; the launcher did not confirm its end' };
-          // Best effort: the job ends here even where its directory cannot take the marker.
-          await writeFailedMarker(connector, flight.job.directory, failure).catch((error: unknown) => this.#faults.internal(error));
-          this.#land(flight, 'failed', failure);
-        }
-      }
-    }
-  }
-
-  /**
-   * Every change wakes the scheduler along an explicit path; this is the net
-   * under them. A lane with runnable work and nothing under way, jobs in flight
-   * with no poll to come, or jobs waiting for tokens with no retry to come, two
-   * looks in a row, is a lost wake-up: said at warn, and woken.
-   */
-  #watch(): void {
-    if (this.#stopped || this.#closed || this.#unsettled.size === 0) {
-      clearInterval(this.#watchdog);
-      this.#watchdog = undefined;
-      this.#suspects.clear();
-      return;
-    }
-    const suspects = new Set<string>();
-    const stuck = (key: string, what: string, wake: () => void) => {
-      suspects.add(key);
-      if (!this.#suspects.has(key)) return;
-      this.#logger.warn(`scheduler: ${what} with nothing under way (a lost wake-up); looking again`);
-      wake();
-    };
-    for (const lane of this.#lanes.values()) {
-      const { launch, poll } = lane.stuck();
-      if (launch) stuck(`launch ${lane.name}`, `${lane.ready.length + lane.prepared.length} job(s) could start on "${lane.name}"`, () => this.#schedulePump());
-      if (poll) stuck(`poll ${lane.name}`, `${lane.flights.size} job(s) on "${lane.name}" had no poll to come`, () => lane.pollSoon());
-    }
-    if (this.#tokens.stuck()) stuck('tokens', 'jobs waiting for tokens had no retry to come', () => this.#tokens.retryBlocked());
-    this.#suspects = suspects;
   }
 
   #lane(launcher: Launcher | undefined): LauncherLane {
@@ -340,7 +283,7 @@ export class Scheduler {
     this.#setState(job, state);
     if (!this.#stopped) return;
     // Launched (or re-attached) while the experiment stopped: as the others in flight.
-    if (this.#killing) this.#track(this.#cancel([flight]));
+    if (this.#killing) this.#track(this.#cancellation.cancel([flight]));
     else this.#abandon(job);
   }
 
@@ -361,10 +304,7 @@ export class Scheduler {
 
   #land(flight: Flight, state: 'done' | 'failed', failure?: FailureInfo): void {
     flight.lane.flights.delete(flight.job.hash);
-    if (flight.cancelRequested && !this.#cancelsPending()) {
-      clearTimeout(this.#killTimer);
-      this.#killTimer = undefined;
-    }
+    this.#cancellation.settled(flight);
     if (state === 'failed' && failure?.reason === 'timeout' && this.#resubmit(flight)) return;
     this.#finish(flight.job, state, failure);
   }
@@ -422,11 +362,6 @@ export class Scheduler {
 
   #isIdle(): boolean {
     return this.#unsettled.size === 0;
-  }
-
-  #cancelsPending(): boolean {
-    for (const lane of this.#lanes.values()) for (const flight of lane.flights.values()) if (flight.cancelRequested) return true;
-    return false;
   }
 
   #checkIdle(): void {
