@@ -65,6 +65,8 @@ export interface AdmissionContext {
 export class Admission {
   readonly #context: AdmissionContext;
   readonly #host = hostname();
+  /** Jobs on their way to ready (not waiting on dependencies): a batching launcher waits for them. */
+  #arriving = 0;
   /** Dependencies from elsewhere being followed, by hash: their consumers share one wait. */
   readonly #foreign = new Map<string, Promise<boolean>>();
 
@@ -82,10 +84,20 @@ export class Admission {
     try {
       if (runMode === 'dry-run') return await io(() => this.#dryRun(job));
       if (runMode === 'generate') return await io(() => this.#generate(job));
-      return await this.#admitNormal(job);
+      this.#arriving++;
+      try {
+        return await this.#admitNormal(job);
+      } finally {
+        this.#arriving--;
+      }
     } catch (error) {
       this.#context.settle(job, 'failed', this.#context.faults.jobFault(job, error, { doing: 'Baton could not run the job', tell: true }));
     }
+  }
+
+  /** True while some submitted job is on its way to ready (a launcher's batch should wait for it). */
+  get arriving(): boolean {
+    return this.#arriving > 0;
   }
 
   /**
@@ -183,7 +195,9 @@ export class Admission {
     // Fast path for resumed experiments: a done job never runs again.
     if (await io(() => this.#connector.exists(jobFile(job.directory, 'done')))) return this.#context.settle(job, 'done');
 
-    const failedDependency = await this.#waitForDependencies(job);
+    // Waiting on its dependencies, it is not on its way to a batch yet.
+    this.#arriving--;
+    const failedDependency = await this.#waitForDependencies(job).finally(() => this.#arriving++);
     // Stopped while it waited: the job settles as not started, whatever its dependencies became.
     if (this.#context.isStopped()) return this.#context.abandon(job);
     if (failedDependency) {

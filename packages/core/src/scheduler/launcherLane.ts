@@ -48,6 +48,8 @@ export interface LaneHooks {
   wake(): void;
   /** Keeps a promise for close() and logs its failure. */
   track(promise: Promise<unknown>): void;
+  /** True while submitted jobs are still on their way to some lane (a batch should wait for them). */
+  arriving(): boolean;
 }
 
 export class LauncherLane {
@@ -121,8 +123,9 @@ export class LauncherLane {
 
   /**
    * True while a launcher that batches is still gathering jobs: until no job
-   * arrived for submitDelayMs, or none is on its way, or 5 delays have passed
-   * since the first. Wakes the scheduler when the window closes.
+   * arrived for submitDelayMs, or none is on its way (ready, being prepared, or
+   * still in admission), or 5 delays have passed since the first. Wakes the
+   * scheduler when the window closes.
    */
   isGathering(): boolean {
     if (this.prepared.length === 0) {
@@ -134,7 +137,7 @@ export class LauncherLane {
     const now = Date.now();
     const window = (this.#gatherWindow ??= { first: now, last: now, size: 0 });
     if (this.prepared.length !== window.size) Object.assign(window, { last: now, size: this.prepared.length });
-    const moreComing = this.ready.length > 0 || this.preparing > 0;
+    const moreComing = this.ready.length > 0 || this.preparing > 0 || this.#hooks.arriving();
     const closesAt = Math.min(window.last + delay, window.first + GATHER_MAX_DELAYS * delay);
     if (!moreComing || now >= closesAt) {
       this.#gatherWindow = undefined;

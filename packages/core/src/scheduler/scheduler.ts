@@ -236,6 +236,7 @@ export class Scheduler {
         poll: (polled) => this.#poll(polled),
         wake: () => this.#schedulePump(),
         track: (promise) => this.#track(promise),
+        arriving: () => this.#admission.arriving,
       });
       this.#lanes.set(launcher, lane);
     }

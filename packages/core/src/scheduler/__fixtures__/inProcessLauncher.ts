@@ -31,8 +31,9 @@ export class InProcessLauncher implements Launcher {
   maxConcurrent?: number;
   readonly pollIntervalMs: number;
   readonly submitDelayMs?: number;
-  /** Every request submitted, in order. */
+  /** Every request submitted, in order, and the size of each submit call. */
   readonly submitted: LaunchRequest[] = [];
+  readonly batches: number[] = [];
   /** Number of handles in each status call. */
   readonly statusCalls: number[] = [];
   /** Jobs in flight right now, and the most ever at once. */
@@ -53,6 +54,7 @@ export class InProcessLauncher implements Launcher {
   }
 
   async submit(requests: readonly LaunchRequest[]): Promise<SubmitOutcome[]> {
+    this.batches.push(requests.length);
     return requests.map((request) => {
       this.submitted.push(request);
       this.#states.set(request.directory, 'running');
