@@ -79,15 +79,19 @@ async function runTask(input: ThreadJobInput): Promise<ThreadJobResult> {
 
 /**
  * The `done` or `failed` marker in job.sh's format (start and end in seconds
- * since the epoch, to the hundredth; host; exit code), written atomically.
+ * since the epoch, to the hundredth; host; exit code). As job.sh does, `done`
+ * is written in one small write (whatever a reader sees of it says done), and
+ * `failed` beside it, then renamed.
  */
 function writeMarker(input: ThreadJobInput, result: ThreadJobResult): void {
   const provenance = { start: epochSeconds(result.start), end: epochSeconds(result.end), host: input.host };
-  const [file, marker] = result.ok
-    ? ['done', { code: 0, ...provenance }]
-    : ['failed', { code: result.code, reason: 'failed', message: result.message, ...provenance }];
-  const path = join(input.directory, file);
-  const temporary = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
+  if (result.ok) {
+    writeFileSync(join(input.directory, 'done'), `${JSON.stringify({ code: 0, ...provenance })}\n`);
+    return;
+  }
+  const marker = { code: result.code, reason: 'failed', message: result.message, ...provenance };
+  const path = join(input.directory, 'failed');
+  const temporary = `${path}.tmp`;
   try {
     writeFileSync(temporary, `${JSON.stringify(marker)}\n`);
     renameSync(temporary, path);

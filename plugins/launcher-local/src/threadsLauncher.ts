@@ -72,6 +72,8 @@ interface ThreadJob {
  */
 const jobsOfThisProcess = new Map<string, ThreadJob>();
 
+const OWN_PID = process.pid;
+
 /** Jobs handed over per thread by default: one running, the others ready to follow at once. */
 const QUEUED_PER_THREAD = 4;
 
@@ -127,15 +129,18 @@ export class ThreadsLauncher implements Launcher {
 
   async status(handles: readonly LaunchHandle[]): Promise<LaunchStatus[]> {
     const processStart = await this.ownProcessStart();
-    return Promise.all(handles.map((handle) => this.statusOne(handle as ThreadsLaunchHandle, processStart)));
+    // This process's jobs are answered from memory; only others' need a look at a process.
+    const own = handles.map((handle) => this.ownStatus(handle as ThreadsLaunchHandle, processStart));
+    if (own.every((status) => status !== undefined)) return own;
+    return Promise.all(handles.map((handle, i) => own[i] ?? this.statusOne(handle as ThreadsLaunchHandle, processStart)));
   }
 
   async cancel(handles: readonly LaunchHandle[]): Promise<void> {
     const ends: Promise<void>[] = [];
     for (const handle of handles) {
-      const job = handle.pid === process.pid ? jobsOfThisProcess.get(handle.directory) : undefined;
+      const job = handle.pid === OWN_PID ? jobsOfThisProcess.get(handle.directory) : undefined;
       if (!job) {
-        if (handle.pid !== process.pid && (await this.statusOne(handle as ThreadsLaunchHandle, undefined)).state === 'running') {
+        if (handle.pid !== OWN_PID && (await this.statusOne(handle as ThreadsLaunchHandle, undefined)).state === 'running') {
           this.logger.warn(
             `job ${handle.directory} runs in a thread of process ${handle.pid} on ${handle.host}: only that process can cancel it (stop that experiment)`,
           );
@@ -231,7 +236,7 @@ export class ThreadsLauncher implements Launcher {
       kind: this.kind,
       host: this.connector.hostname,
       directory: request.directory,
-      pid: process.pid,
+      pid: OWN_PID,
       submittedAt: new Date().toISOString(),
     };
     if (processStart !== undefined) handle.processStart = processStart;
@@ -291,15 +296,21 @@ export class ThreadsLauncher implements Launcher {
     this.notifyChange();
   }
 
+  /** The status of a job this process ran or runs, or undefined for another process's job. */
+  private ownStatus(handle: ThreadsLaunchHandle, processStart: string | undefined): LaunchStatus | undefined {
+    if (handle.host !== this.connector.hostname || handle.pid !== OWN_PID) return undefined;
+    if (handle.processStart !== undefined && handle.processStart !== processStart) return undefined;
+    // Running or queued while we have it, finished (its marker written) once we do not.
+    const job = jobsOfThisProcess.get(handle.directory);
+    return job ? { state: job.state } : { state: 'finished' };
+  }
+
   private async statusOne(handle: ThreadsLaunchHandle, processStart: string | undefined): Promise<LaunchStatus> {
     if (handle.host !== this.connector.hostname) {
       return { state: 'unknown', detail: `job runs in a thread on host ${handle.host}; this launcher runs on ${this.connector.hostname}` };
     }
-    if (handle.pid === process.pid && (handle.processStart === undefined || handle.processStart === processStart)) {
-      // Ours: running or queued while we have it, finished (its marker written) once we do not.
-      const job = jobsOfThisProcess.get(handle.directory);
-      return job ? { state: job.state } : { state: 'finished' };
-    }
+    const own = this.ownStatus(handle, processStart);
+    if (own) return own;
     // Another experiment process runs it: running as long as that process lives.
     if (!(await this.connector.isProcessAlive(handle.pid))) return { state: 'finished' };
     if (handle.processStart !== undefined) {
