@@ -139,9 +139,15 @@ export class Admission {
     return undefined;
   }
 
+  /**
+   * Takes the job's claim. Its release never throws: a claim that cannot be
+   * released (its directory removed, its lock taken over) is reported, and must
+   * not cut short the steps that follow it (waking the scheduler, settling jobs).
+   */
   async claim(job: Job): Promise<ReleaseLock> {
     await this.#connector.mkdir(job.directory);
-    return this.#connector.lock(jobFile(job.directory, 'claimLock'), { staleMs: CLAIM_STALE_MS, waitMs: CLAIM_WAIT_MS });
+    const release = await this.#connector.lock(jobFile(job.directory, 'claimLock'), { staleMs: CLAIM_STALE_MS, waitMs: CLAIM_WAIT_MS });
+    return () => release().catch((error: unknown) => this.#context.faults.internal(error));
   }
 
   async writeJobFiles(job: Job): Promise<void> {

@@ -9,6 +9,7 @@ import { experiment } from '../experiment/experiment.ts';
 import { setLogSink, type LogRecord } from '../logger.ts';
 import { defineTask } from '../task/defineTask.ts';
 import { InProcessLauncher, workspaceWith } from './__fixtures__/inProcessLauncher.ts';
+import { MemoryConnector } from './__fixtures__/memoryConnector.ts';
 
 const work = defineTask({ id: 'work', params: z.object({ i: z.number() }), command: (p) => ['echo', String(p.i)] });
 
@@ -51,6 +52,40 @@ describe('faults', () => {
     const told = records.filter((record) => record.level !== 'debug');
     expect(told).toEqual([expect.objectContaining({ level: 'error', message: expect.stringContaining(`no space left on the device of workspace ${root}`) })]);
   });
+});
+
+describe('claims that cannot be released', () => {
+  it('are reported, and every job still runs: a failed release never skips what follows it', async () => {
+    /** Files in memory; every lock release fails after releasing (a lock directory someone else removed). */
+    class FailingRelease extends MemoryConnector {
+      override async lock(path: string) {
+        const release = await super.lock(path);
+        return async () => {
+          await release();
+          throw new Error(`ENOENT: no such file or directory, rmdir '${path}.lock'`);
+        };
+      }
+    }
+    const connector = new FailingRelease();
+    // The first job runs until the test ends it: the other token jobs find the token taken.
+    let launched = 0;
+    const launcher = new InProcessLauncher({ runMs: () => (launched++ === 0 ? undefined : 1), maxConcurrent: 3, connector });
+    await using xp = await experiment({ name: 'release', openedWorkspace: workspaceWith(root, [launcher], connector) });
+    xp.token('gpu', 1);
+    const first = xp.submit(work, { i: 1 }, { tokens: { gpu: 1 } });
+    await new Promise<void>((resolve) => xp.events.on('job-state', (event) => event.hash === first.hash && event.state === 'running' && resolve()));
+    const jobs = [first, ...[2, 3].map((i) => xp.submit(work, { i }, { tokens: { gpu: 1 } })), ...[4, 5, 6].map((i) => xp.submit(work, { i }))];
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await launcher.finish(first.directory);
+    let timer: NodeJS.Timeout | undefined;
+    const summary = await Promise.race([
+      xp.wait(),
+      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`stalled: ${jobs.map((job) => job.state).join(' ')}`)), 10_000))),
+    ]).finally(() => clearTimeout(timer));
+    expect(summary.counts.done).toBe(6);
+    expect(records.some((record) => record.level === 'error' && record.message.includes('rmdir'))).toBe(true);
+    expect(records.filter((record) => /\n\s+at /.test(record.message))).toEqual([]);
+  }, 20_000);
 });
 
 describe('a launcher that cannot answer', () => {

@@ -102,6 +102,7 @@ export class Scheduler {
       host: this.#host,
       token: (name) => this.#token(name),
       retry: (jobs) => this.#retryTokenBlocked(jobs),
+      onReleaseError: (error) => void this.#faults.internal(error),
     });
     this.#launching = new Launching({
       connector: options.workspace.connector,

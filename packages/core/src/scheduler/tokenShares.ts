@@ -15,6 +15,8 @@ export interface TokenSharesOptions {
   token(name: string): Token;
   /** Blocked jobs to try again: shares may have freed up. */
   retry(jobs: Job[]): void;
+  /** A share could not be released (reported; the token counts it free once the job has its marker). */
+  onReleaseError(error: unknown): void;
 }
 
 interface Share {
@@ -66,12 +68,12 @@ export class TokenShares {
     }
   }
 
-  /** Releases the job's shares; resolves at once when it holds none. */
+  /** Releases the job's shares; resolves at once when it holds none, and never rejects (what follows must happen). */
   async release(job: Job): Promise<void> {
     const held = this.#held.get(job);
     if (!held) return;
     this.#held.delete(job);
-    await Promise.all(held.map((share) => share.token.release(share.holder)));
+    await Promise.all(held.map((share) => share.token.release(share.holder).catch((error: unknown) => this.#options.onReleaseError(error))));
   }
 
   holds(job: Job): boolean {
