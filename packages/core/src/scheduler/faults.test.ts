@@ -119,3 +119,17 @@ async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
 }
+
+describe('listeners', () => {
+  it('a job-state listener that throws is reported; the jobs still settle and the run ends', async () => {
+    const launcher = new InProcessLauncher({ runMs: () => 0 });
+    await using xp = await experiment({ name: 'listener', openedWorkspace: workspaceWith(root, [launcher]) });
+    xp.events.on('job-state', (event) => {
+      if (event.state === 'done') throw new Error('the progress display broke');
+    });
+    for (let i = 0; i < 3; i++) xp.submit(work, { i });
+    const summary = await xp.wait();
+    expect(summary.counts.done).toBe(3);
+    expect(records.some((record) => record.message.includes('the progress display broke'))).toBe(true);
+  });
+});

@@ -298,7 +298,7 @@ export class Scheduler {
         job.detail = detail;
         if (job.state !== state) this.#setState(job, state);
         // A new pending reason on a job still queued is news too.
-        else this.#options.events.onState(job, job.state);
+        else this.#announce(job, job.state);
       },
       land: (flight, state, failure) => this.#land(flight, state, failure),
     });
@@ -359,7 +359,16 @@ export class Scheduler {
     const previous = job.state;
     if (previous === state) return;
     job.state = state;
-    this.#options.events.onState(job, previous);
+    this.#announce(job, previous);
+  }
+
+  /** Tells the listeners; one that throws is reported, and never stops the job on its way (settling, waking). */
+  #announce(job: Job, previous: JobState): void {
+    try {
+      this.#options.events.onState(job, previous);
+    } catch (error) {
+      void this.#faults.internal(error);
+    }
   }
 
   #isIdle(): boolean {
