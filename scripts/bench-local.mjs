@@ -2,6 +2,7 @@
 // Local benchmark: Baton's trivial-job throughput and resume time, side by side
 // with xargs (and GNU parallel when installed) in the same run.
 //   node scripts/bench-local.mjs [--jobs 1000] [--resume-jobs 10000] [--repeats 3] [--skip-resume] [--profile] [--keep]
+//                                [--function-process-jobs N] [--skip-function-process]
 // Prints a table of medians and minima; not a timed test. With --profile, also
 // profiles one fresh and one resumed CLI run (node --cpu-prof) and prints the top
 // self-time functions. See docs/benchmarks.md.
@@ -18,6 +19,7 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BATON = join(ROOT, 'packages/cli/bin/baton.js');
 const FIXTURE = join(ROOT, 'scripts/bench/trivial.yaml');
 const DRIVER = join(ROOT, 'scripts/bench/driver.ts');
+const FUNCTION_DRIVER = join(ROOT, 'scripts/bench/functionDriver.ts');
 const SUMMARIZE = join(ROOT, 'scripts/bench/summarizeProfile.mjs');
 
 const jobs = Number(argv.jobs ?? 1000);
@@ -51,6 +53,28 @@ try {
       return { ms: figures.totalMs, inProcessMs: figures.inProcessMs, startupMs: figures.startupMs + figures.importMs };
     }),
   );
+  // Function tasks (a `run` that returns at once): in worker threads of the experiment
+  // process (threads launcher), and in one job process each (local launcher), once:
+  // that takes minutes (a Node startup per job).
+  rows.push(
+    await measure(`threads launcher, ${jobs} function tasks (fresh)`, { target: jobs === 1000 ? 500 : undefined }, async (run) => {
+      const figures = await functionDriver(join(scratch, `threads-${run}`), jobs, 'threads');
+      return { ms: figures.totalMs, inProcessMs: figures.inProcessMs, startupMs: figures.startupMs + figures.importMs, firstDoneMs: figures.firstDoneMs };
+    }),
+  );
+  if (!argv['skip-function-process']) {
+    const count = Number(argv['function-process-jobs'] ?? jobs);
+    note(`${count} function tasks on the local launcher (a job process each), once; this takes a while...`);
+    rows.push(
+      await measure(`local launcher, ${count} function tasks (fresh, once)`, { repeats: 1 }, async (run) => {
+        const figures = await functionDriver(join(scratch, `function-local-${run}`), count, 'local');
+        return { ms: figures.totalMs, inProcessMs: figures.inProcessMs, startupMs: figures.startupMs + figures.importMs, firstDoneMs: figures.firstDoneMs };
+      }),
+    );
+    const [threads, local] = rows.slice(-2);
+    const perTask = (row, tasks) => median(row.extra.inProcessMs) / tasks;
+    note(`function tasks, in-process time per task: threads ${format(perTask(threads, jobs))}, local launcher ${format(perTask(local, count))} (${(perTask(local, count) / perTask(threads, jobs)).toFixed(0)}×)`);
+  }
   // Each Baton job is `/bin/sh job.sh`, which runs `echo i` and writes stdout and a done marker.
   rows.push(await measure(`xargs -P${cores}, sh -c 'echo i'`, { peer: true }, () => timedShell(`seq ${jobs} | xargs -P${cores} -I{} sh -c 'echo {} > /dev/null'`)));
   rows.push(
@@ -96,11 +120,11 @@ try {
   else await rm(scratch, { recursive: true, force: true });
 }
 
-/** Runs `once` `repeats` times; a result is milliseconds, or { ms, ...more figures }. */
-async function measure(name, options, once) {
+/** Runs `once` `repeats` times (or `options.repeats`); a result is milliseconds, or { ms, ...more figures }. */
+async function measure(name, { repeats: times = repeats, ...options }, once) {
   const runs = [];
   const extra = {};
-  for (let run = 0; run < repeats; run++) {
+  for (let run = 0; run < times; run++) {
     const result = await once(run);
     const { ms, ...more } = typeof result === 'number' ? { ms: result } : result;
     runs.push(ms);
@@ -136,6 +160,14 @@ async function driver(workdir, count) {
   const { ms, output } = await timed(['node', '--import', 'tsx', DRIVER, '--count', String(count), '--workdir', workdir], { output: true });
   const figures = JSON.parse(output.trim().split('\n').pop());
   if (figures.done !== count) throw new Error(`driver: ${figures.done} of ${count} jobs done:\n${output}`);
+  return { ...figures, totalMs: ms };
+}
+
+/** N trivial function tasks on the `threads` or the `local` launcher, through the core API (functionDriver.ts). */
+async function functionDriver(workdir, count, launcher) {
+  const { ms, output } = await timed(['node', '--import', 'tsx', FUNCTION_DRIVER, '--count', String(count), '--workdir', workdir, '--launcher', launcher], { output: true });
+  const figures = JSON.parse(output.trim().split('\n').pop());
+  if (figures.done !== count) throw new Error(`function driver (${launcher}): ${figures.done} of ${count} tasks done:\n${output}`);
   return { ...figures, totalMs: ms };
 }
 
