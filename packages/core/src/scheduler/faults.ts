@@ -42,7 +42,7 @@ export class FaultLog {
     this.#logger.debug(`job ${job.shortName}: ${doing}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     if (isDiskFull(error)) {
       this.#tellOnce('disk full', DISK_FULL(this.#workspacePath));
-      return { code: null, reason, message: `${doing}: no space left on the device of the workspace (${this.#workspacePath})` };
+      return { code: null, reason, message: `${doing}: no space left on device (ENOSPC) in workspace ${this.#workspacePath}` };
     }
     const message = `${doing}: ${errorMessage(error)}`;
     if (tell) this.#logger.error(`job ${job.shortName}: ${message}`);
@@ -73,7 +73,7 @@ export class FaultLog {
 }
 
 const DISK_FULL = (workspacePath: string) =>
-  `no space left on the device of workspace ${workspacePath} (ENOSPC): jobs that need to write their files there fail until space is freed`;
+  `no space left on device (ENOSPC) in workspace ${workspacePath}: jobs that need to write their files there fail until space is freed`;
 
 export function isDiskFull(error: unknown): boolean {
   return (error as NodeJS.ErrnoException | undefined)?.code === 'ENOSPC' || /\bENOSPC\b/.test(errorMessage(error));
