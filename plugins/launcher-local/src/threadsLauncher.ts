@@ -77,9 +77,9 @@ const OWN_PID = process.pid;
 /** Jobs handed over per thread by default: one running, the others ready to follow at once. */
 const QUEUED_PER_THREAD = 4;
 
-/** The worker entry, next to this file: `.ts` in the monorepo, `.js` once built. */
+/** The worker entry, next to this file, once built (`.js`); from the sources (`.ts`), threadBootstrap.mjs. */
 const OWN_EXTENSION = extname(fileURLToPath(import.meta.url));
-const WORKER_URL = new URL(`./threadWorker${OWN_EXTENSION === '.ts' ? '.ts' : '.js'}`, import.meta.url);
+const WORKER_URL = new URL('./threadWorker.js', import.meta.url);
 
 export class ThreadsLauncher implements Launcher {
   readonly kind = 'threads';
@@ -203,7 +203,8 @@ export class ThreadsLauncher implements Launcher {
     } catch (error) {
       return rejected(`could not read the params.json of ${request.name} in ${request.directory}: ${(error as Error).message}`);
     }
-    if (record.command || !record.module) {
+    if (!record.command && !record.module) return rejected(`the params.json of ${request.name} names neither a command nor a module`);
+    if (record.command) {
       return rejected(
         `task "${record.taskId}" is a command task: launcher "${this.name}" (threads) runs only function tasks (defineTask with run). ` +
           'Submit it to a `local` launcher (e.g. submit(task, params, { launcher: "local" }), or `launcher:` in the task)',
@@ -329,6 +330,11 @@ export class ThreadsLauncher implements Launcher {
       idleTimeout: this.idleTimeoutMs,
       isolateWorkers: this.isolate,
     });
+    // A thread that fails while it runs no job (an error thrown by a timer a task left
+    // behind): tinypool replaces it; the experiment goes on.
+    this.pool.on('error', (error: unknown) => {
+      this.logger.warn(`a worker thread of launcher ${this.name} failed between jobs: ${error instanceof Error ? error.message : String(error)}`);
+    });
     return this.pool;
   }
 
@@ -361,19 +367,12 @@ const TSX_API = import.meta.resolve('tsx/esm/api');
 
 /**
  * What tinypool loads in each thread. Built, the worker entry is JavaScript and
- * loads tsx only when a task module needs it. From sources (.ts), a worker thread
- * must register tsx before importing it: Node 20 does not pass `--import` hooks
- * to worker threads, so a small bootstrap module does it.
+ * loads tsx only when a task module needs it; from the sources, a small bootstrap
+ * registers tsx in the thread first (Node 20 does not pass `--import` hooks on
+ * to worker threads).
  */
 function workerFilename(): string {
-  if (OWN_EXTENSION !== '.ts') return fileURLToPath(WORKER_URL);
-  const source = [
-    `const { register } = await import(${JSON.stringify(TSX_API)});`,
-    'register();',
-    `const worker = await import(${JSON.stringify(WORKER_URL.href)});`,
-    'export default worker.default;',
-  ].join('\n');
-  return `data:text/javascript,${encodeURIComponent(source)}`;
+  return fileURLToPath(OWN_EXTENSION === '.ts' ? new URL('./threadBootstrap.mjs', import.meta.url) : WORKER_URL);
 }
 
 function rejected(message: string): { failure: FailureInfo } {
