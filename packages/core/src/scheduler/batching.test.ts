@@ -1,7 +1,9 @@
 // A launcher that batches (submitDelayMs) gets the jobs submitted together in
 // one call, even when some of them take longer than others to be admitted.
-import { posix } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, posix } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { experiment } from '../experiment/experiment.ts';
 import { defineTask } from '../task/defineTask.ts';
@@ -24,11 +26,19 @@ class SlowSecondLook extends MemoryConnector {
   }
 }
 
+let root: string;
+beforeEach(async () => {
+  root = await mkdtemp(join(tmpdir(), 'baton-batch-'));
+});
+afterEach(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
 describe('batches', () => {
   it('waits for jobs still being admitted before it closes the batch', async () => {
     const connector = new SlowSecondLook();
     const launcher = new InProcessLauncher({ runMs: () => 0, submitDelayMs: 100, connector });
-    await using xp = await experiment({ name: 'batch', openedWorkspace: workspaceWith('/memory/ws', [launcher], connector) });
+    await using xp = await experiment({ name: 'batch', openedWorkspace: workspaceWith(root, [launcher], connector) });
     xp.submit(work, { i: 1 });
     xp.submit(work, { i: 2 });
     const summary = await xp.wait();

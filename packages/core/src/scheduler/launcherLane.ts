@@ -67,6 +67,8 @@ export class LauncherLane {
   readonly flights = new Map<string, Flight>();
   /** Set while the launcher's status queries fail: told once, not at every poll. */
   statusFailing = false;
+  /** When the directories of this lane's jobs in flight were last looked for. */
+  directoriesCheckedAt = Date.now();
 
   readonly #hooks: LaneHooks;
   /** Open gathering window: first and last arrival, and the prepared count at the last. */

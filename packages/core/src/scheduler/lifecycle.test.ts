@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { LocalConnector } from '../connector/localConnector.ts';
 import { experiment } from '../experiment/experiment.ts';
 import { setLogSink, type LogRecord } from '../logger.ts';
 import { append, copy } from '../experiment/__fixtures__/tasks.ts';
@@ -140,6 +141,26 @@ describe('faults', () => {
       setLogSink(undefined);
     }
   }, 20_000);
+
+  it('loses and stops jobs that would run on for long when the whole workspace is removed', async () => {
+    const records = captureLogs();
+    try {
+      const xp = await experiment({ name: 'removed-long', workdir });
+      const jobs = [1, 2].map((i) => xp.submit(append, { log, label: `long${i}`, sleep: 60 }));
+      await until(async () => (await readFile(log, 'utf8').catch(() => '')).split('start').length === 3 && jobs.every((job) => job.handle?.pid !== undefined));
+      const pids = jobs.map((job) => job.handle!.pid!);
+      await rm(workdir, { recursive: true, force: true });
+      await xp.wait();
+      await xp.close();
+      expect(jobs.map((job) => job.failure?.reason)).toEqual(['lost', 'lost']);
+      // Nothing of theirs could be kept: they were stopped, not left running for an hour.
+      // (Zombies left to a PID 1 that does not reap them do not count.)
+      for (const pid of pids) expect(await new LocalConnector().isProcessGroupAlive(pid)).toBe(false);
+      expect(records.filter((record) => record.message.includes('was removed during the run'))).toHaveLength(1);
+    } finally {
+      setLogSink(undefined);
+    }
+  }, 30_000);
 
   it('fails every running job with reason lost when the whole workspace is removed; the run ends', async () => {
     const records = captureLogs();

@@ -10,11 +10,15 @@ import type { Flight, LauncherLane } from './launcherLane.ts';
 
 /** How long a finished job may go without a marker (NFS lag) before it counts as lost. */
 export const MISSING_MARKER_GRACE_MS = 1500;
+/** How often the directories of jobs still running are looked for (one look per job: rare on purpose). */
+const DIRECTORY_CHECK_MS = 60_000;
 
 export interface PollContext {
   connector: Connector;
   logger: Logger;
   faults: FaultLog;
+  /** The workspace's directory, looked for at each poll (one look for all jobs). */
+  workspacePath: string;
   /** A job in flight is now queued or running, or has a new launcher detail (pending reason). */
   update(job: Job, state: 'queued' | 'running', detail: string | undefined): void;
   /** A job in flight ended. */
@@ -25,6 +29,19 @@ export interface PollContext {
 export async function pollFlights(lane: LauncherLane, context: PollContext): Promise<boolean | undefined> {
   const flights = [...lane.flights.values()];
   if (flights.length === 0) return false;
+  // Its directory gone, a job can never write its marker, nor its results: it is lost
+  // now rather than when it ends (hours later, maybe), and stopped.
+  if (!(await context.connector.exists(context.workspacePath).catch(() => true))) {
+    await loseRunning(lane, flights, context);
+    return true;
+  }
+  if (Date.now() - lane.directoriesCheckedAt >= DIRECTORY_CHECK_MS) {
+    lane.directoriesCheckedAt = Date.now();
+    // An error to look counts as there: only a directory known to be gone loses its job.
+    const present = await Promise.all(flights.map((flight) => context.connector.exists(flight.job.directory).catch(() => true)));
+    const gone = flights.filter((_, i) => !present[i]);
+    if (gone.length > 0) await loseRunning(lane, gone, context);
+  }
   const { launcher } = lane;
   let statuses: LaunchStatus[];
   try {
@@ -45,6 +62,14 @@ export async function pollFlights(lane: LauncherLane, context: PollContext): Pro
     ),
   );
   return changes.some(Boolean);
+}
+
+/** Jobs whose directory is gone: cancelled (best effort: nothing of theirs can be kept) and lost. */
+async function loseRunning(lane: LauncherLane, flights: Flight[], context: PollContext): Promise<void> {
+  await lane.launcher?.cancel(flights.map((flight) => flight.handle)).catch((error: unknown) => context.logger.debug(`cancel of lost jobs: ${errorMessage(error)}`));
+  for (const flight of flights) {
+    if (lane.flights.has(flight.job.hash)) context.land(flight, 'failed', await context.faults.directoryRemoved(flight.job));
+  }
 }
 
 /** A fault while following one job ends that job, never the poll. */

@@ -294,6 +294,7 @@ export class Scheduler {
       connector: this.#options.workspace.connector,
       logger: this.#logger,
       faults: this.#faults,
+      workspacePath: this.#options.workspace.path,
       update: (job, state, detail) => {
         job.detail = detail;
         if (job.state !== state) this.#setState(job, state);
