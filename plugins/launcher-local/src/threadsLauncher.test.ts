@@ -260,6 +260,21 @@ describe('ThreadsLauncher', () => {
     expect(existsSync(log)).toBe(false);
   });
 
+  it('keeps a thread (and the modules it loaded) for the next jobs, or with isolate starts a fresh one per job', async () => {
+    for (const isolate of [false, true]) {
+      const launcher = new ThreadsLauncher({ name: 'threads', connector, logger, pollIntervalMs: 60_000, maxThreads: 1, isolate });
+      launchers.push(launcher);
+      const handles: ThreadsLaunchHandle[] = [];
+      for (const x of [1, 2]) {
+        handles.push(await submitOne(launcher, await jobRequest(`${isolate}-${x}`, 'report', { x, when: { $date: '1970-01-01T00:00:00.000Z' } })));
+      }
+      await expect.poll(async () => (await launcher.status(handles)).map((status) => status.state), { timeout: 20_000 }).toEqual(['finished', 'finished']);
+      const threadIds = await Promise.all(handles.map(async (handle) => (await json(join(handle.directory, 'result.json'))).threadId));
+      if (isolate) expect(threadIds[0]).not.toBe(threadIds[1]);
+      else expect(threadIds[0]).toBe(threadIds[1]);
+    }
+  });
+
   it('tells the scheduler at once through onChange when jobs end', async () => {
     const launcher = newThreads();
     let notified = 0;
