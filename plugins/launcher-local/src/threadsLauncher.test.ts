@@ -275,6 +275,22 @@ describe('ThreadsLauncher', () => {
     }
   });
 
+  it('takes many separate submits without piling up listeners on the pool', async () => {
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning.name);
+    process.on('warning', onWarning);
+    try {
+      const launcher = newThreads();
+      const handles: ThreadsLaunchHandle[] = [];
+      for (let i = 0; i < 12; i++) handles.push(await submitOne(launcher, await jobRequest(`many-${i}`, 'sleeper', { log: join(root, 'log'), label: `m${i}`, ms: 0 })));
+      await expect.poll(async () => (await launcher.status(handles)).every((status) => status.state === 'finished'), { timeout: 20_000 }).toBe(true);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings).not.toContain('MaxListenersExceededWarning');
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
   it('tells the scheduler at once through onChange when jobs end', async () => {
     const launcher = newThreads();
     let notified = 0;

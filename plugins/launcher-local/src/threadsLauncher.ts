@@ -323,7 +323,8 @@ export class ThreadsLauncher implements Launcher {
   }
 
   private threads(): Tinypool {
-    this.pool ??= new Tinypool({
+    if (this.pool) return this.pool;
+    this.pool = new Tinypool({
       filename: workerFilename(),
       maxThreads: this.maxThreads,
       minThreads: 0,
