@@ -26,6 +26,16 @@ async function lines(path: string): Promise<string[]> {
 }
 
 describe('experiment', () => {
+  it("runs its jobs when the run folder's job links cannot be made (the folder was removed)", async () => {
+    const log = join(root, 'log');
+    await using xp = await experiment({ name: 'no-links', workdir });
+    await rm(xp.jobspath, { recursive: true });
+    const jobs = [xp.submit(append, { log, label: 'a' }), xp.submit(append, { log, label: 'b' })];
+    const summary = await xp.wait();
+    expect(summary.counts.done).toBe(2);
+    for (const job of jobs) expect(existsSync(join(job.directory, 'done'))).toBe(true);
+  });
+
   it('runs a job once: its output and done marker land in its directory, a later run skips it', async () => {
     const log = join(root, 'log');
     let directory = '';

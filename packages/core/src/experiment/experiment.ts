@@ -116,6 +116,8 @@ export class Experiment implements AsyncDisposable {
   readonly #tokens = new Map<string, Token>();
   readonly #services: ServiceLike[] = [];
   readonly #links = new Set<Promise<unknown>>();
+  /** Error codes of job links that could not be made, each told once. */
+  readonly #linkFailures = new Set<string | undefined>();
   readonly #logger = createLogger('baton:experiment');
   readonly #startedAt = Date.now();
   readonly #ownsWorkspace: boolean;
@@ -239,7 +241,7 @@ export class Experiment implements AsyncDisposable {
       requirements: task.requirementAlternatives,
     });
     checkCommand(job);
-    if (this.runMode !== 'dry-run') this.#track(symlink(job.directory, join(this.jobspath, jobLinkName(task.id, hash))).catch(ignoreExists));
+    if (this.runMode !== 'dry-run') this.#track(symlink(job.directory, join(this.jobspath, jobLinkName(task.id, hash))).catch((error: unknown) => this.#linkFailed(error)));
     this.#scheduler.add(job);
     return job;
   }
@@ -392,9 +394,18 @@ export class Experiment implements AsyncDisposable {
     }
   }
 
+  /** A job's link in the run folder is an index for people; a run goes on without it, and says so once. */
+  #linkFailed(error: unknown): void {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST' || this.#linkFailures.has(code)) return;
+    this.#linkFailures.add(code);
+    this.#logger.warn(`could not link jobs into ${this.jobspath}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+
   #track(promise: Promise<unknown>): void {
     this.#links.add(promise);
-    void promise.finally(() => this.#links.delete(promise));
+    // Callers handle their errors; this only keeps count of what close() waits for.
+    void promise.catch(() => undefined).finally(() => this.#links.delete(promise));
   }
 }
 
@@ -459,10 +470,6 @@ function checkCommand(job: Job): void {
     });
   }
   if (argv) checkArgv(argv, where);
-}
-
-function ignoreExists(error: NodeJS.ErrnoException): void {
-  if (error.code !== 'EEXIST') throw error;
 }
 
 function checkDataName(name: string): void {
