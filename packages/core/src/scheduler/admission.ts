@@ -170,6 +170,10 @@ export class Admission {
     const launcher = this.#launcherForHandle(handle);
     if (!launcher) {
       if (handle.host === this.#host && handle.kind === 'local') return false;
+      // A process of this host that is gone runs nothing (e.g. the experiment that ran a threads job).
+      if (handle.host === this.#host && handle.pid !== undefined && !(await this.#connector.isProcessGroupAlive(handle.pid)) && !(await this.#connector.isProcessAlive(handle.pid))) {
+        return false;
+      }
       // A launcher this process does not know: follow the markers only.
       logger.warn(`job ${job.shortName} runs on launcher "${handle.launcher}" which this workspace does not declare; following its markers`);
       this.#context.follow(job, undefined, handle, 'running');

@@ -90,6 +90,9 @@ describe('launcherMayKnowBetter', () => {
   it('is true only for a failed marker that says the job was signalled', () => {
     expect(launcherMayKnowBetter({ state: 'failed', failure: { code: 143, reason: 'cancelled', message: '' } })).toBe(true);
     expect(launcherMayKnowBetter({ state: 'failed', failure: { code: 3, reason: 'failed', message: '' } })).toBe(false);
+    // The command died of a signal before job.sh's own trap ran (a cluster signals every process of the job).
+    expect(launcherMayKnowBetter({ state: 'failed', failure: { code: 143, reason: 'failed', message: '' } })).toBe(true);
+    expect(launcherMayKnowBetter({ state: 'failed', failure: { code: 128, reason: 'failed', message: '' } })).toBe(false);
     expect(launcherMayKnowBetter({ state: 'done' })).toBe(false);
     expect(launcherMayKnowBetter({ state: 'none' })).toBe(false);
   });

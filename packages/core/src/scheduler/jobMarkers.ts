@@ -56,12 +56,19 @@ export async function writeFailedMarker(connector: Connector, directory: string,
 
 /**
  * True when a `failed` marker may not be the job's last word: job.sh only saw a
- * signal (reason `cancelled`), which is also how a time limit, an out-of-memory
- * kill or a cluster requeueing the job looks from inside. The launcher's status
- * says which; until then the job must not be retried nor its marker removed.
+ * signal (reason `cancelled`), or its command die of one (a cluster signals every
+ * process of the job, and the command may die before job.sh's own trap runs).
+ * That is also how a time limit, an out-of-memory kill or a cluster requeueing
+ * the job looks from inside. The launcher's status says which; until then the
+ * job must not be retried nor its marker removed.
  */
 export function launcherMayKnowBetter(markers: MarkerState): boolean {
-  return markers.state === 'failed' && markers.failure.reason === 'cancelled';
+  return markers.state === 'failed' && sawSignal(markers.failure);
+}
+
+/** job.sh was signalled, or its command was killed by a signal (exit code 128 + N). */
+function sawSignal(failure: FailureInfo): boolean {
+  return failure.reason === 'cancelled' || (failure.reason === 'failed' && failure.code !== null && failure.code > 128);
 }
 
 /** Reasons a launcher gives that say more than job.sh can see (it only sees a signal, or its command killed). */
@@ -90,8 +97,7 @@ export function settleFailure({ marker, launcher, cancelRequested }: SettleFailu
   if (cancelRequested) {
     return marker.reason === 'cancelled' ? { failure: marker, rewrite: false } : { failure: { ...marker, reason: 'cancelled' }, rewrite: true };
   }
-  const signalled = marker.reason === 'cancelled' || (marker.reason === 'failed' && marker.code !== null && marker.code > 128);
-  if (launcher && signalled && LAUNCHER_REASONS.has(launcher.reason) && launcher.reason !== marker.reason) {
+  if (launcher && sawSignal(marker) && LAUNCHER_REASONS.has(launcher.reason) && launcher.reason !== marker.reason) {
     return { failure: { ...launcher, code: launcher.code ?? marker.code }, rewrite: true };
   }
   return { failure: marker, rewrite: false };

@@ -188,6 +188,28 @@ function captureLogs(): LogRecord[] {
   return records;
 }
 
+describe('resuming', () => {
+  it('runs again a job whose process.json names a launcher no longer declared, run by a process of this host that is gone', async () => {
+    let directory = '';
+    {
+      await using xp = await experiment({ name: 'gone-launcher', workdir });
+      directory = xp.submit(append, { log, label: 'again' }).directory;
+      await xp.wait();
+    }
+    // As a threads job looks after its experiment process died mid-job: no marker, a dead pid.
+    await rm(join(directory, 'done'));
+    const dead = spawn('true');
+    await new Promise((resolve) => dead.on('exit', resolve));
+    const handle = { launcher: 'pool', kind: 'threads', host: new LocalConnector().hostname, directory, pid: dead.pid, submittedAt: new Date().toISOString() };
+    await new LocalConnector().writeFile(join(directory, 'process.json'), JSON.stringify(handle));
+    await using xp = await experiment({ name: 'gone-launcher', workdir });
+    const job = xp.submit(append, { log, label: 'again' });
+    await xp.wait();
+    expect(job.state).toBe('done');
+    expect((await readFile(log, 'utf8')).match(/start again/g)).toHaveLength(2);
+  }, 20_000);
+});
+
 describe('dependencies from another experiment', () => {
   it('waits for one that the other experiment still runs, following its process.json, then runs', async () => {
     await using producer = await experiment({ name: 'producer', workdir });

@@ -187,7 +187,10 @@ async function readJobRecords(options: {
     (record) =>
       record.state === 'queued' ||
       (record.state === 'running' && !isCheckableHere(record.handle)) ||
-      (record.state === 'failed' && record.handle?.clusterId !== undefined && record.failure?.reason === 'cancelled'),
+      (record.state === 'failed' &&
+        record.handle?.clusterId !== undefined &&
+        record.failure !== undefined &&
+        launcherMayKnowBetter({ state: 'failed', failure: record.failure })),
   );
   if (options.status && unchecked.length > 0) {
     const statuses = await options.status(unchecked.map((record) => record.handle!));
