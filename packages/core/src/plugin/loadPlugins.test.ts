@@ -56,7 +56,7 @@ describe('loadPlugins', () => {
   it('finds the real @baton/launcher-local through resolveFrom (the CLI folder)', async () => {
     const { dir } = await project();
     const plugins = await loadPlugins({ names: [], baseDir: dir, resolveFrom: [join(REPO, 'packages', 'cli')] });
-    expect(launcherKinds(plugins)).toEqual(['local']);
+    expect(launcherKinds(plugins)).toEqual(['local', 'threads']);
   });
 
   it('names the plugin, the settings file and the install command when a plugin is not installed', async () => {
@@ -99,6 +99,6 @@ describe('loadPlugins', () => {
     const { dir, write } = await project();
     await write('a.ts', fakeLauncherPluginSource({ kind: 'gpu' }));
     const plugins = await loadPlugins({ names: ['./a.ts', './sub/../a.ts'], baseDir: dir });
-    expect(launcherKinds(plugins).filter((kind) => kind !== 'local')).toEqual(['gpu']);
+    expect(launcherKinds(plugins).filter((kind) => kind !== 'local' && kind !== 'threads')).toEqual(['gpu']);
   });
 });
