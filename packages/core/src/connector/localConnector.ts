@@ -3,14 +3,14 @@
 // The scheduler calls it thousands of times per run, so each method does the
 // least work it can: no sync calls, no extra stats.
 import { spawn } from 'node:child_process';
-import { access, appendFile, mkdir, open, readFile, readdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, open, readFile, readdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import lockfile from 'proper-lockfile';
 import { existsSync } from 'node:fs';
 import { BatonError } from '../errors.ts';
-import { ProcessProbe } from './processLiveness.ts';
+import { ProcessProbe, hasProcFs } from './processLiveness.ts';
 import { ProcessSpawner } from './processSpawner.ts';
 import { createLogger } from '../logger.ts';
 import type {
@@ -140,20 +140,11 @@ export class LocalConnector implements Connector {
   }
 
   async isProcessAlive(pid: number, commandLineIncludes?: string): Promise<boolean> {
-    // kill(0, 0) or kill(-1, 0) would ask about whole groups: never a valid job pid.
-    if (!Number.isInteger(pid) || pid <= 0) return false;
-    try {
-      process.kill(pid, 0);
-    } catch (error) {
-      if (errorCode(error) !== 'EPERM') return false; // ESRCH: no such process
-    }
-    if (!(await hasProcFs())) return true;
     // A zombie has exited; only its parent has not collected it yet.
-    const stat = await readProcFile(pid, 'stat');
-    if (stat === undefined || processState(stat) === 'Z') return false;
-    if (commandLineIncludes === undefined) return true;
+    if (!(await new ProcessProbe().isProcessAlive(pid))) return false;
+    if (commandLineIncludes === undefined || !(await hasProcFs())) return true;
     // Guards against pid reuse: the pid must still run the command we started.
-    const commandLine = await readProcFile(pid, 'cmdline');
+    const commandLine = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => undefined);
     return commandLine !== undefined && commandLine.includes(commandLineIncludes);
   }
 
@@ -329,27 +320,6 @@ function retriesFor(waitMs: number): lockfile.LockOptions['retries'] {
   const schedule = { retries, minTimeout, maxTimeout, factor };
   retrySchedules.set(waitMs, schedule);
   return schedule;
-}
-
-/** State letter of `/proc/<pid>/stat`; the command name before it may hold spaces and parentheses. */
-function processState(stat: string): string | undefined {
-  return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) || undefined;
-}
-
-let procFs: Promise<boolean> | undefined;
-
-/** Whether /proc exists (Linux); elsewhere `kill(pid, 0)` is all we can ask. */
-function hasProcFs(): Promise<boolean> {
-  procFs ??= access('/proc/self/stat').then(
-    () => true,
-    () => false,
-  );
-  return procFs;
-}
-
-/** A file under /proc/<pid>, or undefined once the process is gone (ENOENT, or ESRCH mid-read). */
-function readProcFile(pid: number, name: string): Promise<string | undefined> {
-  return readFile(`/proc/${pid}/${name}`, 'utf8').catch(() => undefined);
 }
 
 async function readFileOrUndefined(path: string): Promise<string | undefined> {

@@ -86,7 +86,7 @@ async function readStat(pid: number): Promise<ProcessStat | undefined> {
 let procFs: Promise<boolean> | undefined;
 
 /** Whether /proc exists (Linux); elsewhere `kill(pid, 0)` is all there is to ask. */
-function hasProcFs(): Promise<boolean> {
+export function hasProcFs(): Promise<boolean> {
   procFs ??= access('/proc/self/stat').then(
     () => true,
     () => false,
