@@ -1,7 +1,7 @@
 // The experiment: a named, resumable run of user code that submits jobs into
 // a workspace. `await using xp = await experiment({ name })` always cleans up.
 import { EventEmitter } from 'node:events';
-import { mkdir, readdir, readFile, readlink, rename, symlink, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BatonError, UserInputError, didYouMean } from '../errors.ts';
 import { Job } from '../job/job.ts';
@@ -12,12 +12,13 @@ import { Scheduler, type DryRunRecord } from '../scheduler/scheduler.ts';
 import { findLauncher } from '../scheduler/chooseLauncher.ts';
 import type { Task, TaskInput } from '../task/defineTask.ts';
 import { jobIdentity } from '../task/identity.ts';
-import { JobOutput, type JobReference } from '../task/jobOutput.ts';
 import { prepareParams } from '../task/taskParams.ts';
 import { claimTaskId } from '../task/taskRegistry.ts';
 import { CounterToken } from '../token/counterToken.ts';
 import type { FailureInfo, JobState, RunMode, ServiceLike, Token } from '../types.ts';
 import { openWorkspace, type OpenWorkspaceOptions } from '../workspace/openWorkspace.ts';
+import { jobLinkName, listRuns, makeRunDirectory, pointCurrentRun, readCurrentRun, runIdFor } from './runFolder.ts';
+import { decodeSaved, encodeSaved } from './savedValues.ts';
 import type { Workspace } from '../workspace/workspace.ts';
 
 export interface ExperimentOptions extends OpenWorkspaceOptions {
@@ -409,52 +410,6 @@ export class Experiment implements AsyncDisposable {
   }
 }
 
-function runIdFor(date: Date): string {
-  return date.toISOString().replace(/[-:]/g, '').replace('.', '-').replace('Z', '');
-}
-
-async function makeRunDirectory(base: string, runId: string): Promise<string> {
-  await mkdir(base, { recursive: true });
-  for (let attempt = 0; ; attempt++) {
-    const path = join(base, attempt === 0 ? runId : `${runId}-${attempt}`);
-    try {
-      await mkdir(path);
-      return path;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 100) throw error;
-    }
-  }
-}
-
-async function readCurrentRun(base: string): Promise<string | undefined> {
-  return readlink(join(base, 'current')).catch(() => undefined);
-}
-
-async function pointCurrentRun(base: string, runId: string): Promise<void> {
-  const temporary = join(base, `.current-${process.pid}`);
-  await unlink(temporary).catch(() => undefined);
-  await symlink(runId, temporary);
-  await rename(temporary, join(base, 'current'));
-}
-
-async function listRuns(base: string): Promise<string[]> {
-  const entries = await readdir(base, { withFileTypes: true }).catch(() => []);
-  return entries
-    .filter((entry) => entry.isDirectory())
-    .map((entry) => entry.name)
-    .sort()
-    .reverse();
-}
-
-/** Longest file name on common file systems. */
-const MAX_FILE_NAME = 255;
-
-/** `<task-id>--<hash>`, the task id cut short if the name would be too long for a file name. */
-function jobLinkName(taskId: string, hash: string): string {
-  const suffix = `--${hash}`;
-  return `${taskId.slice(0, MAX_FILE_NAME - suffix.length)}${suffix}`;
-}
-
 /** A command task's argv, built now from the parsed parameters, must reach job.sh as it is. */
 function checkCommand(job: Job): void {
   const where = `command of task "${job.taskId}" for ${job.shortName}`;
@@ -476,29 +431,4 @@ function checkDataName(name: string): void {
   if (!EXPERIMENT_NAME.test(name)) {
     throw new UserInputError(`Invalid save name ${JSON.stringify(name)}`, { hint: 'use letters, digits, ".", "_" and "-"' });
   }
-}
-
-/** Jobs and outputs become references any later process can turn back into dependencies. */
-function encodeSaved(value: unknown): unknown {
-  if (value instanceof Job) return { $job: reference(value), path: '' };
-  if (value instanceof JobOutput) return { $job: reference(value.job), path: value.relativePath };
-  if (Array.isArray(value)) return value.map(encodeSaved);
-  if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, encodeSaved(item)]));
-  }
-  return value;
-}
-
-function decodeSaved(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(decodeSaved);
-  if (value && typeof value === 'object') {
-    const record = value as Record<string, unknown>;
-    if (record.$job && typeof record.$job === 'object') return new JobOutput(record.$job as JobReference, String(record.path ?? ''));
-    return Object.fromEntries(Object.entries(record).map(([key, item]) => [key, decodeSaved(item)]));
-  }
-  return value;
-}
-
-function reference(job: JobReference): JobReference {
-  return { taskId: job.taskId, hash: job.hash, directory: job.directory };
 }
