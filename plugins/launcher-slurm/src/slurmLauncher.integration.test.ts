@@ -60,8 +60,15 @@ function slurmLauncher(xp: Experiment, name = 'cluster'): SlurmLauncher {
   return xp.workspace.launchers.get(name) as SlurmLauncher;
 }
 
-async function processFile(job: Job): Promise<{ clusterId: string; kind: string }> {
-  return JSON.parse(await readFile(join(job.directory, 'process.json'), 'utf8'));
+async function processFile(job: Job): Promise<{ clusterId: string; kind: string; submittedAt: string }> {
+  return processFileIn(job.directory);
+}
+
+/** The job's process.json: written by the scheduler once sbatch answered, so a fast job may have started before it. */
+async function processFileIn(directory: string): Promise<{ clusterId: string; kind: string; submittedAt: string }> {
+  const path = join(directory, 'process.json');
+  await until(() => existsSync(path), 30_000, `${path} to be written`);
+  return JSON.parse(await readFile(path, 'utf8'));
 }
 
 function cluster(...args: string[]): void {
@@ -218,7 +225,7 @@ describe.skipIf(!clusterUp && !inCI)('SLURM launcher on a real cluster', () => {
       await until(() => first.output().includes('state running'), 60_000, 'the job to run');
       const directory = /^job (.+)$/m.exec(first.output())![1]!;
       await until(async () => (await readFile(join(directory, 'stdout'), 'utf8').catch(() => '')).includes('started'), 60_000, 'the job to start');
-      const { clusterId } = JSON.parse(await readFile(join(directory, 'process.json'), 'utf8')) as { clusterId: string };
+      const { clusterId } = await processFileIn(directory);
       first.child.kill('SIGKILL');
       await first.exited;
       expect(spawnSync('scontrol', ['requeue', clusterId], { encoding: 'utf8' }).status).toBe(0);
@@ -328,7 +335,7 @@ describe.skipIf(!clusterUp && !inCI)('SLURM launcher on a real cluster', () => {
       const first = startDriver({ cwd: root, name: 'reattach', seconds: 20 });
       await until(() => first.output().includes('state running'), 60_000, 'the job to run');
       const directory = /^job (.+)$/m.exec(first.output())![1]!;
-      const before = JSON.parse(await readFile(join(directory, 'process.json'), 'utf8')).clusterId as string;
+      const before = (await processFileIn(directory)).clusterId;
       first.child.kill('SIGKILL');
       await first.exited;
       const second = startDriver({ cwd: root, name: 'reattach', seconds: 20 });
@@ -386,7 +393,7 @@ describe.skipIf(!clusterUp && !inCI)('SLURM launcher on a real cluster', () => {
       const first = startDriver({ cwd: root, name: 'forgotten', seconds: 3, code: 3 });
       await until(() => first.output().includes('state running'), 60_000, 'the job to run');
       const directory = /^job (.+)$/m.exec(first.output())![1]!;
-      const handle = JSON.parse(await readFile(join(directory, 'process.json'), 'utf8')) as { clusterId: string; submittedAt: string };
+      const handle = await processFileIn(directory);
       first.child.kill('SIGKILL');
       await first.exited;
       await until(() => existsSync(join(directory, 'failed')), 30_000, 'the job to end');
