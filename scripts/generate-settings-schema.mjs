@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// Writes configs/settings.schema.json: the settings schema of @baton/core plus the
-// settings of the built-in launchers found under plugins/. With --check, compares
-// instead and fails when the committed file is out of date.
+// Writes packages/core/settings.schema.json (published as @baton/core/settings.schema.json):
+// the settings schema of @baton/core plus the settings of the built-in launchers found
+// under plugins/. With --check, compares instead and fails when the committed file is
+// out of date.
 //   node scripts/generate-settings-schema.mjs [--check]
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -9,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const target = join(root, 'configs', 'settings.schema.json');
+const target = join(root, 'packages', 'core', 'settings.schema.json');
 const check = process.argv.includes('--check');
 
 // tsx is a dependency of @baton/core, not of the repository root.

@@ -41,7 +41,8 @@ export type { Settings, WorkspaceSettings, ValidateSettingsOptions } from './set
 export { settingsSchema, workspaceSchema, launcherBlockSchema } from './settings/settingsSchema.ts';
 export type { SettingsInput, LauncherBlock } from './settings/settingsSchema.ts';
 export { defineSettings } from './settings/defineSettings.ts';
-export { settingsJsonSchema } from './settings/settingsJsonSchema.ts';
+export { settingsJsonSchema, SETTINGS_SCHEMA_ID } from './settings/settingsJsonSchema.ts';
+export type { SettingsJsonSchemaOptions } from './settings/settingsJsonSchema.ts';
 export { resolveWorkspace } from './settings/resolveWorkspace.ts';
 export type { ResolveWorkspaceOptions } from './settings/resolveWorkspace.ts';
 export { createWorkspaceLaunchers, validateLauncherBlocks } from './settings/workspaceLaunchers.ts';

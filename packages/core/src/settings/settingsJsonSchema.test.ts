@@ -4,18 +4,24 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { settingsJsonSchema } from './settingsJsonSchema.ts';
+import { SETTINGS_SCHEMA_ID, settingsJsonSchema } from './settingsJsonSchema.ts';
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
 
 describe('settings JSON schema', () => {
-  it('configs/settings.schema.json matches the schema (else: run node scripts/generate-settings-schema.mjs)', async () => {
+  it('packages/core/settings.schema.json matches the schema (else: run node scripts/generate-settings-schema.mjs)', async () => {
     // The script regenerates the schema in memory, with the built-in plugins' launcher settings, and compares.
     const result = await promisify(execFile)(process.execPath, [join(REPO, 'scripts', 'generate-settings-schema.mjs'), '--check'], { cwd: REPO }).catch(
       (error: { stdout: string; stderr: string }) => error,
     );
     // Both streams in the failure message: stderr says what to run, or why the script failed.
     expect({ stdout: result.stdout, stderr: result.stderr }).toMatchObject({ stdout: expect.stringContaining('is up to date') });
+  });
+
+  it('has a stable $id, or the one a plugin gives', () => {
+    expect(settingsJsonSchema()).toMatchObject({ $id: 'https://baton.dev/schemas/settings.schema.json' });
+    expect(SETTINGS_SCHEMA_ID).toBe('https://baton.dev/schemas/settings.schema.json');
+    expect(settingsJsonSchema({ id: 'https://example.org/my-settings.schema.json' })).toMatchObject({ $id: 'https://example.org/my-settings.schema.json' });
   });
 
   it('describes launcher blocks: `use` required, each known kind with its own keys only', () => {

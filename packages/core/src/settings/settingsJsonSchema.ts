@@ -1,12 +1,18 @@
-// The JSON schema of the settings file, for editors (configs/settings.schema.json,
-// written by scripts/generate-settings-schema.mjs). Launcher blocks list the kinds
-// passed in (the script passes the built-in plugins'; core imports no plugin).
+// The JSON schema of the settings file, for editors (packages/core/settings.schema.json,
+// published as @baton/core/settings.schema.json, written by
+// scripts/generate-settings-schema.mjs). Launcher blocks list the kinds passed in (the
+// script passes the built-in plugins'; core imports no plugin).
 import { z } from 'zod';
 import { settingsSchema } from './settingsSchema.ts';
+
+/** `$id` of the schema that @baton/core ships: a stable name, not an address to download it from. */
+export const SETTINGS_SCHEMA_ID = 'https://baton.dev/schemas/settings.schema.json';
 
 export interface SettingsJsonSchemaOptions {
   /** Launcher kind → schema of its settings block (without `use`). */
   launcherKinds?: Record<string, z.ZodType>;
+  /** `$id` of the schema; a plugin that ships a schema with its own launcher kinds gives its own. */
+  id?: string;
 }
 
 type JsonSchema = Record<string, unknown>;
@@ -29,7 +35,7 @@ export function settingsJsonSchema(options: SettingsJsonSchemaOptions = {}): Jso
     };
   }
   const { $schema, ...rest } = schema;
-  return { $schema, title: 'Baton settings', ...rest };
+  return { $schema, $id: options.id ?? SETTINGS_SCHEMA_ID, title: 'Baton settings', ...rest };
 }
 
 function launcherKindSchema(options: { kind: string; settings: z.ZodType }): JsonSchema {

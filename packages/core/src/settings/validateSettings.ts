@@ -50,7 +50,7 @@ export function validateSettings(options: ValidateSettingsOptions): Settings {
   if (raw !== undefined && raw !== null && (typeof raw !== 'object' || Array.isArray(raw))) {
     throw new ValidationError(`Invalid settings in ${where}:`, [{ path: '', message: 'the settings must be a map of keys (plugins, env, workspaces)' }], {
       where,
-      hint: 'See configs/settings.schema.json for the expected shape.',
+      hint: 'See @baton/core/settings.schema.json for the expected shape.',
     });
   }
   const parsed = settingsSchema.safeParse(raw ?? {}, { reportInput: true });
@@ -135,6 +135,6 @@ function toSettings(options: { parsed: ParsedSettings; baseDir: string; env: Nod
 function invalid(where: string, issues: Issue[]): ValidationError {
   return new ValidationError(`Invalid settings in ${where}:`, issues, {
     where,
-    hint: 'Fix the keys listed above; configs/settings.schema.json describes every key.',
+    hint: 'Fix the keys listed above; @baton/core/settings.schema.json describes every key.',
   });
 }
