@@ -4,7 +4,7 @@
 // connector, so the same launcher works over SSH.
 import { randomBytes } from 'node:crypto';
 import { posix } from 'node:path';
-import { JOB_FILES, launcherMayKnowBetter, parseSize, readMarkers, settleFailure, writeFailedMarker } from '@baton/core';
+import { parseSize, readMarkers } from '@baton/core';
 import type {
   Connector,
   FailureInfo,
@@ -18,6 +18,7 @@ import type {
 } from '@baton/core';
 import { arrayListFile, arrayScript } from './jobArray.ts';
 import { sbatchOptions } from './sbatchOptions.ts';
+import { SlurmJobMarkers } from './slurmJobMarkers.ts';
 import { SlurmCommands, type SlurmCommandCounts, type SlurmCommandResult } from './slurmCommands.ts';
 import { SACCT_FORMAT, SQUEUE_FORMAT, parseSacct, parseSqueue, queryId } from './slurmRecords.ts';
 import { parseSlurmMemory, parseSlurmTime, type SlurmLauncherSettings } from './slurmSettings.ts';
@@ -71,9 +72,7 @@ export class SlurmLauncher implements Launcher {
   #skipSacctUntil = 0;
   /** When this launcher first saw each preempted job. */
   readonly #preemptedSince = new Map<string, number>();
-  /** Jobs seen started (a later pending state is a requeue), and pending jobs whose markers were looked at once. */
-  readonly #seenStarted = new Set<string>();
-  readonly #pendingChecked = new Set<string>();
+  readonly #markers: SlurmJobMarkers;
 
   constructor(options: SlurmLauncherOptions) {
     const { settings } = options;
@@ -94,6 +93,7 @@ export class SlurmLauncher implements Launcher {
     this.#preemptedGraceMs = options.preemptedGraceMs ?? DEFAULT_PREEMPTED_GRACE_MS;
     this.#maxArraySize = settings.maxArraySize;
     this.host = hostDescription(settings);
+    this.#markers = new SlurmJobMarkers({ connector: options.connector, logger: options.logger });
   }
 
   /** How many sbatch, sacct, squeue, scancel and scontrol calls this launcher made. */
@@ -264,7 +264,7 @@ export class SlurmLauncher implements Launcher {
         if (handle.clusterId === undefined) return { state: 'unknown', detail: 'the handle has no SLURM job id' };
         const record = records.get(handle.clusterId);
         if (!record) {
-          this.#forget(handle.clusterId);
+          this.#markers.forget(handle.clusterId);
           return this.#missing(handle, now, squeueAlone);
         }
         let status = slurmStatus(record);
@@ -275,11 +275,11 @@ export class SlurmLauncher implements Launcher {
         if (record.state === 'PREEMPTED') status = this.#preempted(handle.clusterId, status, now);
         else this.#preemptedSince.delete(handle.clusterId);
         // job.sh's markers are written before SLURM notices the end: they win.
-        if (status.state === 'running' && (await this.#hasFinalMarker(handle.directory))) return { state: 'finished' };
-        if (status.state === 'queued') await this.#dropRequeuedMarker(handle, record);
-        else if (status.state === 'running') this.#seenStarted.add(handle.clusterId);
-        else this.#forget(handle.clusterId);
-        if (status.state === 'finished' && status.failure) return { ...status, failure: await this.#recordVerdict(handle, status.failure) };
+        if (status.state === 'running' && (await this.#markers.hasFinalMarker(handle.directory))) return { state: 'finished' };
+        if (status.state === 'queued') await this.#markers.dropRequeuedMarker(handle, record);
+        else if (status.state === 'running') this.#markers.seenStarted(handle.clusterId);
+        else this.#markers.forget(handle.clusterId);
+        if (status.state === 'finished' && status.failure) return { ...status, failure: await this.#markers.recordVerdict(handle, status.failure) };
         return status;
       }),
     );
@@ -377,48 +377,6 @@ export class SlurmLauncher implements Launcher {
         message: `SLURM job ${clusterId} was preempted and not requeued within ${Math.round(this.#preemptedGraceMs / 1000)} s`,
       },
     };
-  }
-
-  /** True when job.sh wrote `done`, or `failed` for a reason of its own (a cancel is SLURM's to explain: timeout, scancel or requeue). */
-  async #hasFinalMarker(directory: string): Promise<boolean> {
-    const markers = await readMarkers(this.connector, directory);
-    return markers.state === 'done' || (markers.state !== 'none' && !launcherMayKnowBetter(markers));
-  }
-
-  /**
-   * A job SLURM has pending again after job.sh saw its signal was requeued (`scontrol requeue`,
-   * preemption with requeue, a node failure): the `failed` marker of the stopped attempt is stale.
-   * Removed, so that no one shows the job failed or retries it while SLURM will run it again.
-   */
-  async #dropRequeuedMarker(handle: LaunchHandle, record: SlurmRecord): Promise<void> {
-    const id = handle.clusterId!;
-    // The markers of a pending job are read once (re-attach, `baton jobs list`), then again only
-    // when it may have been requeued: not one file read per queued job per poll.
-    const mayBeRequeued = record.state.startsWith('REQUEUE') || record.state === 'PREEMPTED' || this.#seenStarted.has(id) || !this.#pendingChecked.has(id);
-    this.#pendingChecked.add(id);
-    if (!mayBeRequeued) return;
-    const markers = await readMarkers(this.connector, handle.directory);
-    if (!launcherMayKnowBetter(markers)) return;
-    this.#logger.debug(`SLURM job ${handle.clusterId} was requeued: removing the failed marker of its stopped attempt in ${handle.directory}`);
-    await this.connector.remove(posix.join(handle.directory, JOB_FILES.failed));
-  }
-
-  #forget(clusterId: string): void {
-    this.#seenStarted.delete(clusterId);
-    this.#pendingChecked.delete(clusterId);
-  }
-
-  /**
-   * SLURM's verdict on a job that ended (time limit, out of memory...) is written into its
-   * `failed` marker when job.sh could only see a signal, so that the marker, the live output and
-   * `baton jobs list` agree. Returns the failure to report.
-   */
-  async #recordVerdict(handle: LaunchHandle, verdict: FailureInfo): Promise<FailureInfo> {
-    const markers = await readMarkers(this.connector, handle.directory);
-    if (markers.state !== 'failed') return verdict;
-    const { failure, rewrite } = settleFailure({ marker: markers.failure, launcher: verdict, cancelRequested: false });
-    if (rewrite) await writeFailedMarker(this.connector, handle.directory, failure, markers.provenance);
-    return failure;
   }
 
   /** Cancels jobs whose pending reason can never clear and says why they fail. */
