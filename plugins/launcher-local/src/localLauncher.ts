@@ -13,6 +13,7 @@ import type {
   LoggerLike,
   SubmitOutcome,
 } from '@baton/core';
+import { ChangeNotifier } from './changeNotifier.ts';
 
 export interface LocalLauncherOptions {
   /** Name the launcher is declared under in the settings. */
@@ -45,17 +46,17 @@ export class LocalLauncher implements Launcher {
   readonly pollIntervalMs: number;
   readonly cancelGraceMs: number;
   private readonly logger: LoggerLike;
-  private readonly listeners = new Set<() => void>();
+  private readonly changes: ChangeNotifier;
   /** Pids of the jobs this launcher started, as long as it has not reported their end. */
   private readonly watched = new Map<string, 'running' | 'finished'>();
   /** When each watched job still running was last looked at. */
   private readonly verifiedAt = new Map<string, number>();
-  private notifyScheduled = false;
 
   constructor(options: LocalLauncherOptions) {
     this.name = options.name;
     this.connector = options.connector;
     this.logger = options.logger;
+    this.changes = new ChangeNotifier({ launcherName: options.name, logger: options.logger });
     this.maxConcurrent = options.maxConcurrent ?? availableParallelism();
     this.pollIntervalMs = options.pollIntervalMs ?? 1000;
     this.cancelGraceMs = options.cancelGraceMs ?? 3000;
@@ -86,10 +87,7 @@ export class LocalLauncher implements Launcher {
   }
 
   onChange(listener: () => void): () => void {
-    this.listeners.add(listener);
-    return () => {
-      this.listeners.delete(listener);
-    };
+    return this.changes.subscribe(listener);
   }
 
   private async submitOne(request: LaunchRequest): Promise<SubmitOutcome> {
@@ -111,7 +109,7 @@ export class LocalLauncher implements Launcher {
           if (known) this.watched.set(key, 'finished');
           else this.watched.delete(key);
           // Tell the scheduler at once instead of leaving it to the next poll.
-          this.notifyChange();
+          this.changes.notify();
         });
       }
       this.logger.debug(`started ${request.name} as pid ${pid}`);
@@ -210,22 +208,6 @@ export class LocalLauncher implements Launcher {
       if (remaining.length === 0 || Date.now() >= deadline) return remaining;
       await new Promise((resolve) => setTimeout(resolve, CANCEL_CHECK_MS));
     }
-  }
-
-  /** One call per turn of the event loop, however many jobs ended in it. */
-  private notifyChange(): void {
-    if (this.notifyScheduled) return;
-    this.notifyScheduled = true;
-    setImmediate(() => {
-      this.notifyScheduled = false;
-      for (const listener of this.listeners) {
-        try {
-          listener();
-        } catch (error) {
-          this.logger.warn(`an onChange listener of launcher ${this.name} threw: ${(error as Error).message}`);
-        }
-      }
-    });
   }
 }
 

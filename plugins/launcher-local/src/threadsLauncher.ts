@@ -23,6 +23,7 @@ import type {
 } from '@baton/core';
 import Tinypool from 'tinypool';
 import type { ThreadJobInput, ThreadJobResult } from './threadWorker.ts';
+import { ChangeNotifier } from './changeNotifier.ts';
 
 /** How a job ended: the worker wrote its marker, or its thread ended under it (times in epoch ms). */
 type JobEnd = { marked: true; markerError?: string } | { marked: false; failure: FailureInfo; start?: number; end?: number };
@@ -92,7 +93,7 @@ export class ThreadsLauncher implements Launcher {
   private readonly idleTimeoutMs: number;
   private readonly isolate: boolean;
   private readonly logger: LoggerLike;
-  private readonly listeners = new Set<() => void>();
+  private readonly changes: ChangeNotifier;
   /** Jobs of this launcher waiting for a free thread, in submission order. */
   private readonly queue: ThreadJob[] = [];
   /** Jobs of this launcher not ended yet, queued or running. */
@@ -100,13 +101,13 @@ export class ThreadsLauncher implements Launcher {
   private running = 0;
   private pool: Tinypool | undefined;
   private closed = false;
-  private notifyScheduled = false;
   private ownStart: Promise<string | undefined> | undefined;
 
   constructor(options: ThreadsLauncherOptions) {
     this.name = options.name;
     this.connector = options.connector;
     this.logger = options.logger;
+    this.changes = new ChangeNotifier({ launcherName: options.name, logger: options.logger });
     this.maxThreads = options.maxThreads ?? availableParallelism();
     this.maxConcurrent = options.maxConcurrent ?? this.maxThreads * QUEUED_PER_THREAD;
     this.pollIntervalMs = options.pollIntervalMs ?? 1000;
@@ -167,10 +168,7 @@ export class ThreadsLauncher implements Launcher {
   }
 
   onChange(listener: () => void): () => void {
-    this.listeners.add(listener);
-    return () => {
-      this.listeners.delete(listener);
-    };
+    return this.changes.subscribe(listener);
   }
 
   /** Ends the pool: jobs still running are interrupted and left without a marker (they run again next time). */
@@ -294,7 +292,7 @@ export class ThreadsLauncher implements Launcher {
     if (jobsOfThisProcess.get(job.directory) === job) jobsOfThisProcess.delete(job.directory);
     this.active.delete(job);
     job.resolveEnded();
-    this.notifyChange();
+    this.changes.notify();
   }
 
   /** The status of a job this process ran or runs, or undefined for another process's job. */
@@ -342,22 +340,6 @@ export class ThreadsLauncher implements Launcher {
   private ownProcessStart(): Promise<string | undefined> {
     this.ownStart ??= processStartTime(this.connector, process.pid);
     return this.ownStart;
-  }
-
-  /** One call per turn of the event loop, however many jobs ended in it. */
-  private notifyChange(): void {
-    if (this.notifyScheduled) return;
-    this.notifyScheduled = true;
-    setImmediate(() => {
-      this.notifyScheduled = false;
-      for (const listener of this.listeners) {
-        try {
-          listener();
-        } catch (error) {
-          this.logger.warn(`an onChange listener of launcher ${this.name} threw: ${(error as Error).message}`);
-        }
-      }
-    });
   }
 }
 
