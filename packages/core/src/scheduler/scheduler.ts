@@ -200,6 +200,7 @@ export class Scheduler {
    */
   async stop({ kill = false }: { kill?: boolean } = {}): Promise<void> {
     this.#stopped = true;
+    this.#watchdog.stop();
     this.#killing ||= kill;
     this.#stopSignal.resolve();
     const prepared: PreparedJob[] = [];
@@ -378,6 +379,7 @@ export class Scheduler {
 
   #checkIdle(): void {
     if (!this.#isIdle()) return;
+    this.#watchdog.stop();
     const waiters = this.#idleWaiters;
     this.#idleWaiters = [];
     for (const resolve of waiters) resolve();

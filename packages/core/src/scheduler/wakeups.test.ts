@@ -4,9 +4,11 @@
 // with a launcher that runs jobs inside this process, so a race that strands
 // a runnable job shows up as a run that never ends. The watchdog catches what
 // no path wakes: it says so, and the run goes on.
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { experiment } from '../experiment/experiment.ts';
@@ -115,4 +117,16 @@ describe('no lost wake-ups', () => {
     expect(summary.counts.done).toBe(5);
     expect(records).toEqual([expect.objectContaining({ level: 'warn', message: expect.stringMatching(/could start on "in-process" with nothing under way \(a lost wake-up\)/) })]);
   }, 20_000);
+
+  it('keeps the process alive to catch a lost wake-up when nothing else is pending', async () => {
+    const driver = fileURLToPath(new URL('./__fixtures__/stallDriver.ts', import.meta.url));
+    const repositoryRoot = fileURLToPath(new URL('../../../../', import.meta.url));
+    const child = spawn(process.execPath, ['--import', 'tsx', driver, join(root, 'stall')], { cwd: repositoryRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk) => (output += chunk));
+    child.stderr.on('data', (chunk) => (output += chunk));
+    const code = await new Promise((resolve) => child.on('exit', resolve));
+    expect(output).toContain('done 5');
+    expect(code, output).toBe(0);
+  }, 30_000);
 });

@@ -31,9 +31,13 @@ export class Watchdog {
     this.#options = options;
   }
 
-  /** Starts looking, if not already (it never keeps the process alive). */
+  /**
+   * Starts looking, if not already. The timer keeps the process alive while the scheduler has
+   * work to see through: a lost wake-up with nothing else pending must be caught here, not end
+   * the process with the work undone. The scheduler stops it once idle, stopped or closed.
+   */
   start(): void {
-    this.#timer ??= setInterval(() => this.#look(), WATCHDOG_MS).unref();
+    this.#timer ??= setInterval(() => this.#look(), WATCHDOG_MS);
   }
 
   stop(): void {
