@@ -69,6 +69,8 @@ export class Admission {
   #arriving = 0;
   /** Dependencies from elsewhere being followed, by hash: their consumers share one wait. */
   readonly #foreign = new Map<string, Promise<boolean>>();
+  /** The attempt of each job this process saw end and retries (see attemptKey). */
+  readonly #retiredAttempts = new WeakMap<Job, string>();
 
   constructor(context: AdmissionContext) {
     this.#context = context;
@@ -159,6 +161,9 @@ export class Admission {
     const { logger } = this.#context;
     const handle = await readProcessFile(this.#connector, job.directory);
     if (!handle) return false;
+    // The attempt this process already saw end, and is about to retry: nothing to follow
+    // (a launcher may still call a just-ended job queued for a while: accounting lag).
+    if (this.#retiredAttempts.get(job) === attemptKey(handle)) return false;
     const markers = await readMarkers(this.#connector, job.directory);
     if (markers.state === 'done') {
       this.#context.settle(job, 'done');
@@ -166,7 +171,7 @@ export class Admission {
     }
     // A job that failed is retried, unless job.sh only saw a signal: its launcher
     // may have it queued again (a requeue), which the launcher says below.
-    if (markers.state === 'failed' && !launcherMayKnowBetter(markers)) return false;
+    if (markers.state === 'failed' && !launcherMayKnowBetter(markers)) return this.#retire(job, handle);
     const launcher = this.#launcherForHandle(handle);
     if (!launcher) {
       if (handle.host === this.#host && handle.kind === 'local') return false;
@@ -186,7 +191,7 @@ export class Admission {
         this.#context.settle(job, 'done');
         return true;
       }
-      return false;
+      return this.#retire(job, handle);
     }
     if (status.state === 'unknown') {
       // Still running somewhere this process cannot see (another host), or the
@@ -198,6 +203,12 @@ export class Admission {
     logger.debug(`re-attached ${job.shortName} (${handle.kind} ${handle.pid ?? handle.clusterId})`);
     this.#context.follow(job, launcher, handle, status.state);
     return true;
+  }
+
+  /** Remembers that the attempt `handle` names has ended: the job is retried, never re-attached to it. */
+  #retire(job: Job, handle: LaunchHandle): false {
+    this.#retiredAttempts.set(job, attemptKey(handle));
+    return false;
   }
 
   async #admitNormal(job: Job): Promise<void> {
@@ -343,4 +354,9 @@ export class Admission {
     const status = await this.#context.statusOf(launcher, handle);
     return status.state === 'running' || status.state === 'queued';
   }
+}
+
+/** One launch of a job: a later launch (here or by another process) writes another process.json. */
+function attemptKey(handle: LaunchHandle): string {
+  return JSON.stringify([handle.launcher, handle.kind, handle.host, handle.pid ?? null, handle.clusterId ?? null, handle.submittedAt]);
 }

@@ -77,6 +77,30 @@ describe('re-attach', () => {
   });
 });
 
+describe('retrying a failed job', () => {
+  it('never follows the attempt it saw fail, even while its launcher still calls that attempt queued (accounting lag)', async () => {
+    let directory = '';
+    {
+      const launcher = new InProcessLauncher({ runMs: () => undefined });
+      const xp = await experiment({ name: 'retry', openedWorkspace: workspaceWith(root, [launcher]) });
+      const job = xp.submit(work, { i: 7 });
+      directory = job.directory;
+      await until(() => job.state === 'running');
+      await launcher.finish(job.directory, 'failed');
+      await xp.wait();
+      expect(job.state).toBe('failed');
+    }
+    // A launcher that knows nothing of the failed attempt yet answers queued for it.
+    const launcher = new InProcessLauncher({ runMs: () => 0, unknownHandles: 'queued' });
+    await using xp = await experiment({ name: 'retry', openedWorkspace: workspaceWith(root, [launcher]) });
+    const job = xp.submit(work, { i: 7 });
+    expect(job.directory).toBe(directory);
+    await until(() => job.isFinished);
+    expect(launcher.submitted).toHaveLength(1);
+    expect(job.state).toBe('done');
+  });
+});
+
 async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
