@@ -124,10 +124,13 @@ export class LauncherLane {
   }
 
   /**
-   * True while a launcher that batches is still gathering jobs: until no job
-   * arrived for submitDelayMs, or none is on its way (ready, being prepared, or
-   * still in admission), or 5 delays have passed since the first. Wakes the
-   * scheduler when the window closes.
+   * True while a launcher that batches is still gathering jobs: until none is on
+   * its way (ready, being prepared, or still in admission), or no job arrived for
+   * submitDelayMs while none is ready or being prepared for this launcher, or 5
+   * delays have passed since the first. A job already on this launcher's way keeps
+   * the window open up to that cap: on a loaded machine its files may take longer
+   * than one delay to write, and it belongs in the same batch. Wakes the scheduler
+   * when the window closes.
    */
   isGathering(): boolean {
     if (this.prepared.length === 0) {
@@ -139,8 +142,10 @@ export class LauncherLane {
     const now = Date.now();
     const window = (this.#gatherWindow ??= { first: now, last: now, size: 0 });
     if (this.prepared.length !== window.size) Object.assign(window, { last: now, size: this.prepared.length });
-    const moreComing = this.ready.length > 0 || this.preparing > 0 || this.#hooks.arriving();
-    const closesAt = Math.min(window.last + delay, window.first + GATHER_MAX_DELAYS * delay);
+    const onItsWayHere = this.ready.length > 0 || this.preparing > 0;
+    const moreComing = onItsWayHere || this.#hooks.arriving();
+    const cap = window.first + GATHER_MAX_DELAYS * delay;
+    const closesAt = onItsWayHere ? cap : Math.min(window.last + delay, cap);
     if (!moreComing || now >= closesAt) {
       this.#gatherWindow = undefined;
       return false;
