@@ -26,6 +26,20 @@ class SlowSecondLook extends MemoryConnector {
   }
 }
 
+/** Files in memory; writing the second job's files takes longer than a batch delay (a loaded machine). */
+class SlowSecondWrite extends MemoryConnector {
+  readonly #seen: string[] = [];
+
+  override async writeFile(path: string, data: string): Promise<void> {
+    const directory = posix.dirname(path);
+    if (path.endsWith('/params.json') && !this.#seen.includes(directory)) {
+      this.#seen.push(directory);
+      if (this.#seen.length === 2) await new Promise((resolve) => setTimeout(resolve, 300));
+    }
+    return super.writeFile(path, data);
+  }
+}
+
 let root: string;
 beforeEach(async () => {
   root = await mkdtemp(join(tmpdir(), 'baton-batch-'));
@@ -39,6 +53,17 @@ describe('batches', () => {
     const connector = new SlowSecondLook();
     const launcher = new InProcessLauncher({ runMs: () => 0, submitDelayMs: 100, connector });
     await using xp = await experiment({ name: 'batch', openedWorkspace: workspaceWith(root, [launcher], connector) });
+    xp.submit(work, { i: 1 });
+    xp.submit(work, { i: 2 });
+    const summary = await xp.wait();
+    expect(summary.counts.done).toBe(2);
+    expect(launcher.batches).toEqual([2]);
+  });
+
+  it('keeps the batch open, up to its cap, while a job is still being prepared for the same launcher', async () => {
+    const connector = new SlowSecondWrite();
+    const launcher = new InProcessLauncher({ runMs: () => 0, submitDelayMs: 100, connector });
+    await using xp = await experiment({ name: 'slow-write', openedWorkspace: workspaceWith(root, [launcher], connector) });
     xp.submit(work, { i: 1 });
     xp.submit(work, { i: 2 });
     const summary = await xp.wait();
