@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -26,10 +26,10 @@ async function lines(path: string): Promise<string[]> {
 }
 
 describe('experiment', () => {
-  it("runs its jobs when the run folder's job links cannot be made (the folder was removed)", async () => {
+  it("runs its jobs when the run folder's job index cannot be written (the run folder was removed)", async () => {
     const log = join(root, 'log');
     await using xp = await experiment({ name: 'no-links', workdir });
-    await rm(xp.jobspath, { recursive: true });
+    await rm(xp.path, { recursive: true });
     const jobs = [xp.submit(append, { log, label: 'a' }), xp.submit(append, { log, label: 'b' })];
     const summary = await xp.wait();
     expect(summary.counts.done).toBe(2);
@@ -58,7 +58,8 @@ describe('experiment', () => {
       await xp.wait();
       expect(job.state).toBe('done');
       expect(xp.jobsbakpath).toBeDefined();
-      expect(await readdir(xp.jobsbakpath!)).toEqual([`append--${job.hash}`]);
+      expect(await lines(xp.jobsbakpath!)).toEqual([JSON.stringify({ taskId: 'append', hash: job.hash })]);
+      expect(await lines(xp.jobspath)).toEqual([JSON.stringify({ taskId: 'append', hash: job.hash })]);
     }
     expect((await lines(log)).filter((line) => line.startsWith('start'))).toHaveLength(1);
   });

@@ -1,7 +1,8 @@
 // The experiment: a named, resumable run of user code that submits jobs into
 // a workspace. `await using xp = await experiment({ name })` always cleans up.
 import { EventEmitter } from 'node:events';
-import { mkdir, readdir, readFile, rename, symlink, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BatonError, UserInputError, didYouMean } from '../errors.ts';
 import { Job } from '../job/job.ts';
@@ -17,7 +18,7 @@ import { claimTaskId } from '../task/taskRegistry.ts';
 import { CounterToken } from '../token/counterToken.ts';
 import type { FailureInfo, JobState, RunMode, ServiceLike, Token } from '../types.ts';
 import { openWorkspace, type OpenWorkspaceOptions } from '../workspace/openWorkspace.ts';
-import { jobLinkName, listRuns, makeRunDirectory, pointCurrentRun, readCurrentRun, runIdFor } from './runFolder.ts';
+import { RUN_JOB_INDEX, RunJobIndex, listRuns, makeRunDirectory, pointCurrentRun, readCurrentRun, runIdFor, runJobIndexPath } from './runFolder.ts';
 import { decodeSaved, encodeSaved } from './savedValues.ts';
 import type { Workspace } from '../workspace/workspace.ts';
 
@@ -116,9 +117,10 @@ export class Experiment implements AsyncDisposable {
   readonly #env: Record<string, string>;
   readonly #tokens = new Map<string, Token>();
   readonly #services: ServiceLike[] = [];
-  readonly #links = new Set<Promise<unknown>>();
-  /** Error codes of job links that could not be made, each told once. */
-  readonly #linkFailures = new Set<string | undefined>();
+  /** The run's `jobs.jsonl` (none in a dry run). */
+  #index: RunJobIndex | undefined;
+  /** Error codes of index appends that failed, each told once. */
+  readonly #indexFailures = new Set<string | undefined>();
   readonly #logger = createLogger('baton:experiment');
   readonly #startedAt = Date.now();
   readonly #ownsWorkspace: boolean;
@@ -180,8 +182,9 @@ export class Experiment implements AsyncDisposable {
     if (this.runMode !== 'dry-run') {
       this.path = await makeRunDirectory(base, this.runId);
       this.runId = this.path.slice(base.length + 1);
-      await Promise.all(['jobs', 'results', 'data'].map((dir) => mkdir(join(this.path, dir), { recursive: true })));
+      await Promise.all(['results', 'data'].map((dir) => mkdir(join(this.path, dir), { recursive: true })));
       await pointCurrentRun(base, this.runId);
+      this.#index = new RunJobIndex({ runPath: this.path, onError: (error) => this.#indexFailed(error) });
     }
     this.#scheduler.setExperimentInfo({ name: this.name, runId: this.runId });
     stack.push(this);
@@ -192,9 +195,9 @@ export class Experiment implements AsyncDisposable {
     return this.workspace.path;
   }
 
-  /** Links to the jobs this run submitted. */
+  /** The index of the jobs this run submitted: `jobs.jsonl`, one JSON line `{taskId, hash}` per job. */
   get jobspath(): string {
-    return join(this.path, 'jobs');
+    return join(this.path, RUN_JOB_INDEX);
   }
 
   /** Where the experiment stores its results. */
@@ -202,14 +205,14 @@ export class Experiment implements AsyncDisposable {
     return join(this.path, 'results');
   }
 
-  /** The previous run's job links, if there was a previous run. */
+  /** The previous run's job index (`jobs.jsonl`, or the `jobs/` links of a run of an earlier version), if there was a previous run. */
   get jobsbakpath(): string | undefined {
-    return this.#previousRun ? join(this.workspace.path, 'experiments', this.name, this.#previousRun, 'jobs') : undefined;
+    return this.#previousRun ? runJobIndexPath(join(this.workspace.path, 'experiments', this.name, this.#previousRun), existsSync) : undefined;
   }
 
-  /** Job links of older runs of this experiment, newest first. */
+  /** Job indexes of older runs of this experiment, newest first. */
   get altJobspaths(): string[] {
-    return this.#olderRuns.map((run) => join(this.workspace.path, 'experiments', this.name, run, 'jobs'));
+    return this.#olderRuns.map((run) => runJobIndexPath(join(this.workspace.path, 'experiments', this.name, run), existsSync));
   }
 
   /** Submits a task with parameters; returns at once with the job (the same one for the same identity). */
@@ -242,7 +245,7 @@ export class Experiment implements AsyncDisposable {
       requirements: task.requirementAlternatives,
     });
     checkCommand(job);
-    if (this.runMode !== 'dry-run') this.#track(symlink(job.directory, join(this.jobspath, jobLinkName(task.id, hash))).catch((error: unknown) => this.#linkFailed(error)));
+    this.#index?.add({ taskId: task.id, hash });
     this.#scheduler.add(job);
     return job;
   }
@@ -328,7 +331,7 @@ export class Experiment implements AsyncDisposable {
   /** Waits until every submitted job finished (once stopped: until the jobs being launched or cancelled are through). */
   async wait(): Promise<ExperimentSummary> {
     await this.#scheduler.idle();
-    await Promise.allSettled([...this.#links]);
+    await this.#index?.flushed();
     return this.summary();
   }
 
@@ -367,7 +370,7 @@ export class Experiment implements AsyncDisposable {
       this.#closed = true;
       await Promise.allSettled(this.#services.filter((service) => service.state !== 'stopped').map((service) => service.stop()));
       await this.#scheduler.close();
-      await Promise.allSettled([...this.#links]);
+      await this.#index?.flushed();
       if (this.#ownsWorkspace) await this.workspace.close();
       const index = stack.lastIndexOf(this);
       if (index >= 0) stack.splice(index, 1);
@@ -395,18 +398,12 @@ export class Experiment implements AsyncDisposable {
     }
   }
 
-  /** A job's link in the run folder is an index for people; a run goes on without it, and says so once. */
-  #linkFailed(error: unknown): void {
+  /** The run's job index is for people and `baton jobs list`; a run goes on without it, and says so once. */
+  #indexFailed(error: unknown): void {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST' || this.#linkFailures.has(code)) return;
-    this.#linkFailures.add(code);
-    this.#logger.warn(`could not link jobs into ${this.jobspath}: ${error instanceof Error ? error.message : String(error)}`);
-  }
-
-  #track(promise: Promise<unknown>): void {
-    this.#links.add(promise);
-    // Callers handle their errors; this only keeps count of what close() waits for.
-    void promise.catch(() => undefined).finally(() => this.#links.delete(promise));
+    if (this.#indexFailures.has(code)) return;
+    this.#indexFailures.add(code);
+    this.#logger.warn(`could not record jobs in ${this.jobspath}: ${error instanceof Error ? error.message : String(error)}`);
   }
 }
 

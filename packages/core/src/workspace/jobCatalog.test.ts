@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -65,6 +65,15 @@ async function linkJob(options: { experiment: string; run: string; directory: st
   return link;
 }
 
+/** A line in a run's `jobs.jsonl`, as an experiment writes it. */
+async function indexJob(options: { experiment: string; run: string; taskId: string; hash: string }): Promise<string> {
+  const runDir = join(workspace, 'experiments', options.experiment, options.run);
+  await mkdir(runDir, { recursive: true });
+  const index = join(runDir, 'jobs.jsonl');
+  await appendFile(index, `${JSON.stringify({ taskId: options.taskId, hash: options.hash })}\n`);
+  return index;
+}
+
 /** A live process group whose command line names the job directory, like a local launcher's job. */
 async function startJobProcess(directory: string): Promise<number> {
   const child = spawn('sh', ['-c', 'sleep 100; true', directory], { detached: true, stdio: 'ignore' });
@@ -117,6 +126,21 @@ describe('listJobs', () => {
     expect(mnist.map((job) => job.directory)).toEqual([dirs.done, dirs.failed]);
     expect(mnist[1]?.experiments).toEqual(['mnist', 'other']);
     expect(await listJobs({ workspacePath: workspace, experiment: 'nope' })).toEqual([]);
+  });
+
+  it("reads the runs' job indexes (jobs.jsonl) beside the links of runs of earlier versions", async () => {
+    const dirs = await makeWorkspace();
+    await linkJob({ experiment: 'old', run: 'r1', directory: dirs.done!, name: `train--${HASH_DONE}` });
+    await indexJob({ experiment: 'new', run: 'r1', taskId: 'train', hash: HASH_DONE });
+    const index = await indexJob({ experiment: 'new', run: 'r2', taskId: 'train', hash: HASH_FAILED });
+    // A line cut short by a process killed mid-append is skipped.
+    await appendFile(index, '{"taskId":"train","ha');
+    const jobs = await listJobs({ workspacePath: workspace, experiment: 'new' });
+    expect(jobs.map((job) => [job.hash, job.experiments])).toEqual([
+      [HASH_DONE, ['new', 'old']],
+      [HASH_FAILED, ['new']],
+    ]);
+    expect((await listJobs({ workspacePath: workspace, experiment: 'old' })).map((job) => job.hash)).toEqual([HASH_DONE]);
   });
 
   it('asks the status function, in one call, about jobs it cannot check itself', async () => {
@@ -240,6 +264,14 @@ describe('cleanJobs', () => {
     expect(existsSync(doneLink)).toBe(false);
     expect(existsSync(runningLink)).toBe(true);
     expect(existsSync(dirs.running!)).toBe(true);
+  });
+
+  it("drops removed jobs from the runs' job indexes", async () => {
+    const dirs = await makeWorkspace();
+    await indexJob({ experiment: 'mnist', run: 'r1', taskId: 'train', hash: HASH_DONE });
+    const index = await indexJob({ experiment: 'mnist', run: 'r1', taskId: 'evaluate', hash: HASH_RUNNING });
+    expect(await cleanJobs({ workspacePath: workspace, states: ['done'], perform: true })).toEqual([dirs.done]);
+    expect(await readFile(index, 'utf8')).toBe(`${JSON.stringify({ taskId: 'evaluate', hash: HASH_RUNNING })}\n`);
   });
 
   it('never removes a job whose process still runs, even with an old failed marker', async () => {

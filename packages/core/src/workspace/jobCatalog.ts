@@ -1,11 +1,12 @@
 // Jobs of a workspace, read from disk (the files are the source of truth): list them with their
 // state, find them from what a user types, and clean finished ones.
 import { existsSync } from 'node:fs';
-import { readdir, readlink, rm, rmdir, stat } from 'node:fs/promises';
+import { readdir, readFile, readlink, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { LocalConnector } from '../connector/localConnector.ts';
 import { UserInputError } from '../errors.ts';
+import { LEGACY_RUN_JOB_LINKS, RUN_JOB_INDEX, parseRunJobLine } from '../experiment/runFolder.ts';
 import { jobFile } from '../job/jobFiles.ts';
 import { launcherMayKnowBetter, readMarkers, readProcessFile, type JobProvenance, type MarkerState } from '../scheduler/jobMarkers.ts';
 import type { FailureInfo, LaunchHandle } from '../types.ts';
@@ -26,7 +27,7 @@ export interface JobRecord {
   provenance?: JobProvenance;
   /** Content of `process.json`: who runs (or ran) the job. */
   handle?: LaunchHandle;
-  /** Names of the experiments whose runs link to this job. */
+  /** Names of the experiments whose runs submitted this job (their `jobs.jsonl`, or links of earlier versions). */
   experiments: string[];
   /** What its launcher says beyond the state (e.g. SLURM's pending reason). */
   detail?: string;
@@ -45,7 +46,7 @@ export interface ListJobsOptions {
   workspacePath: string;
   state?: CatalogJobState;
   taskId?: string;
-  /** Only jobs linked from a run of this experiment. */
+  /** Only jobs submitted by a run of this experiment. */
   experiment?: string;
   /** Refines the state of jobs whose process this host cannot check (cluster, other host). */
   status?: HandleStatusFunction;
@@ -98,7 +99,7 @@ export interface CleanJobsOptions {
   perform: boolean;
 }
 
-/** Removes finished jobs and the experiment links to them; returns the directories (to be) removed. */
+/** Removes finished jobs and the runs' records of them (index lines, links); returns the directories (to be) removed. */
 export async function cleanJobs(options: CleanJobsOptions): Promise<string[]> {
   const workspacePath = resolve(options.workspacePath);
   const states = new Set<CatalogJobState>(options.states ?? ['done', 'failed']);
@@ -112,12 +113,18 @@ export async function cleanJobs(options: CleanJobsOptions): Promise<string[]> {
     removable.push(job);
   }
   if (options.perform) {
+    const indexes = new Map<string, Set<string>>();
     for (const job of removable) {
-      for (const link of links.get(linkKey(job.directory)) ?? []) await rm(link.path, { force: true });
+      const key = linkKey(job.directory);
+      for (const link of links.get(key) ?? []) {
+        if (link.kind === 'link') await rm(link.path, { force: true });
+        else indexes.set(link.path, (indexes.get(link.path) ?? new Set()).add(key));
+      }
       await rm(job.directory, { recursive: true, force: true });
       // Drop the task's directory once its last job is gone.
       await rmdir(dirname(job.directory)).catch(() => undefined);
     }
+    for (const [path, keys] of indexes) await dropIndexLines(path, keys);
   }
   return removable.map((job) => job.directory);
 }
@@ -130,9 +137,11 @@ interface JobLocation {
   directory: string;
 }
 
+/** A run's record of a job: a line of its `jobs.jsonl`, or a link of a run of an earlier version. */
 interface ExperimentLink {
   experiment: string;
-  /** Path of the symlink itself. */
+  kind: 'index' | 'link';
+  /** Path of the run's `jobs.jsonl`, or of the link itself. */
   path: string;
 }
 
@@ -155,24 +164,59 @@ function linkKey(directory: string): string {
   return `${basename(dirname(directory))}/${basename(directory)}`;
 }
 
-/** `task-id/hash` → links from `<workspace>/experiments/<name>/<run-id>/jobs/`. */
+/**
+ * `task-id/hash` → the runs that submitted the job: lines of
+ * `<workspace>/experiments/<name>/<run-id>/jobs.jsonl`, and links in the `jobs/`
+ * folder of runs written by earlier versions.
+ */
 async function readExperimentLinks(workspacePath: string): Promise<Map<string, ExperimentLink[]>> {
   const root = join(workspacePath, 'experiments');
   const links = new Map<string, ExperimentLink[]>();
+  const add = (key: string, link: ExperimentLink) => {
+    const known = links.get(key);
+    if (known) known.push(link);
+    else links.set(key, [link]);
+  };
   for (const experiment of await listDirectories(root)) {
-    // `current` is itself a link to a run: skip it so that each job link is seen once.
+    // `current` is itself a link to a run: skip it so that each run is read once.
     for (const run of await listDirectories(join(root, experiment))) {
-      const jobsDir = join(root, experiment, run, 'jobs');
+      const index = join(root, experiment, run, RUN_JOB_INDEX);
+      const text = await readFile(index, 'utf8').catch(() => '');
+      const keys = new Set<string>();
+      for (const line of text.split('\n')) {
+        const key = indexLineKey(line);
+        if (key !== undefined) keys.add(key);
+      }
+      for (const key of keys) add(key, { experiment, kind: 'index', path: index });
+      const jobsDir = join(root, experiment, run, LEGACY_RUN_JOB_LINKS);
       for (const name of await readdir(jobsDir).catch(() => [] as string[])) {
         const path = join(jobsDir, name);
         const target = await readlink(path).catch(() => undefined);
         if (target === undefined) continue;
-        const key = linkKey(resolve(jobsDir, target));
-        links.set(key, [...(links.get(key) ?? []), { experiment, path }]);
+        add(linkKey(resolve(jobsDir, target)), { experiment, kind: 'link', path });
       }
     }
   }
   return links;
+}
+
+/** `task-id/hash` of a line of a run's `jobs.jsonl`; undefined for a line cut short. */
+function indexLineKey(line: string): string | undefined {
+  const entry = parseRunJobLine(line);
+  return entry && `${entry.taskId}/${entry.hash}`;
+}
+
+/** Rewrites a run's `jobs.jsonl` without the lines of removed jobs (beside it, then renamed over it). */
+async function dropIndexLines(path: string, keys: ReadonlySet<string>): Promise<void> {
+  const text = await readFile(path, 'utf8').catch(() => undefined);
+  if (text === undefined) return;
+  const kept = text.split('\n').filter((line) => {
+    const key = indexLineKey(line);
+    return key !== undefined && !keys.has(key);
+  });
+  const temporary = `${path}.tmp-${process.pid}`;
+  await writeFile(temporary, kept.length > 0 ? `${kept.join('\n')}\n` : '');
+  await rename(temporary, path);
 }
 
 async function readJobRecords(options: {
