@@ -2,8 +2,18 @@
 // vitest.config.ts imports it into `test.projects`.
 import type { TestProjectInlineConfiguration } from 'vitest/config';
 
+// Tests import the packages of this repository from their TypeScript sources (the
+// `@baton/source` export condition), so a change is tested without a build. Processes
+// that tests start (the `baton` command, job runners, worker threads) run the built
+// dist/ files: `pnpm test` builds first. The other conditions are Vite's defaults for Node.
+const fromSources = {
+  resolve: { conditions: ['@baton/source', 'module', 'node', 'development|production'] },
+  ssr: { resolve: { conditions: ['@baton/source', 'module', 'node', 'development|production'] } },
+};
+
 export const projects: TestProjectInlineConfiguration[] = [
   {
+    ...fromSources,
     test: {
       name: 'unit',
       include: ['packages/*/src/**/*.test.ts', 'plugins/*/src/**/*.test.ts', 'examples/**/*.test.ts'],
@@ -13,6 +23,7 @@ export const projects: TestProjectInlineConfiguration[] = [
     },
   },
   {
+    ...fromSources,
     // Against the real SLURM of `bash scripts/slurm-cluster.sh start`; time limits take minutes.
     test: {
       name: 'integration-slurm',

@@ -1,6 +1,4 @@
 #!/usr/bin/env node
-// The `baton` command: TypeScript sources run through tsx, so no build step is needed.
-import { register } from 'tsx/esm/api';
-
-register();
-await import('../src/main.ts');
+// The `baton` command. It runs the built JavaScript of dist/; TypeScript files of the
+// user's (experiments, tasks, settings, plugins) are loaded through tsx when met.
+import '../dist/main.js';

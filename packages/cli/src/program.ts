@@ -1,9 +1,9 @@
-// The `baton` command line: one file per command under commands/.
+// The `baton` command line: each command declares its options in commands/*Command.ts and
+// imports what it does only when it runs, so `baton --version` and `--help` load next to nothing.
 import { createRequire } from 'node:module';
 import { Command } from 'commander';
-import { enableDebug } from '@baton/core';
-import { registerJobsCommand } from './commands/jobs.ts';
-import { registerRunExperimentCommand } from './commands/runExperiment.ts';
+import { registerJobsCommand } from './commands/jobsCommand.ts';
+import { registerRunExperimentCommand } from './commands/runExperimentCommand.ts';
 
 export function createProgram(): Command {
   const program = new Command('baton')
@@ -13,8 +13,12 @@ export function createProgram(): Command {
     .showHelpAfterError('(add --help for usage)')
     // Throw instead of exiting, so that main maps usage errors to exit code 2.
     .exitOverride();
-  program.hook('preAction', (_program, action) => {
+  program.hook('preAction', async (_program, action) => {
+    const { enableDebug } = await import('@baton/core');
     if (action.optsWithGlobals().debug) enableDebug('baton:*');
+    // Warnings from the core (e.g. a launcher's) reach the user in every command.
+    const [{ installLogSink }, { plainStatusLine }] = await Promise.all([import('./output/logSink.ts'), import('./output/statusLine.ts')]);
+    installLogSink({ statusLine: plainStatusLine() });
   });
   registerRunExperimentCommand(program);
   registerJobsCommand(program);

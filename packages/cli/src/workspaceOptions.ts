@@ -1,27 +1,14 @@
-// --workspace / --workdir / --config-dir: which workspace a command reads.
+// --workspace / --workdir / --config-dir (workspaceFlags.ts): the workspace they name.
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Command } from 'commander';
 import { UserInputError, openWorkspace } from '@baton/core';
 import type { Workspace } from '@baton/core';
 import { loadSettings, resolveWorkspace } from '@baton/core';
+import type { WorkspaceOptions } from './workspaceFlags.ts';
 
 /** The CLI's package folder: plugins installed with the CLI (like @baton/launcher-local) resolve from here. */
 export const CLI_PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url));
-
-export interface WorkspaceOptions {
-  workspace?: string;
-  workdir?: string;
-  configDir?: string;
-}
-
-export function addWorkspaceOptions(command: Command): Command {
-  return command
-    .option('--workspace <id>', 'workspace id from the settings file')
-    .option('--workdir <dir>', 'workspace directory (wins over --workspace)')
-    .option('--config-dir <dir>', 'look for the settings file in this directory only');
-}
 
 /** The absolute path of an existing workspace; read-only commands never create one. */
 export async function workspacePath(options: WorkspaceOptions): Promise<string> {

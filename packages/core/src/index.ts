@@ -24,6 +24,7 @@ export { Job } from './job/job.ts';
 export type { JobParamsFile } from './job/jobParamsFile.ts';
 export { jobScript } from './job/jobScript.ts';
 export { shellQuote, shellJoin } from './util/shellQuote.ts';
+export { importUserModule, importDefault, isTypeScriptFile } from './util/importUserModule.ts';
 export type { DryRunRecord } from './scheduler/scheduler.ts';
 export { readMarkers, readProcessFile, writeFailedMarker, launcherMayKnowBetter, settleFailure } from './scheduler/jobMarkers.ts';
 export type { JobProvenance, MarkerState, SettleFailureOptions } from './scheduler/jobMarkers.ts';

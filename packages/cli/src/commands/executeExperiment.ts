@@ -9,7 +9,7 @@ import { followExperiment, type Progress } from '../output/progress.ts';
 import { createStatusLine, type StatusLine } from '../output/statusLine.ts';
 import { formatSummary } from '../output/summary.ts';
 import { loadExperimentDefinition } from './experimentModule.ts';
-import type { RunExperimentOptions } from './runExperiment.ts';
+import type { RunExperimentOptions } from './runExperimentCommand.ts';
 import { CLI_PACKAGE_DIR } from '../workspaceOptions.ts';
 
 /** Signals that stop the experiment; the exit code is 128 + the signal's number, as shells report it (130, 143, 129). */
@@ -32,7 +32,7 @@ export async function executeExperiment(options: {
   // A terminal without a size (some pseudo-terminals) cannot hold a live line.
   const interactive = process.stdout.isTTY === true && (process.stdout.columns ?? 0) > 0 && !dryRun;
   const plainIntervalMs = interactive || dryRun ? undefined : plainProgressInterval();
-  const statusLine = createStatusLine({ interactive });
+  const statusLine = await createStatusLine({ interactive });
   const removeLogSink = installLogSink({ statusLine });
   const interruption = handleInterruptions({ statusLine, kill: cli.kill === true });
   const startedAt = Date.now();

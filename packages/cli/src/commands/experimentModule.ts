@@ -1,15 +1,14 @@
 // Loads the user's experiment module and finds the defineExperiment(...) result in it.
-import { pathToFileURL } from 'node:url';
-import { BatonError, UserInputError, isExperimentDefinition } from '@baton/core';
+import { BatonError, UserInputError, importUserModule, isExperimentDefinition } from '@baton/core';
 import type { ExperimentDefinition } from '@baton/core';
 
 export async function loadExperimentDefinition(options: { path: string }): Promise<ExperimentDefinition> {
   const { path } = options;
   let namespace: Record<string, unknown>;
   try {
-    // bin/baton.js registered tsx for the whole process, so a plain import reads TypeScript and
-    // shares our module instances (tsImport would load a second @baton/core).
-    namespace = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
+    // tsx is registered in this process only when the module (or one it imports) is
+    // TypeScript; the module then shares this process's @baton/core.
+    namespace = await importUserModule(path);
   } catch (error) {
     throw new BatonError(`Could not load the experiment module: ${(error as Error).message}`, {
       where: path,

@@ -1,109 +1,77 @@
 // `baton jobs list|log|kill|clean`: look at and act on the jobs of a workspace, from its files.
+// The command line is declared in jobsCommand.ts; this module is loaded when one of them runs.
 import { existsSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
-import type { Command } from 'commander';
-import { Option } from 'commander';
 import { cleanJobs, findJobs, listJobs } from '@baton/core';
-import type { CatalogJobState } from '@baton/core';
 import { formatDuration, formatTable } from '../output/table.ts';
 import { launcherStatus } from '../launcherStatus.ts';
-import { addWorkspaceOptions, openWorkspaceWithLaunchers, workspacePath, type WorkspaceOptions } from '../workspaceOptions.ts';
+import { openWorkspaceWithLaunchers, workspacePath } from '../workspaceOptions.ts';
+import type { WorkspaceOptions } from '../workspaceFlags.ts';
+import type { CleanJobsCommandOptions, ListJobsCommandOptions, LogJobCommandOptions } from './jobsCommand.ts';
 import { followJobOutput, printJobOutput } from './jobLog.ts';
 import { killJobs } from './killJobs.ts';
 
-const STATES: CatalogJobState[] = ['done', 'failed', 'running', 'queued', 'incomplete'];
+export async function listJobsCommand(options: ListJobsCommandOptions): Promise<void> {
+  const path = await workspacePath(options);
+  const workspace = await openWorkspaceWithLaunchers({ options: options.workspace === undefined ? { ...options, workdir: path } : options, required: false });
+  const records = await listJobs({
+    workspacePath: path,
+    state: options.state,
+    taskId: options.task,
+    experiment: options.experiment,
+    status: workspace && launcherStatus(workspace),
+  }).finally(() => workspace?.close());
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify(records, null, 2)}\n`);
+    return;
+  }
+  if (records.length === 0) {
+    process.stdout.write('No jobs.\n');
+    return;
+  }
+  // Duration and host come from the job's marker (markers of earlier versions have neither: `-`).
+  const rows = records.map((job) => [
+    job.state,
+    job.taskId,
+    job.hash.slice(0, 12),
+    job.provenance?.durationSeconds === undefined ? '-' : formatDuration(job.provenance.durationSeconds * 1000),
+    job.provenance?.host ?? '-',
+    job.directory,
+    job.detail ?? job.failure?.reason ?? '',
+  ]);
+  process.stdout.write(`${formatTable({ header: ['STATE', 'TASK', 'HASH', 'DURATION', 'HOST', 'DIRECTORY', 'DETAIL'], rows })}\n`);
+}
 
-export function registerJobsCommand(program: Command): void {
-  const jobs = program.command('jobs').description('list, inspect, kill and clean the jobs of a workspace');
+export async function logJobCommand(ref: string, options: LogJobCommandOptions): Promise<void> {
+  const [job] = await findJobs({ workspacePath: await jobsWorkspace(ref, options), refs: [ref] });
+  const stream = options.stderr ? 'stderr' : 'stdout';
+  if (options.follow) await followJobOutput({ directory: job!.directory, stream });
+  else await printJobOutput({ directory: job!.directory, stream });
+}
 
-  addWorkspaceOptions(
-    jobs
-      .command('list')
-      .description('list jobs with their state (read from the job directories)')
-      .addOption(new Option('--state <state>', 'only jobs in this state').choices(STATES))
-      .option('--task <id>', 'only jobs of this task')
-      .option('--experiment <name>', 'only jobs submitted by runs of this experiment')
-      .option('--json', 'print JSON instead of a table'),
-  ).action(async (options: WorkspaceOptions & { state?: CatalogJobState; task?: string; experiment?: string; json?: boolean }) => {
-    const path = await workspacePath(options);
-    const workspace = await openWorkspaceWithLaunchers({ options: options.workspace === undefined ? { ...options, workdir: path } : options, required: false });
-    const records = await listJobs({
-      workspacePath: path,
-      state: options.state,
-      taskId: options.task,
-      experiment: options.experiment,
-      status: workspace && launcherStatus(workspace),
-    }).finally(() => workspace?.close());
-    if (options.json) {
-      process.stdout.write(`${JSON.stringify(records, null, 2)}\n`);
-      return;
-    }
-    if (records.length === 0) {
-      process.stdout.write('No jobs.\n');
-      return;
-    }
-    // Duration and host come from the job's marker (markers of earlier versions have neither: `-`).
-    const rows = records.map((job) => [
-      job.state,
-      job.taskId,
-      job.hash.slice(0, 12),
-      job.provenance?.durationSeconds === undefined ? '-' : formatDuration(job.provenance.durationSeconds * 1000),
-      job.provenance?.host ?? '-',
-      job.directory,
-      job.detail ?? job.failure?.reason ?? '',
-    ]);
-    process.stdout.write(`${formatTable({ header: ['STATE', 'TASK', 'HASH', 'DURATION', 'HOST', 'DIRECTORY', 'DETAIL'], rows })}\n`);
+export async function killJobsCommand(refs: string[], options: WorkspaceOptions): Promise<void> {
+  const workspace = await jobsWorkspace(refs[0]!, options);
+  const records = await findJobs({ workspacePath: workspace, refs });
+  // Launchers come from the workspace the jobs were found in.
+  const failures = await killJobs({ jobs: records, workspace: options.workspace === undefined ? { ...options, workdir: workspace } : options });
+  if (failures > 0) process.exitCode = 1;
+}
+
+export async function cleanJobsCommand(options: CleanJobsCommandOptions): Promise<void> {
+  const perform = options.perform === true;
+  const removed = await cleanJobs({
+    workspacePath: await workspacePath(options),
+    states: options.state ? [options.state] : ['done', 'failed'],
+    perform,
   });
-
-  addWorkspaceOptions(
-    jobs
-      .command('log')
-      .description("print a job's standard output (or error)")
-      .argument('<job>', 'job directory, task-id/hash-prefix, or hash prefix (6+ characters)')
-      .option('--stderr', 'print the standard error instead')
-      .option('-f, --follow', 'keep printing new output until the job is done or failed'),
-  ).action(async (ref: string, options: WorkspaceOptions & { stderr?: boolean; follow?: boolean }) => {
-    const [job] = await findJobs({ workspacePath: await jobsWorkspace(ref, options), refs: [ref] });
-    const stream = options.stderr ? 'stderr' : 'stdout';
-    if (options.follow) await followJobOutput({ directory: job!.directory, stream });
-    else await printJobOutput({ directory: job!.directory, stream });
-  });
-
-  addWorkspaceOptions(
-    jobs
-      .command('kill')
-      .description('stop running or queued jobs (they are marked failed: cancelled)')
-      .argument('<jobs...>', 'job directories, task-id/hash-prefixes, or hash prefixes (6+ characters)'),
-  ).action(async (refs: string[], options: WorkspaceOptions) => {
-    const workspace = await jobsWorkspace(refs[0]!, options);
-    const records = await findJobs({ workspacePath: workspace, refs });
-    // Launchers come from the workspace the jobs were found in.
-    const failures = await killJobs({ jobs: records, workspace: options.workspace === undefined ? { ...options, workdir: workspace } : options });
-    if (failures > 0) process.exitCode = 1;
-  });
-
-  addWorkspaceOptions(
-    jobs
-      .command('clean')
-      .description('remove finished job directories (dry run unless --perform)')
-      .addOption(new Option('--state <state>', 'only remove jobs in this state (default: done and failed)').choices(['done', 'failed']))
-      .option('--perform', 'remove them for real'),
-  ).action(async (options: WorkspaceOptions & { state?: 'done' | 'failed'; perform?: boolean }) => {
-    const perform = options.perform === true;
-    const removed = await cleanJobs({
-      workspacePath: await workspacePath(options),
-      states: options.state ? [options.state] : ['done', 'failed'],
-      perform,
-    });
-    if (removed.length === 0) {
-      process.stdout.write('Nothing to clean.\n');
-      return;
-    }
-    const verb = perform ? 'Removed' : 'Would remove';
-    process.stdout.write(`${verb} ${removed.length} job director${removed.length === 1 ? 'y' : 'ies'}:\n`);
-    for (const directory of removed) process.stdout.write(`  ${directory}\n`);
-    if (!perform) process.stdout.write('Nothing was removed: add --perform to remove them.\n');
-  });
+  if (removed.length === 0) {
+    process.stdout.write('Nothing to clean.\n');
+    return;
+  }
+  const verb = perform ? 'Removed' : 'Would remove';
+  process.stdout.write(`${verb} ${removed.length} job director${removed.length === 1 ? 'y' : 'ies'}:\n`);
+  for (const directory of removed) process.stdout.write(`  ${directory}\n`);
+  if (!perform) process.stdout.write('Nothing was removed: add --perform to remove them.\n');
 }
 
 /**

@@ -8,7 +8,8 @@ import { LocalLauncher } from '@baton/launcher-local';
 import type { FailureInfo, Workspace } from '@baton/core';
 import type { JobRecord } from '@baton/core';
 import { jobName } from '../output/table.ts';
-import { openWorkspaceWithLaunchers, type WorkspaceOptions } from '../workspaceOptions.ts';
+import { openWorkspaceWithLaunchers } from '../workspaceOptions.ts';
+import type { WorkspaceOptions } from '../workspaceFlags.ts';
 
 const CANCELLED: FailureInfo = { code: null, reason: 'cancelled', message: 'killed by baton jobs kill' };
 

@@ -1,6 +1,5 @@
 // One live line at the bottom of a terminal (log-update), with other lines printed above it.
-// Off a terminal there is no live line: printed lines just go out.
-import { createLogUpdate } from 'log-update';
+// Off a terminal there is no live line: printed lines just go out (and log-update is not loaded).
 
 export interface StatusLine {
   /** Replaces the live line (ignored off a terminal). */
@@ -11,14 +10,17 @@ export interface StatusLine {
   close(): void;
 }
 
-export function createStatusLine(options: { interactive: boolean }): StatusLine {
-  if (!options.interactive) {
-    return {
-      update: () => undefined,
-      print: (line, stream = 'stdout') => void process[stream].write(`${line}\n`),
-      close: () => undefined,
-    };
-  }
+export function plainStatusLine(): StatusLine {
+  return {
+    update: () => undefined,
+    print: (line, stream = 'stdout') => void process[stream].write(`${line}\n`),
+    close: () => undefined,
+  };
+}
+
+export async function createStatusLine(options: { interactive: boolean }): Promise<StatusLine> {
+  if (!options.interactive) return plainStatusLine();
+  const { createLogUpdate } = await import('log-update');
   const render = createLogUpdate(process.stdout, { showCursor: true });
   let current = '';
   return {

@@ -1,13 +1,15 @@
 // Entry point of a function task's job process:
-//   node --import tsx <this file> <job directory>
+//   node <this file> <job directory>
 // It imports the module that exports the task and calls its `run` in this
 // process with the parameters recorded in params.json, decoded as they were
 // at submit: the schema ran there, once (a transform does not run twice).
+// tsx is loaded only when the task's module is TypeScript.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isTask } from '../task/defineTask.ts';
 import { decodeParamValue } from '../task/paramValues.ts';
 import { createLogger } from '../logger.ts';
+import { importUserModule } from '../util/importUserModule.ts';
 import { JOB_FILES } from './jobFiles.ts';
 import type { JobParamsFile } from './jobParamsFile.ts';
 
@@ -16,7 +18,7 @@ async function main(directory: string | undefined): Promise<void> {
   const record = JSON.parse(await readFile(join(directory, JOB_FILES.params), 'utf8')) as JobParamsFile;
   process.env.BATON_JOB_RUNNER = `${record.taskId}/${record.hash.slice(0, 12)}`;
   if (!record.module) throw new Error(`params.json of ${directory} names no module for task "${record.taskId}"`);
-  const module = (await import(record.module)) as Record<string, unknown>;
+  const module = await importUserModule(record.module);
   const task = Object.values(module).find((value) => isTask(value) && value.id === record.taskId);
   if (!task || !isTask(task) || !task.run) {
     throw new Error(`Task "${record.taskId}" is not exported from ${record.module}; export the value returned by defineTask`);

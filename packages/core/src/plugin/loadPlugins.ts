@@ -6,7 +6,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BatonError, UserInputError, didYouMean } from '../errors.ts';
 import { createLogger } from '../logger.ts';
-import { importDefault } from '../settings/importModule.ts';
+import { importDefault } from '../util/importUserModule.ts';
 import type { Plugin } from '../types.ts';
 import { isPlugin } from './definePlugin.ts';
 

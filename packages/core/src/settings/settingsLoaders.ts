@@ -4,7 +4,7 @@
 import type { Loader } from 'cosmiconfig';
 import { parseDocument } from 'yaml';
 import { UserInputError } from '../errors.ts';
-import { importDefault } from './importModule.ts';
+import { importDefault } from '../util/importUserModule.ts';
 
 export const loadDataSettings: Loader = (filepath, content) => {
   const document = parseDocument(content, { prettyErrors: true, uniqueKeys: true });

@@ -1,0 +1,50 @@
+// `baton jobs list|log|kill|clean`: the command line. What each does is in jobs.ts,
+// imported when one of them runs.
+import type { Command } from 'commander';
+import { Option } from 'commander';
+import type { CatalogJobState } from '@baton/core';
+import { addWorkspaceOptions, type WorkspaceOptions } from '../workspaceFlags.ts';
+
+const STATES: CatalogJobState[] = ['done', 'failed', 'running', 'queued', 'incomplete'];
+
+export type ListJobsCommandOptions = WorkspaceOptions & { state?: CatalogJobState; task?: string; experiment?: string; json?: boolean };
+export type LogJobCommandOptions = WorkspaceOptions & { stderr?: boolean; follow?: boolean };
+export type CleanJobsCommandOptions = WorkspaceOptions & { state?: 'done' | 'failed'; perform?: boolean };
+
+export function registerJobsCommand(program: Command): void {
+  const jobs = program.command('jobs').description('list, inspect, kill and clean the jobs of a workspace');
+
+  addWorkspaceOptions(
+    jobs
+      .command('list')
+      .description('list jobs with their state (read from the job directories)')
+      .addOption(new Option('--state <state>', 'only jobs in this state').choices(STATES))
+      .option('--task <id>', 'only jobs of this task')
+      .option('--experiment <name>', 'only jobs submitted by runs of this experiment')
+      .option('--json', 'print JSON instead of a table'),
+  ).action(async (options: ListJobsCommandOptions) => (await import('./jobs.ts')).listJobsCommand(options));
+
+  addWorkspaceOptions(
+    jobs
+      .command('log')
+      .description("print a job's standard output (or error)")
+      .argument('<job>', 'job directory, task-id/hash-prefix, or hash prefix (6+ characters)')
+      .option('--stderr', 'print the standard error instead')
+      .option('-f, --follow', 'keep printing new output until the job is done or failed'),
+  ).action(async (ref: string, options: LogJobCommandOptions) => (await import('./jobs.ts')).logJobCommand(ref, options));
+
+  addWorkspaceOptions(
+    jobs
+      .command('kill')
+      .description('stop running or queued jobs (they are marked failed: cancelled)')
+      .argument('<jobs...>', 'job directories, task-id/hash-prefixes, or hash prefixes (6+ characters)'),
+  ).action(async (refs: string[], options: WorkspaceOptions) => (await import('./jobs.ts')).killJobsCommand(refs, options));
+
+  addWorkspaceOptions(
+    jobs
+      .command('clean')
+      .description('remove finished job directories (dry run unless --perform)')
+      .addOption(new Option('--state <state>', 'only remove jobs in this state (default: done and failed)').choices(['done', 'failed']))
+      .option('--perform', 'remove them for real'),
+  ).action(async (options: CleanJobsCommandOptions) => (await import('./jobs.ts')).cleanJobsCommand(options));
+}

@@ -1,0 +1,96 @@
+// `baton run-experiment [YAML_FILE]`: its options. The command itself (runExperiment.ts) is
+// imported when it runs, so that `baton --help` and other commands do not load it.
+import type { Command } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
+import type { RunMode } from '@baton/core';
+
+export interface RunExperimentOptions {
+  file?: string;
+  workspace?: string;
+  workdir?: string;
+  configDir?: string;
+  env: Record<string, string>;
+  runMode: RunMode;
+  config: string[];
+  preYaml: string[];
+  postYaml: string[];
+  show?: boolean;
+  host?: string;
+  port?: number;
+  kill?: boolean;
+}
+
+export function registerRunExperimentCommand(program: Command): void {
+  program
+    .command('run-experiment')
+    .description('run an experiment from its YAML configuration')
+    .argument('[yaml-file]', 'configuration file (may name a `parent` file to merge first)')
+    .option('--file <path>', 'module whose default export is defineExperiment(...) (default: the configuration\'s "file", next to the YAML file)')
+    .option('--workspace <id>', 'workspace id from the settings file')
+    .option('--workdir <dir>', 'workspace directory (wins over --workspace)')
+    .option('--config-dir <dir>', 'look for the settings file in this directory only')
+    .option('--env <NAME VALUE>', 'environment variable for the jobs (repeatable): --env NAME VALUE', collectEnv, {})
+    .addOption(new Option('--run-mode <mode>', 'normal runs jobs; generate writes them without running; dry-run only prints').choices(['normal', 'generate', 'dry-run']).default('normal'))
+    .option('-c, --config <key.path=value>', 'override a configuration value, read as YAML (repeatable)', collect, [])
+    .option('--pre-yaml <file>', 'YAML file merged before the configuration file (repeatable)', collect, [])
+    .option('--post-yaml <file>', 'YAML file merged after the configuration file (repeatable)', collect, [])
+    .option('--show', 'print the merged configuration and exit')
+    .option('--host <host>', 'host the experiment monitor listens on', parseHost)
+    .option('--port <n>', 'port of the experiment monitor (negative: no monitor)', parsePort)
+    .option('--kill', 'on Ctrl-C, also cancel the running jobs')
+    .action(async (yamlFile: string | undefined, options: RunExperimentOptions) => {
+      const { runExperiment } = await import('./runExperiment.ts');
+      await runExperiment({ yamlFile, options });
+    });
+}
+
+/**
+ * Commander options take one value; `--env NAME VALUE` takes two. Rewrites each such pair to
+ * `--env NAME=VALUE` before parsing (a value already written `NAME=VALUE` is left alone).
+ */
+export function joinEnvPairs(argv: readonly string[]): string[] {
+  const result: string[] = [];
+  for (let index = 0; index < argv.length; index++) {
+    const argument = argv[index]!;
+    if (argument === '--') {
+      result.push(...argv.slice(index));
+      break;
+    }
+    const name = argv[index + 1];
+    const value = argv[index + 2];
+    if (argument === '--env' && name !== undefined && value !== undefined && ENV_NAME.test(name)) {
+      result.push(argument, `${name}=${value}`);
+      index += 2;
+    } else {
+      result.push(argument);
+    }
+  }
+  return result;
+}
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function collectEnv(value: string, previous: Record<string, string>): Record<string, string> {
+  const equals = value.indexOf('=');
+  const name = equals > 0 ? value.slice(0, equals) : '';
+  if (!ENV_NAME.test(name)) {
+    throw new InvalidArgumentError('expected --env NAME VALUE (or --env NAME=VALUE), NAME made of letters, digits and _.');
+  }
+  return { ...previous, [name]: value.slice(equals + 1) };
+}
+
+function parsePort(value: string): number {
+  if (!/^-?\d+$/.test(value.trim())) throw new InvalidArgumentError('expected an integer (0-65535, or negative for no monitor).');
+  const port = Number(value);
+  if (port > 65535) throw new InvalidArgumentError('a port is at most 65535 (or negative for no monitor).');
+  return port;
+}
+
+function parseHost(value: string): string {
+  if (value.trim() === '') throw new InvalidArgumentError('expected a host name or address, e.g. localhost or 0.0.0.0.');
+  return value.trim();
+}
