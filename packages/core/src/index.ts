@@ -26,8 +26,28 @@ export { jobScript } from './job/jobScript.ts';
 export { shellQuote, shellJoin } from './util/shellQuote.ts';
 export { importUserModule, importDefault, isTypeScriptFile } from './util/importUserModule.ts';
 export type { DryRunRecord } from './scheduler/scheduler.ts';
-export { readMarkers, readProcessFile, writeFailedMarker, launcherMayKnowBetter, settleFailure } from './scheduler/jobMarkers.ts';
-export type { JobProvenance, MarkerState, SettleFailureOptions } from './scheduler/jobMarkers.ts';
+export {
+  readMarkers,
+  readProcessFile,
+  writeFailedMarker,
+  writeFailedMarkerSync,
+  writeDoneMarker,
+  writeDoneMarkerSync,
+  doneMarkerText,
+  failedMarkerText,
+  launcherMayKnowBetter,
+  settleFailure,
+} from './scheduler/jobMarkers.ts';
+export type { JobProvenance, MarkerRun, MarkerState, SettleFailureOptions } from './scheduler/jobMarkers.ts';
+export {
+  CANCEL_REQUEST_FILE,
+  isInProcessHandle,
+  isOwningProcessAlive,
+  processStartTime,
+  readCancelRequest,
+  requestCancel,
+} from './workspace/inProcessJobs.ts';
+export type { CancelOutcome, CancelRequest, InProcessHandle } from './workspace/inProcessJobs.ts';
 export { experiment, Experiment } from './experiment/experiment.ts';
 export type { ExperimentOptions, ExperimentSummary, JobStateEvent, SubmitOptions } from './experiment/experiment.ts';
 export { defineExperiment, isExperimentDefinition, runExperiment, baseConfigurationSchema, configurationSchema } from './experiment/defineExperiment.ts';

@@ -165,8 +165,16 @@ export interface LaunchHandle {
   kind: string;
   host: string;
   directory: string;
-  /** Process (group) id for launchers that run processes directly. */
+  /** Process (group) id for launchers that run processes directly; with `inProcess`, the process the job runs inside. */
   pid?: number;
+  /**
+   * The job runs inside process `pid` (a worker thread of the experiment process,
+   * for the `threads` launcher), not in a process of its own: it ends when that
+   * process ends, and any process on the same host can tell whether it still runs.
+   */
+  inProcess?: boolean;
+  /** With `inProcess`: start time of process `pid` (clock ticks since boot, from /proc), to tell it from a later process with the same pid. */
+  processStart?: string;
   /** Scheduler job id for cluster launchers. */
   clusterId?: string;
   /** When the job was handed over (ISO 8601). */
@@ -208,6 +216,13 @@ export interface Launcher {
   cancel(handles: readonly LaunchHandle[]): Promise<void>;
   /** Optional push: called when some job's status may have changed, so the scheduler polls now. */
   onChange?(listener: () => void): () => void;
+  /**
+   * Whether a job keeps running when the experiment process ends (default true:
+   * a detached process, a cluster job; the next run re-attaches it). False for a
+   * launcher that runs jobs inside the experiment process (`threads`): its jobs
+   * stop with the process, leave no marker, and run again on resume.
+   */
+  readonly jobsOutliveProcess?: boolean;
   close?(): Promise<void>;
 }
 

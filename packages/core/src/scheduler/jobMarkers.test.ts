@@ -1,10 +1,19 @@
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LocalConnector } from '../connector/localConnector.ts';
 import type { FailureInfo } from '../types.ts';
-import { launcherMayKnowBetter, readMarkers, settleFailure, writeFailedMarker } from './jobMarkers.ts';
+import {
+  launcherMayKnowBetter,
+  readMarkers,
+  settleFailure,
+  writeDoneMarker,
+  writeDoneMarkerSync,
+  writeFailedMarker,
+  writeFailedMarkerSync,
+} from './jobMarkers.ts';
 
 const connector = new LocalConnector();
 let directory: string;
@@ -53,6 +62,31 @@ describe('writeFailedMarker', () => {
       end: 1796135060.5,
       host: 'n1',
     });
+  });
+});
+
+describe('writeDoneMarker, writeFailedMarkerSync', () => {
+  const start = Date.parse('2026-12-01T14:23:20.254Z');
+  const end = Date.parse('2026-12-01T14:23:21.5Z');
+
+  it("write job.sh's format (seconds to the hundredth), which readMarkers reads back", async () => {
+    await writeDoneMarker(connector, directory, { start, end, host: 'n1' });
+    expect(await readFile(join(directory, 'done'), 'utf8')).toBe('{"code":0,"start":1796135000.25,"end":1796135001.5,"host":"n1"}\n');
+    expect(await readMarkers(connector, directory)).toEqual({
+      state: 'done',
+      provenance: { startedAt: '2026-12-01T14:23:20.250Z', endedAt: '2026-12-01T14:23:21.500Z', durationSeconds: 1.25, host: 'n1', exitCode: 0 },
+    });
+    await rm(join(directory, 'done'));
+    writeDoneMarkerSync(directory, { start, end, host: 'n1' });
+    expect(await readFile(join(directory, 'done'), 'utf8')).toBe('{"code":0,"start":1796135000.25,"end":1796135001.5,"host":"n1"}\n');
+  });
+
+  it('writes a failed marker whole (beside it, then renamed), with only the times it knows', async () => {
+    writeFailedMarkerSync(directory, { code: 3, reason: 'failed', message: 'bad' }, { end, host: 'n1' });
+    expect(JSON.parse(await readFile(join(directory, 'failed'), 'utf8'))).toEqual({ code: 3, reason: 'failed', message: 'bad', end: 1796135001.5, host: 'n1' });
+    expect(existsSync(join(directory, 'failed.tmp'))).toBe(false);
+    await rm(directory, { recursive: true });
+    expect(() => writeFailedMarkerSync(directory, { code: 1, reason: 'failed', message: 'x' })).toThrow(/ENOENT/);
   });
 });
 

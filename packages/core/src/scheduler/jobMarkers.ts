@@ -6,7 +6,9 @@
 //   failed  {"code":3,"reason":"failed","message":"...","start":S,"end":E,"host":"node1"}
 // where S and E are seconds since the epoch (to the hundredth). Markers of
 // earlier versions (an empty `done`, a `failed` without these fields) read as
-// done or failed without provenance.
+// done or failed without provenance. Launchers and runners that write markers
+// themselves (the threads launcher's worker) write them here, in the same format.
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { jobFile } from '../job/jobFiles.ts';
 import type { Connector, FailureInfo, FailureReason, LaunchHandle } from '../types.ts';
 
@@ -43,15 +45,59 @@ export async function readMarkers(connector: Connector, directory: string): Prom
   return provenance ? { state: 'failed', failure, provenance } : { state: 'failed', failure };
 }
 
+/** When and where a job ran, as the writer of its marker knows it: times in milliseconds since the epoch. */
+export interface MarkerRun {
+  start?: number;
+  end?: number;
+  host?: string;
+}
+
+/** The `done` marker's text, in job.sh's format: `{"code":0,"start":S,"end":E,"host":H}`. */
+export function doneMarkerText(run: MarkerRun): string {
+  return `${JSON.stringify({ code: 0, ...markerTimes(run) })}\n`;
+}
+
+/** The `failed` marker's text, in job.sh's format: the failure, then when and where it ran. */
+export function failedMarkerText(failure: FailureInfo, run: MarkerRun = {}): string {
+  return `${JSON.stringify({ ...failure, ...markerTimes(run) })}\n`;
+}
+
+/** Writes the `done` marker, in one small write as job.sh does: whatever a reader sees of it says done. */
+export async function writeDoneMarker(connector: Connector, directory: string, run: MarkerRun): Promise<void> {
+  await connector.writeFile(jobFile(directory, 'done'), doneMarkerText(run));
+}
+
+/**
+ * The same, synchronously and straight to the local disk: for a runner that runs
+ * jobs inside this process (a worker thread), where a file write through the
+ * thread pool would queue behind the scheduler's own.
+ */
+export function writeDoneMarkerSync(directory: string, run: MarkerRun): void {
+  writeFileSync(jobFile(directory, 'done'), doneMarkerText(run));
+}
+
+/** Writes the `failed` marker synchronously to the local disk, beside it then renamed (a reader never sees half of it). */
+export function writeFailedMarkerSync(directory: string, failure: FailureInfo, run: MarkerRun = {}): void {
+  const path = jobFile(directory, 'failed');
+  const temporary = `${path}.tmp`;
+  try {
+    writeFileSync(temporary, failedMarkerText(failure, run));
+    renameSync(temporary, path);
+  } catch (error) {
+    rmSync(temporary, { force: true });
+    throw error;
+  }
+}
+
 /** Writes the `failed` marker; `provenance` (e.g. from the marker it replaces) is kept in job.sh's format. */
 export async function writeFailedMarker(connector: Connector, directory: string, failure: FailureInfo, provenance?: JobProvenance): Promise<void> {
-  const marker: Record<string, unknown> = { ...failure };
-  const start = epochSeconds(provenance?.startedAt);
-  const end = epochSeconds(provenance?.endedAt);
-  if (start !== undefined) marker.start = start;
-  if (end !== undefined) marker.end = end;
-  if (provenance?.host !== undefined) marker.host = provenance.host;
-  await connector.writeFile(jobFile(directory, 'failed'), `${JSON.stringify(marker)}\n`);
+  const run: MarkerRun = {};
+  const start = epochMilliseconds(provenance?.startedAt);
+  const end = epochMilliseconds(provenance?.endedAt);
+  if (start !== undefined) run.start = start;
+  if (end !== undefined) run.end = end;
+  if (provenance?.host !== undefined) run.host = provenance.host;
+  await connector.writeFile(jobFile(directory, 'failed'), failedMarkerText(failure, run));
 }
 
 /**
@@ -158,9 +204,18 @@ function toMilliseconds(value: unknown): number | undefined {
   return undefined;
 }
 
-function epochSeconds(iso: string | undefined): number | undefined {
+function epochMilliseconds(iso: string | undefined): number | undefined {
   const time = iso === undefined ? NaN : Date.parse(iso);
-  return Number.isFinite(time) ? time / 1000 : undefined;
+  return Number.isFinite(time) ? time : undefined;
+}
+
+/** job.sh's `start`, `end` (seconds since the epoch, to the hundredth) and `host`, each when known. */
+function markerTimes(run: MarkerRun): { start?: number; end?: number; host?: string } {
+  const times: { start?: number; end?: number; host?: string } = {};
+  if (run.start !== undefined) times.start = Math.round(run.start / 10) / 100;
+  if (run.end !== undefined) times.end = Math.round(run.end / 10) / 100;
+  if (run.host !== undefined) times.host = run.host;
+  return times;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
