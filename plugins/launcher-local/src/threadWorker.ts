@@ -1,48 +1,69 @@
 // Entry of the threads launcher's worker threads: runs one function task at a
 // time, the way the job runner does in a job process (core's job/runner.ts):
-// import the module that exports the task, decode the parameters recorded in
-// params.json, call `run`. What the task prints (console, process.stdout and
+// read the job's params.json, import the module that exports the task, decode
+// the parameters, call `run`. What the task prints (console, process.stdout and
 // process.stderr, the task's logger) is appended to the job's stdout and stderr
-// files; then the job's marker is written here, in the thread, as job.sh writes
-// it. The launcher writes one only when the thread itself ends under the job
-// (cancelled, out of memory).
-import { closeSync, openSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+// files; then the job's marker is written here, in the thread, with core's
+// marker writers (job.sh's format). The launcher writes one only when the thread
+// itself ends under the job (cancelled, out of memory). File work here is
+// synchronous: it runs on this thread, never queued behind the experiment's own
+// in Node's thread pool.
+import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { format } from 'node:util';
-import { createLogger, decodeParamValue, isTask, setLogSink } from '@baton/core';
-import type { JobParamsFile, Task } from '@baton/core';
+import { createLogger, decodeParamValue, importUserModule, isTask, jobFile, setLogSink, writeDoneMarkerSync, writeFailedMarkerSync } from '@baton/core';
+import type { FailureInfo, JobParamsFile, Logger, Task } from '@baton/core';
 
 export interface ThreadJobInput {
   directory: string;
-  /** The job's params.json, as the launcher read it. */
-  record: JobParamsFile;
-  /** The job's output files (appended to, made on the first write). */
-  stdoutPath: string;
-  stderrPath: string;
   /** Host name written in the marker. */
   host: string;
-  /** URL of tsx's `tsx/esm/api`: registered in this thread when a task module is TypeScript. */
-  tsxApi?: string;
+  /** Name of the launcher, in the message that refuses a command task. */
+  launcher: string;
 }
 
 /** How the task ended, and when it ran (epoch milliseconds); `markerError` when its marker could not be written. */
-export type ThreadJobResult = ({ ok: true } | { ok: false; message: string; code: number }) & { start: number; end: number; markerError?: string };
+export type ThreadJobResult = ({ ok: true } | { ok: false; failure: FailureInfo }) & { start: number; end: number; markerError?: string };
 
 /** Called by tinypool in a worker thread, one job at a time per thread. */
 export default async function runThreadJob(input: ThreadJobInput): Promise<ThreadJobResult> {
-  const result = await runTask(input);
+  const result = await runJob(input);
   try {
-    writeMarker(input, result);
+    const run = { start: result.start, end: result.end, host: input.host };
+    if (result.ok) writeDoneMarkerSync(input.directory, run);
+    else writeFailedMarkerSync(input.directory, result.failure, run);
   } catch (error) {
     return { ...result, markerError: (error as Error).message };
   }
   return result;
 }
 
-async function runTask(input: ThreadJobInput): Promise<ThreadJobResult> {
+async function runJob(input: ThreadJobInput): Promise<ThreadJobResult> {
   const start = Date.now();
-  const { directory, record } = input;
-  const output = JobOutput.begin(input);
+  let record: JobParamsFile;
+  try {
+    record = JSON.parse(readFileSync(jobFile(input.directory, 'params'), 'utf8')) as JobParamsFile;
+  } catch (error) {
+    return refused(`could not read the params.json of job ${input.directory}: ${(error as Error).message}`, start);
+  }
+  if (record.command) {
+    return refused(
+      `task "${record.taskId}" is a command task: launcher "${input.launcher}" (threads) runs only function tasks (defineTask with run). ` +
+        'Submit it to a `local` launcher (e.g. submit(task, params, { launcher: "local" }), or `launcher:` in the task)',
+      start,
+    );
+  }
+  if (!record.module) return refused(`the params.json of task "${record.taskId}" names neither a command nor a module`, start);
+  return runTask(input, record, start);
+}
+
+/** A job this launcher cannot run: failed, reason `rejected`, without running anything. */
+function refused(message: string, start: number): ThreadJobResult {
+  return { ok: false, failure: { code: null, reason: 'rejected', message }, start, end: Date.now() };
+}
+
+async function runTask(input: ThreadJobInput, record: JobParamsFile, start: number): Promise<ThreadJobResult> {
+  const { directory } = input;
+  const output = JobOutput.begin(directory);
   const restoreExit = exitEndsTheTask();
   const restoreEnv = overlayEnvironment({
     ...record.env,
@@ -53,21 +74,20 @@ async function runTask(input: ThreadJobInput): Promise<ThreadJobResult> {
     BATON_JOB_RUNNER: `${record.taskId}/${record.hash.slice(0, 12)}`,
   });
   try {
-    const task = await findTask(record, input.tsxApi);
+    const task = await findTask(record);
     const params = decodeParamValue(record.resolved);
-    const logger = createLogger(`baton:task:${record.taskId}`);
-    await task.run!(params as never, { directory, taskId: record.taskId, hash: record.hash, logger });
+    await task.run!(params as never, { directory, taskId: record.taskId, hash: record.hash, logger: taskLogger(record.taskId) });
     return { ok: true, start, end: Date.now() };
   } catch (error) {
     if (error instanceof TaskExit) {
       // As in a job process: exit 0 is a success, any other code a failure with that code.
       if (error.code === 0) return { ok: true, start, end: Date.now() };
-      return { ok: false, message: error.message, code: error.code, start, end: Date.now() };
+      return { ok: false, failure: { code: error.code, reason: 'failed', message: error.message }, start, end: Date.now() };
     }
     // The whole story in the job's stderr, one line in the marker (as job.sh and the runner do).
     process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     // 1: what the job runner exits with when the task throws.
-    return { ok: false, message: failureMessage(error), code: 1, start, end: Date.now() };
+    return { ok: false, failure: { code: 1, reason: 'failed', message: failureMessage(error) }, start, end: Date.now() };
   } finally {
     restoreExit();
     restoreEnv();
@@ -77,63 +97,33 @@ async function runTask(input: ThreadJobInput): Promise<ThreadJobResult> {
 
 // ---------------------------------------------------------------------------
 
-/**
- * The `done` or `failed` marker in job.sh's format (start and end in seconds
- * since the epoch, to the hundredth; host; exit code). As job.sh does, `done`
- * is written in one small write (whatever a reader sees of it says done), and
- * `failed` beside it, then renamed.
- */
-function writeMarker(input: ThreadJobInput, result: ThreadJobResult): void {
-  const provenance = { start: epochSeconds(result.start), end: epochSeconds(result.end), host: input.host };
-  if (result.ok) {
-    writeFileSync(join(input.directory, 'done'), `${JSON.stringify({ code: 0, ...provenance })}\n`);
-    return;
-  }
-  const marker = { code: result.code, reason: 'failed', message: result.message, ...provenance };
-  const path = join(input.directory, 'failed');
-  const temporary = `${path}.tmp`;
-  try {
-    writeFileSync(temporary, `${JSON.stringify(marker)}\n`);
-    renameSync(temporary, path);
-  } catch (error) {
-    rmSync(temporary, { force: true });
-    throw error;
-  }
-}
-
-function epochSeconds(ms: number): number {
-  return Math.round(ms / 10) / 100;
-}
-
 const tasks = new Map<string, Task>();
-let tsxRegistered = false;
+const loggers = new Map<string, Logger>();
 
-/** The task exported by the job's module; modules stay loaded in the thread, as imports do. */
-async function findTask(record: JobParamsFile, tsxApi: string | undefined): Promise<Task> {
+/** One logger per task, made once per thread (a debug channel each). */
+function taskLogger(taskId: string): Logger {
+  let logger = loggers.get(taskId);
+  if (!logger) loggers.set(taskId, (logger = createLogger(`baton:task:${taskId}`)));
+  return logger;
+}
+
+/**
+ * The task exported by the job's module; modules stay loaded in the thread, as
+ * imports do. A TypeScript module registers tsx in this thread first (core's
+ * importUserModule); a JavaScript one loads no tsx.
+ */
+async function findTask(record: JobParamsFile): Promise<Task> {
   if (!record.module) throw new Error(`params.json names no module for task "${record.taskId}"`);
   const key = `${record.module}#${record.taskId}`;
   const cached = tasks.get(key);
   if (cached) return cached;
-  const module = await importModule(record.module, tsxApi);
+  const module = await importUserModule(record.module);
   const task = Object.values(module).find((value) => isTask(value) && value.id === record.taskId);
   if (!isTask(task) || !task.run) {
     throw new Error(`Task "${record.taskId}" is not exported from ${record.module}; export the value returned by defineTask`);
   }
   tasks.set(key, task);
   return task;
-}
-
-/** A plain import; a TypeScript module registers tsx in this thread first (once). */
-async function importModule(url: string, tsxApi: string | undefined): Promise<Record<string, unknown>> {
-  try {
-    return (await import(url)) as Record<string, unknown>;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ERR_UNKNOWN_FILE_EXTENSION' || !tsxApi || tsxRegistered) throw error;
-  }
-  const { register } = (await import(tsxApi)) as { register: () => unknown };
-  register();
-  tsxRegistered = true;
-  return (await import(url)) as Record<string, unknown>;
 }
 
 /** process.exit() called by a task: it ends the task, not the thread (nor the experiment). */
@@ -196,9 +186,9 @@ class JobOutput {
     this.#paths = paths;
   }
 
-  static begin(input: ThreadJobInput): JobOutput {
+  static begin(directory: string): JobOutput {
     JobOutput.#install();
-    const output = new JobOutput({ stdout: input.stdoutPath, stderr: input.stderrPath });
+    const output = new JobOutput({ stdout: jobFile(directory, 'stdout'), stderr: jobFile(directory, 'stderr') });
     JobOutput.#current = output;
     return output;
   }

@@ -330,6 +330,34 @@ describe('ThreadsLauncher', () => {
   });
 });
 
+describe('threads launcher across processes', () => {
+  it('cancels a job that runs in a thread of another experiment process, which goes on with its other jobs', async () => {
+    const log = join(root, 'log');
+    const release = join(root, 'release');
+    const fixture = new URL('./__fixtures__/threadsExperiment.ts', import.meta.url).pathname;
+    const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=@baton/source', fixture, root, log, release], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    try {
+      await expect.poll(async () => (await runs(log)).map((run) => run.label).sort(), { timeout: 20_000 }).toEqual(['later', 'slow']);
+      const directories = JSON.parse(output.split('\n')[0]!) as { slow: string; later: string };
+      const handle = (await json(join(directories.slow, 'process.json'))) as unknown as ThreadsLaunchHandle;
+      expect(handle).toMatchObject({ kind: 'threads', pid: child.pid, inProcess: true });
+      // Another process's job: this launcher asks that process, which terminates the job's thread.
+      await newThreads().cancel([handle]);
+      expect(await json(join(directories.slow, 'failed'))).toMatchObject({ code: null, reason: 'cancelled', message: expect.stringContaining(`on request of process ${process.pid}`) });
+      expect(existsSync(join(directories.slow, 'cancel-request'))).toBe(false);
+      // The experiment goes on: its other job ends as it would.
+      await writeFile(release, '');
+      expect(await exited).toBe(0);
+      expect(JSON.parse(output.trim().split('\n').pop()!)).toEqual({ slow: ['failed', 'cancelled'], later: ['done'] });
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+});
+
 describe('threads plugin entry', () => {
   it('declares the threads launcher with validated settings and defaults', async () => {
     const factory = plugin.launchers.threads;

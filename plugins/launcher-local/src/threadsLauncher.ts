@@ -6,14 +6,12 @@
 // handle (this process's pid and start time) then says it is not running, so
 // the next run of the experiment runs it again.
 import { availableParallelism, totalmem } from 'node:os';
-import { extname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { jobFile } from '@baton/core';
+import { failedMarkerText, isInProcessHandle, isOwningProcessAlive, jobFile, processStartTime, requestCancel } from '@baton/core';
 import type {
   Connector,
   FailureInfo,
   HostDescription,
-  JobParamsFile,
+  InProcessHandle,
   LaunchHandle,
   LaunchRequest,
   LaunchStatus,
@@ -21,9 +19,11 @@ import type {
   LoggerLike,
   SubmitOutcome,
 } from '@baton/core';
-import Tinypool from 'tinypool';
+import type Tinypool from 'tinypool';
 import type { ThreadJobInput, ThreadJobResult } from './threadWorker.ts';
 import { ChangeNotifier } from './changeNotifier.ts';
+import { CancelRequests } from './threadsCancelRequests.ts';
+import { createThreadsPool, threadFailure } from './threadsPool.ts';
 
 /** How a job ended: the worker wrote its marker, or its thread ended under it (times in epoch ms). */
 type JobEnd = { marked: true; markerError?: string } | { marked: false; failure: FailureInfo; start?: number; end?: number };
@@ -61,7 +61,8 @@ interface ThreadJob {
   input: ThreadJobInput;
   state: 'queued' | 'running';
   controller: AbortController;
-  cancelled: boolean;
+  /** Set once cancelled: by whom (for its marker) when another process asked. */
+  cancelled: false | { by?: string };
   /** Resolves once the job's marker is written (or the launcher closed without one). */
   ended: Promise<void>;
   resolveEnded: () => void;
@@ -78,12 +79,10 @@ const OWN_PID = process.pid;
 /** Jobs handed over per thread by default: one running, the others ready to follow at once. */
 const QUEUED_PER_THREAD = 4;
 
-/** The worker entry, next to this file, once built (`.js`); from the sources (`.ts`), threadBootstrap.mjs. */
-const OWN_EXTENSION = extname(fileURLToPath(import.meta.url));
-const WORKER_URL = new URL('./threadWorker.js', import.meta.url);
-
 export class ThreadsLauncher implements Launcher {
   readonly kind = 'threads';
+  /** Its jobs run in this process and end with it: interrupted, they run again on resume. */
+  readonly jobsOutliveProcess = false;
   readonly name: string;
   readonly connector: Connector;
   readonly host: HostDescription;
@@ -102,6 +101,8 @@ export class ThreadsLauncher implements Launcher {
   private pool: Tinypool | undefined;
   private closed = false;
   private ownStart: Promise<string | undefined> | undefined;
+  /** Looks for `baton jobs kill` requests from other processes while jobs are active. */
+  private readonly cancelRequests: CancelRequests;
 
   constructor(options: ThreadsLauncherOptions) {
     this.name = options.name;
@@ -114,11 +115,22 @@ export class ThreadsLauncher implements Launcher {
     this.idleTimeoutMs = options.idleTimeoutMs ?? 10_000;
     this.isolate = options.isolate ?? false;
     this.host = { cores: availableParallelism(), memory: totalmem(), gpus: 0 };
+    this.cancelRequests = new CancelRequests({
+      connector: this.connector,
+      logger: this.logger,
+      intervalMs: Math.min(this.pollIntervalMs, 1000),
+      ownProcess: () => this.ownProcessStart().then((processStart) => ({ pid: OWN_PID, processStart })),
+      directories: () => [...this.active].filter((job) => !job.cancelled).map((job) => job.directory),
+      cancel: (directory, by) => {
+        const job = [...this.active].find((candidate) => candidate.directory === directory);
+        return job ? this.cancelJob(job, by) : Promise.resolve();
+      },
+    });
   }
 
   async submit(requests: readonly LaunchRequest[]): Promise<SubmitOutcome[]> {
     const processStart = await this.ownProcessStart();
-    const outcomes = await Promise.all(requests.map((request) => this.accept(request, processStart)));
+    const outcomes = requests.map((request) => this.accept(request, processStart));
     this.pump();
     return outcomes.map((outcome) => {
       if ('failure' in outcome) return outcome;
@@ -140,29 +152,8 @@ export class ThreadsLauncher implements Launcher {
     const ends: Promise<void>[] = [];
     for (const handle of handles) {
       const job = handle.pid === OWN_PID ? jobsOfThisProcess.get(handle.directory) : undefined;
-      if (!job) {
-        if (handle.pid !== OWN_PID && (await this.statusOne(handle as ThreadsLaunchHandle, undefined)).state === 'running') {
-          this.logger.warn(
-            `job ${handle.directory} runs in a thread of process ${handle.pid} on ${handle.host}: only that process can cancel it (stop that experiment)`,
-          );
-        }
-        continue;
-      }
-      if (job.cancelled) {
-        ends.push(job.ended);
-        continue;
-      }
-      job.cancelled = true;
-      const index = this.queue.indexOf(job);
-      if (index >= 0) {
-        // Never started: it ends here, as a cancelled job does.
-        this.queue.splice(index, 1);
-        void this.finish(job, { marked: false, failure: { code: null, reason: 'cancelled', message: 'cancelled before it started' } });
-      } else {
-        // tinypool terminates the thread that runs it.
-        job.controller.abort();
-      }
-      ends.push(job.ended);
+      if (job) ends.push(this.cancelJob(job));
+      else if (handle.pid !== OWN_PID && isInProcessHandle(handle)) ends.push(this.cancelElsewhere(handle));
     }
     await Promise.all(ends);
   }
@@ -175,6 +166,7 @@ export class ThreadsLauncher implements Launcher {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.cancelRequests.stop();
     const interrupted = [...this.active];
     for (const job of interrupted) if (jobsOfThisProcess.get(job.directory) === job) jobsOfThisProcess.delete(job.directory);
     this.active.clear();
@@ -189,38 +181,22 @@ export class ThreadsLauncher implements Launcher {
 
   // -------------------------------------------------------------------------
 
-  /** Checks that the job is a function task and takes it; it waits in the queue for a thread. */
-  private async accept(request: LaunchRequest, processStart: string | undefined): Promise<{ handle: ThreadsLaunchHandle } | { failure: FailureInfo }> {
+  /**
+   * Takes the job; it waits in the queue for a thread. Its params.json is read
+   * by the thread that runs it, which refuses a command task (a read here would
+   * cost the experiment's main thread a round of file I/O per job).
+   */
+  private accept(request: LaunchRequest, processStart: string | undefined): { handle: ThreadsLaunchHandle } | { failure: FailureInfo } {
     if (this.closed) return rejected(`launcher "${this.name}" is closed: the experiment is ending`);
     if (this.connector.kind !== 'local') {
       return rejected(`launcher "${this.name}" (threads) runs jobs in this process and needs the local connector, not "${this.connector.kind}"`);
-    }
-    let record: JobParamsFile;
-    try {
-      record = JSON.parse(await this.connector.readFile(jobFile(request.directory, 'params'))) as JobParamsFile;
-    } catch (error) {
-      return rejected(`could not read the params.json of ${request.name} in ${request.directory}: ${(error as Error).message}`);
-    }
-    if (!record.command && !record.module) return rejected(`the params.json of ${request.name} names neither a command nor a module`);
-    if (record.command) {
-      return rejected(
-        `task "${record.taskId}" is a command task: launcher "${this.name}" (threads) runs only function tasks (defineTask with run). ` +
-          'Submit it to a `local` launcher (e.g. submit(task, params, { launcher: "local" }), or `launcher:` in the task)',
-      );
     }
     let resolveEnded!: () => void;
     const ended = new Promise<void>((resolve) => (resolveEnded = resolve));
     const job: ThreadJob = {
       directory: request.directory,
       name: request.name,
-      input: {
-        directory: request.directory,
-        record,
-        stdoutPath: jobFile(request.directory, 'stdout'),
-        stderrPath: jobFile(request.directory, 'stderr'),
-        host: this.connector.hostname,
-        tsxApi: TSX_API,
-      },
+      input: { directory: request.directory, host: this.connector.hostname, launcher: this.name },
       state: 'queued',
       controller: new AbortController(),
       cancelled: false,
@@ -230,12 +206,14 @@ export class ThreadsLauncher implements Launcher {
     jobsOfThisProcess.set(job.directory, job);
     this.active.add(job);
     this.queue.push(job);
+    this.cancelRequests.start();
     const handle: ThreadsLaunchHandle = {
       launcher: this.name,
       kind: this.kind,
       host: this.connector.hostname,
       directory: request.directory,
       pid: OWN_PID,
+      inProcess: true,
       submittedAt: new Date().toISOString(),
     };
     if (processStart !== undefined) handle.processStart = processStart;
@@ -259,7 +237,7 @@ export class ThreadsLauncher implements Launcher {
       const answer = (await this.threads().run(job.input, { signal: job.controller.signal })) as ThreadJobResult;
       result = answer.markerError === undefined ? { marked: true } : { marked: true, markerError: answer.markerError };
     } catch (error) {
-      result = { marked: false, failure: threadFailure(error, job), start, end: Date.now() };
+      result = { marked: false, failure: threadFailure(error, job.cancelled), start, end: Date.now() };
     }
     this.running--;
     // The pool was destroyed under it: the experiment ends, the job stays without a marker.
@@ -277,13 +255,8 @@ export class ThreadsLauncher implements Launcher {
       try {
         // A task that ended just as it was cancelled keeps its own marker.
         if (!(await this.connector.exists(jobFile(job.directory, 'done')))) {
-          const provenance = {
-            ...(result.start !== undefined ? { start: epochSeconds(result.start) } : {}),
-            end: epochSeconds(result.end ?? Date.now()),
-            host: this.connector.hostname,
-          };
-          // job.sh's format: the failure and the provenance in one JSON object.
-          await this.connector.writeFile(jobFile(job.directory, 'failed'), `${JSON.stringify({ ...result.failure, ...provenance })}\n`);
+          const run = { ...(result.start !== undefined ? { start: result.start } : {}), end: result.end ?? Date.now(), host: this.connector.hostname };
+          await this.connector.writeFile(jobFile(job.directory, 'failed'), failedMarkerText(result.failure, run));
         }
       } catch (error) {
         this.logger.warn(`could not write the marker of ${job.name} in ${job.directory}: ${(error as Error).message}`);
@@ -311,30 +284,48 @@ export class ThreadsLauncher implements Launcher {
     const own = this.ownStatus(handle, processStart);
     if (own) return own;
     // Another experiment process runs it: running as long as that process lives.
-    if (!(await this.connector.isProcessAlive(handle.pid))) return { state: 'finished' };
-    if (handle.processStart !== undefined) {
-      const start = await processStartTime(this.connector, handle.pid);
-      // A later process with the same pid: the one that ran the job is gone.
-      if (start !== undefined && start !== handle.processStart) return { state: 'finished' };
-    }
+    if (!(await isOwningProcessAlive(this.connector, handle))) return { state: 'finished' };
     return { state: 'running', detail: `in a thread of process ${handle.pid}` };
   }
 
   private threads(): Tinypool {
-    if (this.pool) return this.pool;
-    this.pool = new Tinypool({
-      filename: workerFilename(),
+    this.pool ??= createThreadsPool({
       maxThreads: this.maxThreads,
-      minThreads: 0,
-      idleTimeout: this.idleTimeoutMs,
-      isolateWorkers: this.isolate,
-    });
-    // A thread that fails while it runs no job (an error thrown by a timer a task left
-    // behind): tinypool replaces it; the experiment goes on.
-    this.pool.on('error', (error: unknown) => {
-      this.logger.warn(`a worker thread of launcher ${this.name} failed between jobs: ${error instanceof Error ? error.message : String(error)}`);
+      idleTimeoutMs: this.idleTimeoutMs,
+      isolate: this.isolate,
+      onError: (error) => {
+        this.logger.warn(`a worker thread of launcher ${this.name} failed between jobs: ${error instanceof Error ? error.message : String(error)}`);
+      },
     });
     return this.pool;
+  }
+
+  /** Cancels a job of this process: out of the queue if it waits, its thread terminated if it runs. */
+  private cancelJob(job: ThreadJob, by?: string): Promise<void> {
+    if (job.cancelled) return job.ended;
+    job.cancelled = by === undefined ? {} : { by };
+    const index = this.queue.indexOf(job);
+    if (index >= 0) {
+      // Never started: it ends here, as a cancelled job does.
+      this.queue.splice(index, 1);
+      void this.finish(job, { marked: false, failure: { code: null, reason: 'cancelled', message: 'cancelled before it started' } });
+    } else {
+      // tinypool terminates the thread that runs it.
+      job.controller.abort();
+    }
+    return job.ended;
+  }
+
+  /** A job in a thread of another process: that process is asked to cancel it, and does when it next looks. */
+  private async cancelElsewhere(handle: InProcessHandle): Promise<void> {
+    if (handle.host !== this.connector.hostname) {
+      this.logger.warn(`job ${handle.directory} runs in a thread of process ${handle.pid} on ${handle.host}: cancel it from that host`);
+      return;
+    }
+    const answer = await requestCancel(this.connector, handle);
+    if (answer.outcome === 'no answer') {
+      this.logger.warn(`job ${handle.directory} runs in a thread of process ${handle.pid}, which has not answered the request to cancel it yet`);
+    }
   }
 
   private ownProcessStart(): Promise<string | undefined> {
@@ -345,41 +336,6 @@ export class ThreadsLauncher implements Launcher {
 
 // ---------------------------------------------------------------------------
 
-/** tsx's register API, for task modules (and, in the monorepo, this plugin's own sources) written in TypeScript. */
-const TSX_API = import.meta.resolve('tsx/esm/api');
-
-/**
- * What tinypool loads in each thread. Built, the worker entry is JavaScript and
- * loads tsx only when a task module needs it; from the sources, a small bootstrap
- * registers tsx in the thread first (Node 20 does not pass `--import` hooks on
- * to worker threads).
- */
-function workerFilename(): string {
-  return fileURLToPath(OWN_EXTENSION === '.ts' ? new URL('./threadBootstrap.mjs', import.meta.url) : WORKER_URL);
-}
-
 function rejected(message: string): { failure: FailureInfo } {
   return { failure: { code: null, reason: 'rejected', message } };
-}
-
-/** A job whose thread ended under it: cancelled (terminated), out of memory, or a thread that died (process.exit in the task). */
-function threadFailure(error: unknown, job: ThreadJob): FailureInfo {
-  // No exit code: no process ended.
-  if (job.cancelled) return { code: null, reason: 'cancelled', message: 'cancelled: its worker thread was terminated' };
-  const message = (error instanceof Error ? error.message : String(error)).split('\n')[0];
-  if ((error as NodeJS.ErrnoException).code === 'ERR_WORKER_OUT_OF_MEMORY') return { code: null, reason: 'oom', message: `its thread ran out of memory: ${message}` };
-  return { code: null, reason: 'failed', message: `its thread failed: ${message}` };
-}
-
-function epochSeconds(ms: number): number {
-  return Math.round(ms / 10) / 100;
-}
-
-/** Start time of a process (field 22 of /proc/<pid>/stat), or undefined where there is no /proc. */
-async function processStartTime(connector: Connector, pid: number): Promise<string | undefined> {
-  const stat = await connector.readFileIfExists(`/proc/${pid}/stat`).catch(() => undefined);
-  if (stat === undefined) return undefined;
-  // The command name (field 2) may hold spaces and parentheses: count from its end.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return fields[19];
 }
