@@ -48,6 +48,9 @@ process.stdout.write(
     closeMs,
     // From experiment open to wait() resolved: Baton's own work for the jobs.
     inProcessMs: openMs + submitMs + waitMs,
+    // CPU of this process (main thread and Node's thread pool), from its start: Baton's own cost, whatever the load.
+    cpuMs: (process.cpuUsage().user + process.cpuUsage().system) / 1000,
+    peakRssMb: process.resourceUsage().maxRSS / 1024,
     done: summary.counts.done,
     failed: summary.counts.failed,
     // A benchmark with failed jobs measures nothing: say why they failed.

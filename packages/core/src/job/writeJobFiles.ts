@@ -17,9 +17,11 @@ export interface WriteJobFilesOptions {
   workspaceEnv: Record<string, string>;
   /** The experiment run that writes the files. */
   experiment: { name: string; runId: string };
+  /** The caller holds the job's claim, which made the directory: nobody else writes or reads these files meanwhile. */
+  claimed?: boolean;
 }
 
-export async function writeJobFiles({ connector, job, workspaceEnv, experiment }: WriteJobFilesOptions): Promise<void> {
+export async function writeJobFiles({ connector, job, workspaceEnv, experiment, claimed = false }: WriteJobFilesOptions): Promise<void> {
   const env = { ...workspaceEnv, ...job.env };
   const directory = connector.resolve(job.directory);
   const command = job.commandArgv(directory);
@@ -42,9 +44,15 @@ export async function writeJobFiles({ connector, job, workspaceEnv, experiment }
   };
   // Everything that can refuse the job is computed before the directory is made.
   const script = jobScript({ taskId: job.taskId, hash: job.hash, directory, argv, env });
-  await connector.mkdir(job.directory);
+  if (!claimed) await connector.mkdir(job.directory);
+  const paramsPath = jobFile(job.directory, 'params');
+  const paramsText = `${JSON.stringify(record, null, 2)}\n`;
+  // Written under the job's claim, so nobody reads it half-written: a job prepared for the
+  // first time gets it in one create, without the write-beside-and-rename (a file-system
+  // call less per job; a file created half-way is rewritten whole by the next prepare).
+  const firstTime = claimed && !(await connector.exists(paramsPath));
   await Promise.all([
-    connector.writeFile(jobFile(job.directory, 'params'), `${JSON.stringify(record, null, 2)}\n`),
+    firstTime ? connector.appendFile(paramsPath, paramsText) : connector.writeFile(paramsPath, paramsText),
     connector.writeFile(jobFile(job.directory, 'script'), script, { mode: 0o755 }),
   ]);
 }

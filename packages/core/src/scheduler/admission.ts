@@ -111,7 +111,7 @@ export class Admission {
     try {
       if (await this.#connector.exists(jobFile(job.directory, 'done'))) return 'done';
       if (await this.#runningElsewhere(job)) return 'running';
-      await this.writeJobFiles(job);
+      await this.writeJobFiles(job, { claimed: true });
       return 'prepared';
     } finally {
       await release();
@@ -123,15 +123,16 @@ export class Admission {
    * launched it meanwhile) and writes its files. A prepared job keeps its claim
    * until it is handed to a launcher: a process that wants it waits, then re-attaches.
    */
-  async prepareForLaunch(job: Job): Promise<{ release: ReleaseLock } | undefined> {
+  async prepareForLaunch(job: Job): Promise<{ release: ReleaseLock; firstLaunch: boolean } | undefined> {
     const release = await this.claim(job);
     try {
       if (await this.#connector.exists(jobFile(job.directory, 'done'))) {
         this.#context.settle(job, 'done');
       } else if (!(await this.reattach(job))) {
-        await this.#connector.remove(jobFile(job.directory, 'failed'));
-        await this.writeJobFiles(job);
-        return { release };
+        await this.#removeFailedMarker(job);
+        await this.writeJobFiles(job, { claimed: true });
+        // No process.json yet: the launch writes it in one create (see Launching).
+        return { release, firstLaunch: !(await this.#connector.exists(jobFile(job.directory, 'process'))) };
       }
     } catch (error) {
       await release();
@@ -152,13 +153,21 @@ export class Admission {
     return () => release().catch((error: unknown) => this.#context.faults.internal(error));
   }
 
-  async writeJobFiles(job: Job): Promise<void> {
-    await writeJobFiles({ connector: this.#connector, job, workspaceEnv: this.#context.workspace.env, experiment: this.#context.experiment() });
+  async writeJobFiles(job: Job, options: { claimed?: boolean } = {}): Promise<void> {
+    await writeJobFiles({
+      connector: this.#connector,
+      job,
+      workspaceEnv: this.#context.workspace.env,
+      experiment: this.#context.experiment(),
+      claimed: options.claimed,
+    });
   }
 
   /** Adopts the job if some launcher still runs it (this process's earlier life, or another process). */
   async reattach(job: Job): Promise<boolean> {
     const { logger } = this.#context;
+    // A job never launched has no process.json: one look (a stat, for the local connector) instead of a read.
+    if (!(await this.#connector.exists(jobFile(job.directory, 'process')))) return false;
     const handle = await readProcessFile(this.#connector, job.directory);
     if (!handle) return false;
     // The attempt this process already saw end, and is about to retry: nothing to follow
@@ -205,6 +214,12 @@ export class Admission {
     return true;
   }
 
+  /** Removes the `failed` marker of an earlier attempt; most jobs have none (a look instead of a removal). */
+  async #removeFailedMarker(job: Job): Promise<void> {
+    const failed = jobFile(job.directory, 'failed');
+    if (await this.#connector.exists(failed)) await this.#connector.remove(failed);
+  }
+
   /** Remembers that the attempt `handle` names has ended: the job is retried, never re-attached to it. */
   #retire(job: Job, handle: LaunchHandle): false {
     this.#retiredAttempts.set(job, attemptKey(handle));
@@ -240,7 +255,7 @@ export class Admission {
       if (await this.reattach(job)) return true;
       // A failed job is retried: its old marker goes first, so that token holders
       // (which count a marked job as finished) see the retry as live.
-      await this.#connector.remove(jobFile(job.directory, 'failed'));
+      await this.#removeFailedMarker(job);
       return false;
     });
     if (reattached) return;

@@ -26,6 +26,8 @@ export interface PreparedJob {
   job: Job;
   /** Releases the job's claim. */
   release: ReleaseLock;
+  /** The job has no process.json yet (never launched). */
+  firstLaunch?: boolean;
 }
 
 /** A job handed to a launcher (or re-attached), followed until it lands. */

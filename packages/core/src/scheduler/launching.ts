@@ -53,7 +53,7 @@ export class Launching {
       if (claimed && this.#context.isStopped()) {
         await claimed.release();
         this.#context.abandon(job);
-      } else if (claimed) lane.prepared.push({ job, release: claimed.release });
+      } else if (claimed) lane.prepared.push({ job, release: claimed.release, firstLaunch: claimed.firstLaunch });
     } catch (error) {
       this.#context.finish(job, 'failed', this.#context.faults.jobFault(job, error, { doing: 'could not prepare the job', reason: 'rejected' }));
     } finally {
@@ -107,13 +107,13 @@ export class Launching {
     try {
       const requests = entries.map(({ job }) => launchRequest(job, connector, this.#context.requirements(job)));
       const outcomes = await launcher.submit(requests);
-      const started: { job: Job; handle: LaunchHandle }[] = [];
+      const started: { job: Job; handle: LaunchHandle; firstLaunch: boolean }[] = [];
       const failures: Promise<void>[] = [];
-      entries.forEach(({ job }, i) => {
+      entries.forEach(({ job, firstLaunch = false }, i) => {
         const outcome = outcomes[i];
         if (outcome && 'handle' in outcome) {
           this.#context.fly(job, lane, outcome.handle, outcome.state ?? 'queued');
-          started.push({ job, handle: outcome.handle });
+          started.push({ job, handle: outcome.handle, firstLaunch });
           return;
         }
         const failure = outcome?.failure ?? { code: null, reason: 'rejected' as const, message: 'the launcher returned no outcome' };
@@ -124,8 +124,8 @@ export class Launching {
       counted = false;
       // Written before the claims are released: a process waiting for the claim then re-attaches.
       await Promise.all([
-        ...started.map(async ({ job, handle }) => {
-          await writeProcessFile(connector, handle);
+        ...started.map(async ({ job, handle, firstLaunch }) => {
+          await writeLaunchRecord(connector, handle, firstLaunch);
           await tokens.rebind(job, handle);
         }),
         ...failures,
@@ -143,6 +143,17 @@ export class Launching {
       this.#context.wake();
     }
   }
+}
+
+/**
+ * Writes process.json, once per launch, under the job's claim: a process that would re-attach
+ * waits for the claim, and a reader that finds it half-written takes it as absent
+ * (readProcessFile). So a first launch creates it in one go; a later launch replaces the
+ * earlier one's whole (write beside, then rename).
+ */
+async function writeLaunchRecord(connector: Connector, handle: LaunchHandle, firstLaunch: boolean): Promise<void> {
+  if (!firstLaunch) return writeProcessFile(connector, handle);
+  await connector.appendFile(jobFile(handle.directory, 'process'), `${JSON.stringify(handle, null, 2)}\n`);
 }
 
 function launchRequest(job: Job, connector: Connector, requirements: Requirements): LaunchRequest {
