@@ -288,7 +288,7 @@ export interface ServiceLike {
   readonly id: string;
   readonly description: string;
   readonly state: ServiceState;
-  readonly url?: string;
+  readonly url?: string | undefined;
   addListener(listener: ServiceListener): void;
   removeListener(listener: ServiceListener): void;
   start(): Promise<void>;
