@@ -38,6 +38,17 @@ export async function isOwningProcessAlive(connector: Connector, handle: InProce
   return start === undefined || start === handle.processStart;
 }
 
+/**
+ * What `baton jobs list` says of an in-process job without a marker, from its
+ * handle alone (no launcher needed): running while the process that took it runs,
+ * `incomplete` once it ended (interrupted: it runs again on resume).
+ */
+export async function inProcessJobState(connector: Connector, handle: InProcessHandle): Promise<{ state: 'running' | 'incomplete'; detail: string }> {
+  if (handle.host !== connector.hostname) return { state: 'running', detail: `in a thread of process ${handle.pid} on ${handle.host} (not checked from ${connector.hostname})` };
+  if (await isOwningProcessAlive(connector, handle)) return { state: 'running', detail: `in a thread of process ${handle.pid}` };
+  return { state: 'incomplete', detail: `interrupted: its experiment process ${handle.pid} ended; it runs again on resume` };
+}
+
 /** Start time of a process (field 22 of /proc/<pid>/stat), or undefined where there is no /proc. */
 export async function processStartTime(connector: Connector, pid: number): Promise<string | undefined> {
   const stat = await connector.readFileIfExists(`/proc/${pid}/stat`).catch(() => undefined);

@@ -161,6 +161,26 @@ describe('listJobs', () => {
     expect(finished.find((job) => job.directory === dirs.cluster)?.state).toBe('incomplete');
   });
 
+  it('tells a job in a thread of an experiment process from its handle alone: running while that process runs, interrupted after', async () => {
+    const stat = await readFile(`/proc/${process.pid}/stat`, 'utf8');
+    const processStart = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]!;
+    const gone = spawn('true');
+    await new Promise((resolve) => gone.once('exit', resolve));
+    const inThread = { launcher: 'fn', kind: 'threads', inProcess: true };
+    await makeJob({ taskId: 'fn', hash: HASH_RUNNING, handle: { ...inThread, pid: process.pid, processStart } });
+    await makeJob({ taskId: 'fn', hash: HASH_DEAD, handle: { ...inThread, pid: gone.pid! } });
+    // Same pid, another process (reused): the one that ran the job is gone. A handle written before `inProcess` existed.
+    await makeJob({ taskId: 'fn', hash: HASH_NOTHING, handle: { launcher: 'fn', kind: 'threads', pid: process.pid, processStart: `${processStart}9` } });
+    // No launcher declared: nobody is asked.
+    const status = () => Promise.reject(new Error('no launcher should be asked'));
+    const jobs = await listJobs({ workspacePath: workspace, status });
+    expect(jobs.map((job) => [job.hash, job.state, job.detail])).toEqual([
+      [HASH_RUNNING, 'running', `in a thread of process ${process.pid}`],
+      [HASH_DEAD, 'incomplete', `interrupted: its experiment process ${gone.pid} ended; it runs again on resume`],
+      [HASH_NOTHING, 'incomplete', `interrupted: its experiment process ${process.pid} ended; it runs again on resume`],
+    ]);
+  });
+
   it('carries the provenance of new markers; markers of earlier versions stay done or failed without it', async () => {
     const fresh = await makeJob({ taskId: 'train', hash: HASH_DONE, handle: { pid: 999_999 } });
     await writeFile(join(fresh, 'done'), '{"code":0,"start":1796135000.25,"end":1796135062.75,"host":"node7"}\n');

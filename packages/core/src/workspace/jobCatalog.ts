@@ -10,6 +10,7 @@ import { LEGACY_RUN_JOB_LINKS, RUN_JOB_INDEX, parseRunJobLine } from '../experim
 import { jobFile } from '../job/jobFiles.ts';
 import { launcherMayKnowBetter, readMarkers, readProcessFile, type JobProvenance, type MarkerState } from '../scheduler/jobMarkers.ts';
 import type { FailureInfo, LaunchHandle } from '../types.ts';
+import { inProcessJobState, isInProcessHandle } from './inProcessJobs.ts';
 
 const localConnector = new LocalConnector();
 
@@ -230,7 +231,7 @@ async function readJobRecords(options: {
   const unchecked = records.filter(
     (record) =>
       record.state === 'queued' ||
-      (record.state === 'running' && !isCheckableHere(record.handle)) ||
+      (record.state === 'running' && !isCheckableHere(record.handle) && !isInProcessHandle(record.handle)) ||
       (record.state === 'failed' &&
         record.handle?.clusterId !== undefined &&
         record.failure !== undefined &&
@@ -267,6 +268,8 @@ async function readJobRecord(options: { location: JobLocation; links: Map<string
   const marker = await readMarkers(localConnector, directory);
   if (marker.state !== 'none') return applyMarker(record, marker);
   if (!handle) return record;
+  // A job in a thread of an experiment process: its handle says whether that process still runs.
+  if (isInProcessHandle(handle)) return Object.assign(record, await inProcessJobState(localConnector, handle));
   if (isCheckableHere(handle)) {
     record.state = (await isLocalProcessAlive(handle)) ? 'running' : 'incomplete';
   } else {
