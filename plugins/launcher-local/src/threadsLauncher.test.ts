@@ -210,6 +210,8 @@ describe('threads launcher in an experiment', () => {
       await expect.poll(() => quick.state).toBe('done');
       // The experiment ends while `slow` runs: its thread goes with the pool, no marker is written.
       await xp.stop();
+      // The summary says so (the CLI then offers no kill command, but a resume).
+      expect(xp.summary().active).toEqual([expect.objectContaining({ hash: slow.hash, state: 'running', launcher: 'threads', outlivesProcess: false })]);
       await xp.close();
       await workspace.close();
       expect(existsSync(join(interrupted, 'done')) || existsSync(join(interrupted, 'failed'))).toBe(false);

@@ -51,4 +51,32 @@ describe('formatSummary', () => {
     expect(lines).toContain('To stop them: baton jobs kill /ws/jobs/nap/b');
     expect(lines).toContain('1 job was not started; the next run of this experiment starts it.');
   });
+
+  it('after a signal: jobs in threads of this process stopped with it and run again on resume, with no kill command', () => {
+    const lines = formatSummary({
+      summary: {
+        counts: { waiting: 0, ready: 0, queued: 1, running: 2, done: 3, failed: 0 },
+        failed: [],
+        active: [
+          { taskId: 'fn', hash: 'b'.repeat(64), directory: '/ws/jobs/fn/b', state: 'running', launcher: 'threads', outlivesProcess: false },
+          { taskId: 'fn', hash: 'c'.repeat(64), directory: '/ws/jobs/fn/c', state: 'queued', launcher: 'threads', outlivesProcess: false },
+          { taskId: 'nap', hash: 'd'.repeat(64), directory: '/ws/jobs/nap/d', state: 'running', launcher: 'local' },
+        ],
+        elapsedMs: 1_000,
+      },
+      experiment: 'mixed',
+      interruptedBy: 'SIGINT',
+      killed: false,
+      runMode: 'normal',
+    });
+    expect(lines.slice(1)).toEqual([
+      '\n1 job is still running or queued; they keep going and the next run of this experiment re-attaches them:',
+      `  nap/dddddddddddd  running  /ws/jobs/nap/d`,
+      'To stop them: baton jobs kill /ws/jobs/nap/d',
+      '(or run again with --kill, so that Ctrl-C also cancels running jobs)',
+      '\n2 thread jobs were stopped with this process (launcher threads) and will run again on resume:',
+      `  fn/bbbbbbbbbbbb  /ws/jobs/fn/b`,
+      `  fn/cccccccccccc  /ws/jobs/fn/c`,
+    ]);
+  });
 });

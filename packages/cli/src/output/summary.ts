@@ -1,6 +1,7 @@
 // The end-of-run summary of `baton run-experiment`: counts, failed jobs (grouped when many fail
 // for one cause, so that the cause stays visible), and after an interruption what still runs
-// (with the command that stops it) and what was not started.
+// (with the command that stops it), what stopped with this process (jobs in its threads) and
+// what was not started.
 import type { ExperimentSummary } from '@baton/core';
 import { describeFailure, failureKey } from './failures.ts';
 import { formatDuration, jobName } from './table.ts';
@@ -54,11 +55,22 @@ export function formatSummary(options: SummaryOptions): string[] {
 
   const launched = summary.active.filter((job) => job.state === 'running' || job.state === 'queued');
   const notStarted = summary.active.length - launched.length;
-  if (interrupted && launched.length > 0 && !options.killed) {
-    out(`\n${plural(launched.length, 'job')} ${launched.length === 1 ? 'is' : 'are'} still running or queued; they keep going and the next run of this experiment re-attaches them:`);
-    for (const job of launched) out(`  ${jobName(job)}  ${job.state}  ${job.directory}`);
-    out(`To stop them: baton jobs kill ${launched.map((job) => job.directory).join(' ')}`);
+  // Jobs in threads of this process (the `threads` launcher) end with it; the others keep going.
+  const lasting = launched.filter((job) => job.outlivesProcess !== false);
+  const stopped = launched.filter((job) => job.outlivesProcess === false);
+  if (interrupted && lasting.length > 0 && !options.killed) {
+    out(`\n${plural(lasting.length, 'job')} ${lasting.length === 1 ? 'is' : 'are'} still running or queued; they keep going and the next run of this experiment re-attaches them:`);
+    for (const job of lasting) out(`  ${jobName(job)}  ${job.state}  ${job.directory}`);
+    out(`To stop them: baton jobs kill ${lasting.map((job) => job.directory).join(' ')}`);
     out('(or run again with --kill, so that Ctrl-C also cancels running jobs)');
+  }
+  if (interrupted && stopped.length > 0) {
+    const launchers = [...new Set(stopped.map((job) => job.launcher).filter((name) => name !== undefined))];
+    out(
+      `\n${plural(stopped.length, 'thread job')} ${stopped.length === 1 ? 'was' : 'were'} stopped with this process` +
+        `${launchers.length > 0 ? ` (launcher ${launchers.join(', ')})` : ''} and will run again on resume:`,
+    );
+    for (const job of stopped) out(`  ${jobName(job)}  ${job.directory}`);
   }
   if (interrupted && notStarted > 0) {
     out(`${plural(notStarted, 'job')} ${notStarted === 1 ? 'was' : 'were'} not started; the next run of this experiment starts ${notStarted === 1 ? 'it' : 'them'}.`);

@@ -62,8 +62,12 @@ export interface JobStateEvent {
 export interface ExperimentSummary {
   counts: Record<JobState, number>;
   failed: { taskId: string; hash: string; directory: string; failure: FailureInfo; stderrPath: string }[];
-  /** Jobs not finished: queued or running ones stay alive and are re-attached next time. */
-  active: { taskId: string; hash: string; directory: string; state: JobState; launcher?: string }[];
+  /**
+   * Jobs not finished: queued or running ones stay alive and are re-attached next time,
+   * except those with `outlivesProcess: false` (a launcher that runs jobs inside this
+   * process, `threads`): they stop with it and run again on resume.
+   */
+  active: { taskId: string; hash: string; directory: string; state: JobState; launcher?: string; outlivesProcess?: false }[];
   elapsedMs: number;
 }
 
@@ -350,7 +354,15 @@ export class Experiment implements AsyncDisposable {
           stderrPath: join(job.directory, 'stderr'),
         });
       } else if (job.state !== 'done' && !(this.runMode !== 'normal' && job.state === 'ready')) {
-        active.push({ taskId: job.taskId, hash: job.hash, directory: job.directory, state: job.state, launcher: job.handle?.launcher });
+        const launcher = job.handle ? this.workspace.launchers.get(job.handle.launcher) : undefined;
+        active.push({
+          taskId: job.taskId,
+          hash: job.hash,
+          directory: job.directory,
+          state: job.state,
+          launcher: job.handle?.launcher,
+          ...(launcher?.jobsOutliveProcess === false ? { outlivesProcess: false as const } : {}),
+        });
       }
     }
     return { counts, failed, active, elapsedMs: Date.now() - this.#startedAt };
