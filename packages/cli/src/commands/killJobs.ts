@@ -1,17 +1,22 @@
 // `baton jobs kill`: cancel jobs through their launcher (for local jobs on this host, the
-// local launcher even when the workspace cannot be opened).
+// local launcher even when the workspace cannot be opened). A job in a thread of an
+// experiment process (the `threads` launcher) is cancelled by that process: it is asked
+// through a request in the job's directory, terminates the job's thread and goes on.
 import { hostname } from 'node:os';
 import { existsSync } from 'node:fs';
 import { rename, writeFile } from 'node:fs/promises';
-import { LocalConnector, createLogger, jobFile } from '@baton/core';
+import { LocalConnector, createLogger, isInProcessHandle, jobFile, requestCancel } from '@baton/core';
 import { LocalLauncher } from '@baton/launcher-local';
-import type { FailureInfo, Workspace } from '@baton/core';
+import type { FailureInfo, InProcessHandle, Workspace } from '@baton/core';
 import type { JobRecord } from '@baton/core';
 import { jobName } from '../output/table.ts';
 import { openWorkspaceWithLaunchers } from '../workspaceOptions.ts';
 import type { WorkspaceOptions } from '../workspaceFlags.ts';
 
 const CANCELLED: FailureInfo = { code: null, reason: 'cancelled', message: 'killed by baton jobs kill' };
+
+/** How long to wait for an experiment process to cancel a job in one of its threads. */
+const IN_PROCESS_ANSWER_MS = 10_000;
 
 /** Kills each job; prints one line per job; returns how many could not be killed. */
 export async function killJobs(options: { jobs: readonly JobRecord[]; workspace: WorkspaceOptions }): Promise<number> {
@@ -27,6 +32,10 @@ export async function killJobs(options: { jobs: readonly JobRecord[]; workspace:
       const handle = job.handle;
       if (!handle) {
         process.stdout.write(`${name}: not started (no process.json), nothing to kill\n`);
+        continue;
+      }
+      if (isInProcessHandle(handle)) {
+        if (!(await killInProcessJob(name, handle))) failures++;
         continue;
       }
       const isLocalHere = handle.kind === 'local' && handle.host === hostname();
@@ -56,6 +65,38 @@ export async function killJobs(options: { jobs: readonly JobRecord[]; workspace:
     await workspace?.close();
   }
   return failures;
+}
+
+/**
+ * A job in a thread of an experiment process: only that process can end it. It is asked to
+ * (it looks for requests about once a second while it runs jobs), and we wait for its answer.
+ * Returns false when the job could not be killed.
+ */
+async function killInProcessJob(name: string, handle: InProcessHandle): Promise<boolean> {
+  const where = `experiment process ${handle.pid}`;
+  if (handle.host !== hostname()) {
+    process.stderr.write(`${name}: runs in a thread of ${where} on ${handle.host}\n  fix: run baton jobs kill on ${handle.host}\n`);
+    return false;
+  }
+  const answer = await requestCancel(new LocalConnector(), handle, { timeoutMs: IN_PROCESS_ANSWER_MS });
+  if (answer.outcome === 'cancelled') {
+    process.stdout.write(`${name}: killed (its thread in ${where} was terminated; the experiment goes on)\n`);
+    return true;
+  }
+  if (answer.outcome === 'ended') {
+    const state = answer.markers.state;
+    process.stdout.write(
+      state === 'none'
+        ? `${name}: ${where} has ended, the job with it; nothing to kill (it runs again when its experiment resumes)\n`
+        : `${name}: ended ${state} before it could be killed\n`,
+    );
+    return true;
+  }
+  process.stderr.write(
+    `${name}: ${where} runs this job in a thread and has not answered within ${IN_PROCESS_ANSWER_MS / 1000} s; the request stays and it cancels the job when it next looks\n` +
+      `  fix: wait, or stop that experiment (kill ${handle.pid}): the job then ends with it and runs again on resume\n`,
+  );
+  return false;
 }
 
 /** Leaves the job's own marker alone (job.sh may have written one on SIGTERM). */
