@@ -2,6 +2,8 @@
 // through the core API on one launcher, `threads` (worker threads in this
 // process) or `local` (one job process each), declared in a settings file.
 // Run: node --import tsx scripts/bench/functionDriver.ts --count 1000 --workdir /tmp/ws --launcher threads
+// The task module is JavaScript (trivialFunction.mjs, as a built project ships it);
+// `--task-module ts` takes the TypeScript one (a thread then loads tsx to import it).
 // Prints one JSON line of milliseconds on stdout.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -12,12 +14,18 @@ import { parseArgs } from 'node:util';
 const startupMs = performance.now();
 
 const { values } = parseArgs({
-  options: { count: { type: 'string' }, workdir: { type: 'string' }, launcher: { type: 'string', default: 'threads' } },
+  options: {
+    count: { type: 'string' },
+    workdir: { type: 'string' },
+    launcher: { type: 'string', default: 'threads' },
+    'task-module': { type: 'string', default: 'js' },
+  },
 });
 const count = Number(values.count);
 const launcher = values.launcher!;
-if (!Number.isInteger(count) || count <= 0 || !values.workdir || !['threads', 'local'].includes(launcher)) {
-  process.stderr.write('usage: node --import tsx scripts/bench/functionDriver.ts --count N --workdir DIR [--launcher threads|local]\n');
+const taskModule = values['task-module']!;
+if (!Number.isInteger(count) || count <= 0 || !values.workdir || !['threads', 'local'].includes(launcher) || !['js', 'ts'].includes(taskModule)) {
+  process.stderr.write('usage: node --import tsx scripts/bench/functionDriver.ts --count N --workdir DIR [--launcher threads|local] [--task-module js|ts]\n');
   process.exit(2);
 }
 
@@ -40,7 +48,7 @@ await writeFile(
 
 const importStart = performance.now();
 const { experiment } = await import('@baton/core');
-const { noopTask } = await import('./trivialFunction.ts');
+const { noopTask } = (await import(taskModule === 'js' ? './trivialFunction.mjs' : './trivialFunction.ts')) as typeof import('./trivialFunction.ts');
 const importMs = performance.now() - importStart;
 
 const openStart = performance.now();
@@ -68,6 +76,7 @@ const closeMs = performance.now() - closeStart;
 process.stdout.write(
   `${JSON.stringify({
     launcher,
+    taskModule,
     startupMs,
     importMs,
     openMs,
