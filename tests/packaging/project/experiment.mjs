@@ -1,0 +1,13 @@
+import { defineExperiment } from '@baton/core';
+import { z } from 'zod';
+import { measure, shout } from './tasks.mjs';
+
+export default defineExperiment({
+  configuration: z.object({ words: z.array(z.string().min(1)).min(1), runLog: z.string() }),
+  run({ xp }, cfg) {
+    for (const word of cfg.words) {
+      const shouted = xp.submit(shout, { word, runLog: cfg.runLog });
+      xp.submit(measure, { file: shouted.path('word.txt'), runLog: cfg.runLog });
+    }
+  },
+});
