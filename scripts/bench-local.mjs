@@ -1,14 +1,16 @@
 #!/usr/bin/env node
 // Local benchmark: Baton's trivial-job throughput and resume time, side by side
-// with xargs (and GNU parallel when installed) in the same run.
+// with xargs and GNU parallel in the same run (parallel is installed from Debian
+// when missing and apt-get can; skipped with a note otherwise).
 //   node scripts/bench-local.mjs [--jobs 1000] [--resume-jobs 10000] [--repeats 3] [--skip-resume] [--profile] [--keep]
 //                                [--function-process-jobs N] [--skip-function-process]
-// Prints a table of medians and minima; not a timed test. With --profile, also
-// profiles one fresh and one resumed CLI run (node --cpu-prof) and prints the top
-// self-time functions. See docs/benchmarks.md.
+//                                [--dry-run-jobs 100000] [--skip-dry-run] [--no-install]
+// Prints a table of medians and minima, with the peak RSS of each `baton` process;
+// not a timed test. With --profile, also profiles one fresh and one resumed CLI
+// run (node --cpu-prof) and prints the top self-time functions. See docs/benchmarks.md.
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,10 +26,14 @@ const SUMMARIZE = join(ROOT, 'scripts/bench/summarizeProfile.mjs');
 
 const jobs = Number(argv.jobs ?? 1000);
 const resumeJobs = Number(argv['resume-jobs'] ?? 10_000);
+const dryRunJobs = Number(argv['dry-run-jobs'] ?? 100_000);
 const repeats = Number(argv.repeats ?? 3);
 const cores = availableParallelism();
+/** GNU time reports a process's peak RSS; without it, /proc is polled (a peak between polls may be missed). */
+const GNU_TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
 
-// The issue's targets hold for these sizes only: 1000 fresh jobs ≤ 1.0 s, 10,000 done jobs < 0.5 s.
+// The issue's targets hold for these sizes only: 1000 fresh jobs ≤ 1.0 s and ≤ 1.2× the xargs
+// row doing the same file work, 10,000 done jobs ≤ 0.5 s, a 10,000-job experiment under 150 MB RSS.
 const scratch = await mkdtemp(join(tmpdir(), 'baton-bench-'));
 const rows = [];
 const note = (line) => process.stderr.write(`${line}\n`);
@@ -40,17 +46,17 @@ let succeeded = false;
 try {
   // a. N trivial jobs from a fresh workspace, against xargs doing the same commands.
   rows.push(
-    await measure(`baton run-experiment, ${jobs} jobs (fresh)`, { target: jobs === 1000 ? 1000 : undefined }, async (run) => {
+    await measure(`baton run-experiment, ${jobs} jobs (fresh)`, { target: jobs === 1000 ? 1000 : undefined, xargsTarget: 1.2 }, async (run) => {
       const workdir = join(scratch, `fresh-${run}`);
-      const ms = await timed(['node', BATON, 'run-experiment', '--workdir', workdir, FIXTURE, '-c', `count=${jobs}`], { expect: `${jobs} done` });
+      const figures = await timed(['node', BATON, 'run-experiment', '--workdir', workdir, FIXTURE, '-c', `count=${jobs}`], { expect: `${jobs} done`, rss: true });
       await checkDone(workdir, jobs);
-      return ms;
+      return figures;
     }),
   );
   rows.push(
     await measure(`driver (core API), ${jobs} jobs (fresh)`, {}, async (run) => {
       const figures = await driver(join(scratch, `driver-fresh-${run}`), jobs);
-      return { ms: figures.totalMs, inProcessMs: figures.inProcessMs, startupMs: figures.startupMs + figures.importMs };
+      return { ms: figures.totalMs, inProcessMs: figures.inProcessMs, startupMs: figures.startupMs + figures.importMs, cpuMs: figures.cpuMs, peakRssMb: figures.peakRssMb };
     }),
   );
   // Function tasks (a `run` that returns at once): in worker threads of the experiment
@@ -78,35 +84,52 @@ try {
   // Each Baton job is `/bin/sh job.sh`, which runs `echo i` and writes stdout and a done marker.
   rows.push(await measure(`xargs -P${cores}, sh -c 'echo i'`, { peer: true }, () => timedShell(`seq ${jobs} | xargs -P${cores} -I{} sh -c 'echo {} > /dev/null'`)));
   rows.push(
-    await measure(`xargs -P${cores}, same files as a job`, { peer: true }, async (run) => {
+    await measure(`xargs -P${cores}, same files as a job`, { peer: true, files: true }, async (run) => {
       const directory = join(scratch, `xargs-${run}`);
       await mkdir(directory);
       return timedShell(`cd ${directory} && seq ${jobs} | xargs -P${cores} -I{} sh -c 'mkdir {} && cd {} && echo {} >>stdout 2>>stderr && : >done'`);
     }),
   );
-  if (await which('parallel', { nothrow: true })) {
-    rows.push(await measure(`GNU parallel -j${cores}`, { peer: true }, () => timedShell(`seq ${jobs} | parallel -j${cores} 'echo {} > /dev/null'`)));
-  } else {
-    note('GNU parallel is not installed: skipped');
+  if (await ensureParallel()) {
+    rows.push(await measure(`GNU parallel -j${cores}`, { peer: true, parallel: true }, () => timedShell(`seq ${jobs} | parallel --will-cite -j${cores} 'echo {} > /dev/null'`)));
   }
 
   // b. Re-running a finished experiment: every job is done, nothing runs.
   if (!argv['skip-resume']) {
     const workdir = join(scratch, 'resume');
     note(`first run of ${resumeJobs} jobs (to finish them once; this takes a while)...`);
-    const firstMs = await timed(['node', BATON, 'run-experiment', '--workdir', workdir, FIXTURE, '-c', `count=${resumeJobs}`], { expect: `${resumeJobs} done` });
+    const first = await timed(['node', BATON, 'run-experiment', '--workdir', workdir, FIXTURE, '-c', `count=${resumeJobs}`], { expect: `${resumeJobs} done`, rss: true });
     await checkDone(workdir, resumeJobs);
-    rows.push({ name: `baton run-experiment, ${resumeJobs} jobs (fresh, once)`, runs: [firstMs], extra: {} });
+    rows.push({
+      name: `baton run-experiment, ${resumeJobs} jobs (fresh, once)`,
+      runs: [first.ms],
+      extra: { peakRssMb: [first.peakRssMb] },
+      rssTarget: resumeJobs === 10_000 ? 150 : undefined,
+    });
     rows.push(
       await measure(`baton run-experiment, ${resumeJobs} jobs (all done)`, { target: resumeJobs === 10_000 ? 500 : undefined }, () =>
-        timed(['node', BATON, 'run-experiment', '--workdir', workdir, FIXTURE, '-c', `count=${resumeJobs}`], { expect: `${resumeJobs} done` }),
+        timed(['node', BATON, 'run-experiment', '--workdir', workdir, FIXTURE, '-c', `count=${resumeJobs}`], { expect: `${resumeJobs} done`, rss: true }),
       ),
     );
     rows.push(
       await measure(`driver (core API), ${resumeJobs} jobs (all done)`, { target: resumeJobs === 10_000 ? 500 : undefined }, async () => {
         const figures = await driver(workdir, resumeJobs);
-        return { ms: figures.totalMs, inProcessMs: figures.inProcessMs, startupMs: figures.startupMs + figures.importMs };
+        return { ms: figures.totalMs, inProcessMs: figures.inProcessMs, startupMs: figures.startupMs + figures.importMs, cpuMs: figures.cpuMs, peakRssMb: figures.peakRssMb };
       }),
+    );
+  }
+
+  // c. A dry run of many jobs in a fresh workspace: what submitting and looking at them costs, nothing written.
+  if (!argv['skip-dry-run']) {
+    note(`dry run of ${dryRunJobs} jobs...`);
+    rows.push(
+      await measure(`baton run-experiment --run-mode dry-run, ${dryRunJobs} jobs`, { repeats: Number(argv['dry-run-repeats'] ?? 1) }, () =>
+        timed(['node', BATON, 'run-experiment', '--workdir', join(scratch, 'dry-run'), FIXTURE, '-c', `count=${dryRunJobs}`, '--run-mode', 'dry-run'], {
+          expect: `${dryRunJobs} jobs`,
+          rss: true,
+          discardOutput: true,
+        }),
+      ),
     );
   }
 
@@ -129,27 +152,73 @@ async function measure(name, { repeats: times = repeats, ...options }, once) {
     const { ms, ...more } = typeof result === 'number' ? { ms: result } : result;
     runs.push(ms);
     for (const [key, value] of Object.entries(more)) (extra[key] ??= []).push(value);
-    note(`  ${name}: run ${run + 1}: ${format(ms)}${Object.entries(more).map(([key, value]) => `, ${key} ${format(value)}`).join('')}`);
+    note(`  ${name}: run ${run + 1}: ${format(ms)}${Object.entries(more).map(([key, value]) => `, ${key} ${key.endsWith('Mb') ? `${value.toFixed(0)} MB` : format(value)}`).join('')}`);
   }
   return { name, runs, extra, ...options };
 }
 
-/** Wall time of a command from spawn to exit, in ms; fails unless it exits 0 (and prints `expect`). */
-function timed(command, options = {}) {
-  return new Promise((resolve, reject) => {
+/**
+ * Wall time of a command from spawn to exit, in ms; fails unless it exits 0 (and prints `expect`).
+ * With `rss`, also the command's peak resident set size in MB (GNU time, else polling /proc);
+ * with `discardOutput`, only the last 64 kB of its output are kept (a dry run prints a line per job).
+ */
+async function timed(command, options = {}) {
+  const rssFile = options.rss && GNU_TIME ? join(scratch, `rss-${process.hrtime.bigint()}`) : undefined;
+  const argv = rssFile ? [GNU_TIME, '-f', '%M', '-o', rssFile, ...command] : command;
+  const { ms, output, polledRssKb } = await new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
-    const child = spawn(command[0], command.slice(1), { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: benchEnv() });
-    let output = '';
-    child.stdout.on('data', (chunk) => (output += chunk));
-    child.stderr.on('data', (chunk) => (output += chunk));
+    const child = spawn(argv[0], argv.slice(1), { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: benchEnv() });
+    let text = '';
+    const keep = (chunk) => {
+      text += chunk;
+      if (options.discardOutput && text.length > 128 * 1024) text = text.slice(-64 * 1024);
+    };
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
+    let peakKb = 0;
+    const poll = options.rss && !rssFile ? setInterval(() => (peakKb = Math.max(peakKb, readPeakRssKb(child.pid))), 20) : undefined;
     child.once('error', reject);
     child.once('close', (code) => {
-      const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      if (code !== 0) return reject(new Error(`${command.join(' ')} exited with ${code}:\n${output}`));
-      if (options.expect && !output.includes(options.expect)) return reject(new Error(`${command.join(' ')} did not print "${options.expect}":\n${output}`));
-      resolve(options.output ? { ms, output } : ms);
+      clearInterval(poll);
+      const elapsed = Number(process.hrtime.bigint() - started) / 1e6;
+      if (code !== 0) return reject(new Error(`${command.join(' ')} exited with ${code}:\n${text}`));
+      if (options.expect && !text.includes(options.expect)) return reject(new Error(`${command.join(' ')} did not print "${options.expect}":\n${text}`));
+      resolve({ ms: elapsed, output: text, polledRssKb: peakKb });
     });
   });
+  if (!options.rss && !options.output) return ms;
+  const result = { ms };
+  if (options.output) result.output = output;
+  if (options.rss) result.peakRssMb = (rssFile ? Number((await readFile(rssFile, 'utf8')).trim().split('\n').pop()) : polledRssKb) / 1024;
+  return result;
+}
+
+/** VmHWM (peak RSS) of a running process, in kB; 0 once it is gone. */
+function readPeakRssKb(pid) {
+  try {
+    return Number(/^VmHWM:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
+}
+
+/** GNU parallel on PATH, installed from Debian when missing (we run as root in the benchmark VM); false with a note when it cannot be. */
+async function ensureParallel() {
+  if (await which('parallel', { nothrow: true })) return true;
+  if (argv.install === false) {
+    note('GNU parallel is not installed (--no-install): skipped');
+    return false;
+  }
+  note('GNU parallel is not installed: apt-get update && apt-get install -y parallel ...');
+  try {
+    await timedShell('(apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y parallel) >/dev/null 2>&1');
+  } catch (error) {
+    note(`GNU parallel could not be installed (${error.message.split('\n')[0]}): skipped`);
+    return false;
+  }
+  if (await which('parallel', { nothrow: true })) return true;
+  note('GNU parallel is still not on PATH after apt-get: skipped');
+  return false;
 }
 
 function timedShell(script) {
@@ -199,18 +268,24 @@ function benchEnv() {
 }
 
 function printTable(results) {
-  const xargs = results.find((row) => row.peer);
+  const xargs = results.find((row) => row.peer && row.files);
+  const parallel = results.find((row) => row.parallel);
   const lines = [
-    '| measurement | median | min | runs | startup (median) | in-process (median) | target | vs xargs |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|',
+    '| measurement | median | min | runs | startup (median) | in-process (median) | peak RSS (max) | target | vs xargs, same files | vs GNU parallel |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const row of results) {
     const med = median(row.runs);
     const inProcess = row.extra.inProcessMs ? format(median(row.extra.inProcessMs)) : '';
     const startup = row.extra.startupMs ? format(median(row.extra.startupMs)) : '';
-    const target = row.target ? `≤ ${format(row.target)} ${med <= row.target ? 'met' : 'MISSED'}` : '';
-    const ratio = xargs && !row.peer && row.runs.length === repeats && row.name.includes(`${jobs} jobs`) ? `${(med / median(xargs.runs)).toFixed(1)}×` : '';
-    lines.push(`| ${row.name} | ${format(med)} | ${format(Math.min(...row.runs))} | ${row.runs.length} | ${startup} | ${inProcess} | ${target} | ${ratio} |`);
+    const rss = row.extra.peakRssMb ? `${Math.max(...row.extra.peakRssMb).toFixed(0)} MB` : '';
+    const comparable = !row.peer && row.runs.length === repeats && row.name.includes(`${jobs} jobs`);
+    const ratio = (peer) => (peer && comparable ? `${(med / median(peer.runs)).toFixed(2)}×` : '');
+    const targets = [];
+    if (row.target) targets.push(`≤ ${format(row.target)} ${med <= row.target ? 'met' : 'MISSED'}`);
+    if (row.xargsTarget && xargs) targets.push(`≤ ${row.xargsTarget}× xargs ${med <= row.xargsTarget * median(xargs.runs) ? 'met' : 'MISSED'}`);
+    if (row.rssTarget && row.extra.peakRssMb) targets.push(`< ${row.rssTarget} MB RSS ${Math.max(...row.extra.peakRssMb) < row.rssTarget ? 'met' : 'MISSED'}`);
+    lines.push(`| ${row.name} | ${format(med)} | ${format(Math.min(...row.runs))} | ${row.runs.length} | ${startup} | ${inProcess} | ${rss} | ${targets.join(', ')} | ${ratio(xargs)} | ${ratio(parallel)} |`);
   }
   process.stdout.write(`\n${lines.join('\n')}\n`);
 }
