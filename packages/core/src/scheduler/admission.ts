@@ -3,7 +3,6 @@
 // launcher still runs is re-attached, not restarted; a job is prepared (files
 // written) only under its claim, so that two processes never launch it both.
 import { hostname } from 'node:os';
-import type { LimitFunction } from 'p-limit';
 import type { Job } from '../job/job.ts';
 import { jobFile } from '../job/jobFiles.ts';
 import { writeJobFiles } from '../job/writeJobFiles.ts';
@@ -40,7 +39,7 @@ export interface AdmissionContext {
   logger: Logger;
   faults: FaultLog;
   /** Bounds the file work of admission: 10,000 jobs submitted at once must not open 10,000 files. */
-  io: LimitFunction;
+  io: IoLimit;
   /** The experiment run that writes the job files (recorded in params.json). */
   experiment(): { name: string; runId: string };
   /** A job submitted in this experiment, by hash. */
@@ -369,6 +368,38 @@ export class Admission {
     const status = await this.#context.statusOf(launcher, handle);
     return status.state === 'running' || status.state === 'queued';
   }
+}
+
+/** Runs file work with at most N calls under way at once. */
+export type IoLimit = <T>(work: () => Promise<T>) => Promise<T>;
+
+/**
+ * A bound on concurrent file work, as lean as it can be: every job of a resumed
+ * experiment passes through it once (10,000 jobs, 10,000 calls). A call that
+ * ends hands its slot to the next one waiting.
+ */
+export function limitIo(concurrency: number): IoLimit {
+  let active = 0;
+  const waiting: (() => void)[] = [];
+  let head = 0;
+  return async <T>(work: () => Promise<T>): Promise<T> => {
+    if (active < concurrency) active++;
+    else await new Promise<void>((resolve) => waiting.push(resolve));
+    try {
+      return await work();
+    } finally {
+      if (head < waiting.length) {
+        const next = waiting[head]!;
+        waiting[head++] = undefined as never;
+        // Drop the handed-over front now and then (shift() per call would be quadratic).
+        if (head > 1024 && head * 2 > waiting.length) {
+          waiting.splice(0, head);
+          head = 0;
+        }
+        next();
+      } else active--;
+    }
+  };
 }
 
 /** One launch of a job: a later launch (here or by another process) writes another process.json. */

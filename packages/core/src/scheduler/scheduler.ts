@@ -6,12 +6,11 @@
 // (watchdog.ts) catches a lost wake-up. The files in the job directory are the
 // truth; these objects only mirror them.
 import { hostname } from 'node:os';
-import pLimit from 'p-limit';
 import type { Job } from '../job/job.ts';
 import type { Logger } from '../logger.ts';
 import type { FailureInfo, JobState, LaunchHandle, Launcher, Requirements, RunMode, Token } from '../types.ts';
 import type { Workspace } from '../workspace/workspace.ts';
-import { Admission, type DryRunRecord } from './admission.ts';
+import { Admission, limitIo, type DryRunRecord } from './admission.ts';
 import { Cancellation } from './cancellation.ts';
 import { FaultLog } from './faults.ts';
 import { chooseLauncher } from './chooseLauncher.ts';
@@ -79,7 +78,7 @@ export class Scheduler {
       runMode: options.runMode,
       logger: options.logger,
       faults: this.#faults,
-      io: pLimit(ADMISSION_IO_CONCURRENCY),
+      io: limitIo(ADMISSION_IO_CONCURRENCY),
       experiment: () => this.#options.experiment,
       ownJob: (hash) => this.#jobs.get(hash),
       isStopped: () => this.#stopped,
