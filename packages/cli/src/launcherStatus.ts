@@ -1,9 +1,12 @@
 // Asks a workspace's launchers about jobs the catalog cannot check from files
 // alone (cluster jobs, other process-based launchers): one query per launcher.
+// The workspace (settings, plugins, launchers) is opened only when such a job is met.
 import type { HandleStatus, HandleStatusFunction, LaunchHandle, Launcher, Workspace } from '@baton/core';
 
-export function launcherStatus(workspace: Workspace): HandleStatusFunction {
+export function launcherStatus(openWorkspace: () => Promise<Workspace | undefined>): HandleStatusFunction {
   return async (handles) => {
+    const workspace = await openWorkspace();
+    if (!workspace) return new Map();
     const byLauncher = new Map<Launcher, LaunchHandle[]>();
     for (const handle of handles) {
       const launcher =

@@ -3,6 +3,7 @@
 import { existsSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { cleanJobs, findJobs, listJobs } from '@baton/core';
+import type { Workspace } from '@baton/core';
 import { formatDuration, formatTable } from '../output/table.ts';
 import { launcherStatus } from '../launcherStatus.ts';
 import { openWorkspaceWithLaunchers, workspacePath } from '../workspaceOptions.ts';
@@ -13,14 +14,18 @@ import { killJobs } from './killJobs.ts';
 
 export async function listJobsCommand(options: ListJobsCommandOptions): Promise<void> {
   const path = await workspacePath(options);
-  const workspace = await openWorkspaceWithLaunchers({ options: options.workspace === undefined ? { ...options, workdir: path } : options, required: false });
+  // Launchers are asked only about jobs their files cannot settle: an empty or finished
+  // workspace is listed without loading settings or plugins.
+  let opened: Promise<Workspace | undefined> | undefined;
+  const workspace = () =>
+    (opened ??= openWorkspaceWithLaunchers({ options: options.workspace === undefined ? { ...options, workdir: path } : options, required: false }));
   const records = await listJobs({
     workspacePath: path,
     state: options.state,
     taskId: options.task,
     experiment: options.experiment,
-    status: workspace && launcherStatus(workspace),
-  }).finally(() => workspace?.close());
+    status: launcherStatus(workspace),
+  }).finally(async () => (await opened)?.close());
   if (options.json) {
     process.stdout.write(`${JSON.stringify(records, null, 2)}\n`);
     return;

@@ -7,7 +7,8 @@ import { appendFile, mkdir, open, readFile, readdir, rename, rm, symlink, writeF
 import type { FileHandle } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, resolve } from 'node:path';
-import lockfile from 'proper-lockfile';
+import type lockfile from 'proper-lockfile';
+import { lazyModule } from '../util/lazyModule.ts';
 import { existsSync } from 'node:fs';
 import { BatonError } from '../errors.ts';
 import { ProcessProbe, hasProcFs } from './processLiveness.ts';
@@ -21,6 +22,8 @@ import type {
   RunCommandOptions,
   SpawnDetachedOptions,
 } from '../types.ts';
+
+const properLockfile = lazyModule<typeof lockfile>('proper-lockfile');
 
 const log = createLogger('baton:connector:local');
 
@@ -238,16 +241,16 @@ export class LocalConnector implements Connector {
     try {
       // Most locks are free: try once before building a retry schedule (which
       // for a long wait is an array of a thousand timeouts, per call).
-      unlock = await lockfile.lock(path, { ...lockOptions, retries: 0 }).catch((error: unknown) => {
+      unlock = await properLockfile().lock(path, { ...lockOptions, retries: 0 }).catch((error: unknown) => {
         if (errorCode(error) !== 'ELOCKED' || waitMs <= 0) throw error;
-        return lockfile.lock(path, lockOptions);
+        return properLockfile().lock(path, lockOptions);
       });
     } catch (error) {
       if (!isMissing(error)) throw lockError(error, path, waitMs);
       // First lock in a new directory: create it, then try once more.
       await mkdir(dirname(path), { recursive: true });
       try {
-        unlock = await lockfile.lock(path, lockOptions);
+        unlock = await properLockfile().lock(path, lockOptions);
       } catch (retryError) {
         throw lockError(retryError, path, waitMs);
       }

@@ -2,8 +2,10 @@
 // chain, --post-yaml files and `-c key.path=value` overrides, merged in that order.
 import { readFile } from 'node:fs/promises';
 import { dirname, relative, resolve } from 'node:path';
-import { parseDocument } from 'yaml';
+import { lazyModule } from '../util/lazyModule.ts';
 import { UserInputError } from '../errors.ts';
+
+const yaml = lazyModule<typeof import('yaml')>('yaml');
 
 export interface LoadConfigurationOptions {
   /** The main YAML file; without one, the configuration comes from the other files and overrides. */
@@ -135,7 +137,7 @@ async function readYamlMapping(options: { file: string; namedBy?: string }): Pro
       },
     );
   }
-  const document = parseDocument(text);
+  const document = yaml().parseDocument(text);
   const [error] = document.errors;
   if (error) {
     const position = error.linePos?.[0];
@@ -163,7 +165,7 @@ async function readYamlMapping(options: { file: string; namedBy?: string }): Pro
 }
 
 function parseOverrideValue(options: { text: string; override: string }): unknown {
-  const document = parseDocument(options.text);
+  const document = yaml().parseDocument(options.text);
   const [error] = document.errors;
   if (error) {
     throw new UserInputError(`Malformed value in configuration override "${options.override}": ${describeYamlError(error.message)}`, {

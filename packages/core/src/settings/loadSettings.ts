@@ -4,11 +4,15 @@
 import { stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { cosmiconfig, type Loaders } from 'cosmiconfig';
+import type { Loaders } from 'cosmiconfig';
+import { lazyModule } from '../util/lazyModule.ts';
 import { UserInputError, isBatonError } from '../errors.ts';
 import { createLogger } from '../logger.ts';
 import { loadDataSettings, loadScriptSettings } from './settingsLoaders.ts';
 import { defaultSettings, validateSettings, type Settings } from './validateSettings.ts';
+
+// Searched for only when settings are read (a job process never reads them).
+const cosmiconfig = lazyModule<typeof import('cosmiconfig')>('cosmiconfig');
 
 const MODULE_NAME = 'baton';
 const SCRIPT_EXTENSIONS = ['ts', 'mts', 'cts', 'js', 'mjs', 'cjs'];
@@ -101,7 +105,7 @@ async function searchConfigDir(options: { configDir: string }): Promise<FoundSet
 }
 
 async function searchFolder(options: { dir: string; names: readonly string[] }): Promise<FoundSettings | undefined> {
-  const explorer = cosmiconfig(MODULE_NAME, {
+  const explorer = cosmiconfig().cosmiconfig(MODULE_NAME, {
     searchPlaces: [...options.names],
     searchStrategy: 'none',
     loaders: settingsLoaders(),

@@ -2,12 +2,14 @@
 // (JSON is read as YAML, of which it is a subset; Node 20's JSON.parse gives no
 // position), and TS/JS through tsx (cosmiconfig's own TS loader needs `typescript`).
 import type { Loader } from 'cosmiconfig';
-import { parseDocument } from 'yaml';
 import { UserInputError } from '../errors.ts';
 import { importDefault } from '../util/importUserModule.ts';
+import { lazyModule } from '../util/lazyModule.ts';
+
+const yaml = lazyModule<typeof import('yaml')>('yaml');
 
 export const loadDataSettings: Loader = (filepath, content) => {
-  const document = parseDocument(content, { prettyErrors: true, uniqueKeys: true });
+  const document = yaml().parseDocument(content, { prettyErrors: true, uniqueKeys: true });
   const error = document.errors[0];
   if (error) {
     const position = error.linePos?.[0];
