@@ -35,4 +35,15 @@ export const projects: TestProjectInlineConfiguration[] = [
       maxConcurrency: 16,
     },
   },
+  {
+    // The packages as a user receives them: packs them, installs the tarballs with npm and
+    // pnpm into fresh projects in the OS temp folder (needs the npm registry), runs them there.
+    test: {
+      name: 'packaging',
+      include: ['tests/packaging/**/*.test.ts'],
+      exclude: ['**/node_modules/**'],
+      testTimeout: 600_000,
+      hookTimeout: 600_000,
+    },
+  },
 ];
