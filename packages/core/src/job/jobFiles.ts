@@ -19,5 +19,7 @@ export function jobDirectory(workspacePath: string, taskId: string, hash: string
 }
 
 export function jobFile(directory: string, file: keyof typeof JOB_FILES): string {
-  return join(directory, JOB_FILES[file]);
+  // Called for every look at every job: a job directory is already a normalized path
+  // (jobDirectory, or a launcher's resolved one), so no join() to normalize it again.
+  return directory.endsWith('/') ? `${directory}${JOB_FILES[file]}` : `${directory}/${JOB_FILES[file]}`;
 }
