@@ -8,5 +8,5 @@
 import { register } from 'tsx/esm/api';
 
 register();
-const { default: runThreadJob } = await import('./threadWorker.ts');
-export default runThreadJob;
+const { default: runThreadJobs } = await import('./threadWorker.ts');
+export default runThreadJobs;

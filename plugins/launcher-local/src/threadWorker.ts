@@ -21,11 +21,24 @@ export interface ThreadJobInput {
   launcher: string;
 }
 
-/** How the task ended, and when it ran (epoch milliseconds); `markerError` when its marker could not be written. */
-export type ThreadJobResult = ({ ok: true } | { ok: false; failure: FailureInfo }) & { start: number; end: number; markerError?: string };
+/**
+ * How the task ended, and when it ran (epoch milliseconds); `runMs`: how long its
+ * `run` took, without the import of its module; `markerError` when its marker could not be written.
+ */
+export type ThreadJobResult = ({ ok: true } | { ok: false; failure: FailureInfo }) & { start: number; end: number; runMs?: number; markerError?: string };
 
-/** Called by tinypool in a worker thread, one job at a time per thread. */
-export default async function runThreadJob(input: ThreadJobInput): Promise<ThreadJobResult> {
+/**
+ * Called by tinypool in a worker thread with a batch of jobs (often one), run one
+ * after the other; each job's marker is written as soon as it ends, so that if the
+ * thread ends under the batch, the launcher tells from the markers which jobs ran.
+ */
+export default async function runThreadJobs(inputs: readonly ThreadJobInput[]): Promise<ThreadJobResult[]> {
+  const results: ThreadJobResult[] = [];
+  for (const input of inputs) results.push(await runThreadJob(input));
+  return results;
+}
+
+async function runThreadJob(input: ThreadJobInput): Promise<ThreadJobResult> {
   const result = await runJob(input);
   try {
     const run = { start: result.start, end: result.end, host: input.host };
@@ -76,8 +89,9 @@ async function runTask(input: ThreadJobInput, record: JobParamsFile, start: numb
   try {
     const task = await findTask(record);
     const params = decodeParamValue(record.resolved);
+    const runStart = performance.now();
     await task.run!(params as never, { directory, taskId: record.taskId, hash: record.hash, logger: taskLogger(record.taskId) });
-    return { ok: true, start, end: Date.now() };
+    return { ok: true, start, end: Date.now(), runMs: performance.now() - runStart };
   } catch (error) {
     if (error instanceof TaskExit) {
       // As in a job process: exit 0 is a success, any other code a failure with that code.

@@ -30,7 +30,7 @@ afterEach(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-function newThreads(options: { maxThreads?: number; maxConcurrent?: number } = {}): ThreadsLauncher {
+function newThreads(options: { maxThreads?: number; maxConcurrent?: number; batchTasksUnderMs?: number } = {}): ThreadsLauncher {
   const launcher = new ThreadsLauncher({ name: 'threads', connector, logger, pollIntervalMs: 60_000, ...options });
   launchers.push(launcher);
   return launcher;
@@ -260,6 +260,44 @@ describe('ThreadsLauncher', () => {
     await launcher.cancel([first]);
     expect(await launcher.status([first, second])).toEqual([{ state: 'finished' }, { state: 'finished' }]);
     expect(existsSync(log)).toBe(false);
+  });
+
+  it('hands jobs of a task known to be short to a thread several at a time; a cancel in a batch runs its other jobs again', async () => {
+    // Short enough even on a loaded machine (the sleeper appends to a file twice).
+    const launcher = newThreads({ maxThreads: 1, maxConcurrent: 8, batchTasksUnderMs: 1000 });
+    const log = join(root, 'log');
+    const release = join(root, 'release');
+    const endOf = async (handles: ThreadsLaunchHandle[]) =>
+      expect.poll(async () => (await launcher.status(handles)).map((status) => status.state), { timeout: 20_000 }).toEqual(handles.map(() => 'finished'));
+    // Three quick jobs, one by one (the task is not known yet): now it is short.
+    const quick: ThreadsLaunchHandle[] = [];
+    for (const label of ['q1', 'q2', 'q3']) quick.push(await submitOne(launcher, await jobRequest(label, 'sleeper', { log, label, ms: 0 })));
+    await endOf(quick);
+    const pool = () => (launcher as unknown as { pool: { completed: number } }).pool;
+    expect(pool().completed).toBe(3);
+    // Three more at once go to the one thread as one batch; the first waits for a file.
+    const requests = [
+      await jobRequest('a', 'sleeper', { log, label: 'a', ms: 60_000, release }),
+      await jobRequest('b', 'sleeper', { log, label: 'b', ms: 0 }),
+      await jobRequest('c', 'sleeper', { log, label: 'c', ms: 0 }),
+    ];
+    const handles = (await launcher.submit(requests)).map((outcome) => (outcome as { handle: ThreadsLaunchHandle }).handle);
+    // Handed over at the end of this turn of the event loop, all three together.
+    await expect.poll(async () => (await launcher.status(handles)).map((status) => status.state)).toEqual(['running', 'running', 'running']);
+    expect(pool().completed).toBe(3);
+    await expect.poll(async () => (await runs(log)).map((run) => run.label), { timeout: 20_000 }).toContain('a');
+    // Cancelling `b`, which waits behind `a` in the batch, ends the batch's thread: `b` never
+    // starts; `a` (interrupted) and `c` run again, in a new thread.
+    await launcher.cancel([handles[1]!]);
+    expect(await json(join(handles[1]!.directory, 'failed'))).toMatchObject({ reason: 'cancelled', message: 'cancelled before it started' });
+    await writeFile(release, '');
+    await endOf(handles);
+    expect(existsSync(join(handles[0]!.directory, 'done'))).toBe(true);
+    expect(existsSync(join(handles[2]!.directory, 'done'))).toBe(true);
+    const labels = (await runs(log)).map((run) => run.label);
+    expect(labels.filter((label) => label === 'a')).toHaveLength(2);
+    expect(labels.filter((label) => label === 'b')).toHaveLength(0);
+    expect(labels.filter((label) => label === 'c')).toHaveLength(1);
   });
 
   it('keeps a thread (and the modules it loaded) for the next jobs, or with isolate starts a fresh one per job', async () => {

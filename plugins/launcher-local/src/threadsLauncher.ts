@@ -23,6 +23,7 @@ import type Tinypool from 'tinypool';
 import type { ThreadJobInput, ThreadJobResult } from './threadWorker.ts';
 import { ChangeNotifier } from './changeNotifier.ts';
 import { CancelRequests } from './threadsCancelRequests.ts';
+import { MAX_BATCH, TaskDurations, takeBatch } from './threadsBatching.ts';
 import { createThreadsPool, threadFailure } from './threadsPool.ts';
 
 /** How a job ended: the worker wrote its marker, or its thread ended under it (times in epoch ms). */
@@ -46,6 +47,11 @@ export interface ThreadsLauncherOptions {
   idleTimeoutMs?: number;
   /** A fresh thread for every job: no module state shared between jobs, at the cost of a thread start per job. */
   isolate?: boolean;
+  /**
+   * Jobs of a task whose `run` took at most this many milliseconds on average go to
+   * a thread several at a time (fewer hand-overs); 0: always one by one. Default 10.
+   */
+  batchTasksUnderMs?: number;
 }
 
 /** What process.json holds for a job run in a thread: the experiment process, and when it started. */
@@ -58,14 +64,22 @@ export interface ThreadsLaunchHandle extends LaunchHandle {
 interface ThreadJob {
   directory: string;
   name: string;
+  taskId: string;
   input: ThreadJobInput;
   state: 'queued' | 'running';
-  controller: AbortController;
+  /** The batch it was handed over in, once it was. */
+  batch?: ThreadBatch;
   /** Set once cancelled: by whom (for its marker) when another process asked. */
   cancelled: false | { by?: string };
   /** Resolves once the job's marker is written (or the launcher closed without one). */
   ended: Promise<void>;
   resolveEnded: () => void;
+}
+
+/** Jobs handed to one thread at once (see threadsBatching.ts); aborting it terminates the thread. */
+interface ThreadBatch {
+  jobs: ThreadJob[];
+  controller: AbortController;
 }
 
 /**
@@ -75,6 +89,8 @@ interface ThreadJob {
 const jobsOfThisProcess = new Map<string, ThreadJob>();
 
 const OWN_PID = process.pid;
+
+const NEVER_STARTED: FailureInfo = { code: null, reason: 'cancelled', message: 'cancelled before it started' };
 
 /** Jobs handed over per thread by default: one running, the others ready to follow at once. */
 const QUEUED_PER_THREAD = 4;
@@ -97,7 +113,11 @@ export class ThreadsLauncher implements Launcher {
   private readonly queue: ThreadJob[] = [];
   /** Jobs of this launcher not ended yet, queued or running. */
   private readonly active = new Set<ThreadJob>();
+  /** Threads busy with a batch. */
   private running = 0;
+  private pumpScheduled = false;
+  /** How long each task's jobs take: short ones go to threads in batches. */
+  private readonly durations: TaskDurations;
   private pool: Tinypool | undefined;
   private closed = false;
   private ownStart: Promise<string | undefined> | undefined;
@@ -114,6 +134,7 @@ export class ThreadsLauncher implements Launcher {
     this.pollIntervalMs = options.pollIntervalMs ?? 1000;
     this.idleTimeoutMs = options.idleTimeoutMs ?? 10_000;
     this.isolate = options.isolate ?? false;
+    this.durations = new TaskDurations(options.batchTasksUnderMs === undefined ? {} : { shortMs: options.batchTasksUnderMs });
     this.host = { cores: availableParallelism(), memory: totalmem(), gpus: 0 };
     this.cancelRequests = new CancelRequests({
       connector: this.connector,
@@ -131,7 +152,7 @@ export class ThreadsLauncher implements Launcher {
   async submit(requests: readonly LaunchRequest[]): Promise<SubmitOutcome[]> {
     const processStart = await this.ownProcessStart();
     const outcomes = requests.map((request) => this.accept(request, processStart));
-    this.pump();
+    this.pumpSoon();
     return outcomes.map((outcome) => {
       if ('failure' in outcome) return outcome;
       // Started at once when a thread was free; the others wait in the queue.
@@ -196,9 +217,9 @@ export class ThreadsLauncher implements Launcher {
     const job: ThreadJob = {
       directory: request.directory,
       name: request.name,
+      taskId: request.taskId,
       input: { directory: request.directory, host: this.connector.hostname, launcher: this.name },
       state: 'queued',
-      controller: new AbortController(),
       cancelled: false,
       ended,
       resolveEnded,
@@ -220,30 +241,98 @@ export class ThreadsLauncher implements Launcher {
     return { handle };
   }
 
-  /** Starts queued jobs while threads are free. */
+  /**
+   * Jobs of a short task wait for the end of this turn of the event loop, so that
+   * those submitted in the same turn go to a thread together; others start at once.
+   */
+  private pumpSoon(): void {
+    const next = this.queue[0];
+    if (!next || this.isolate || !this.durations.isShort(next.taskId)) return this.pump();
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    setImmediate(() => {
+      this.pumpScheduled = false;
+      this.pump();
+    });
+  }
+
+  /** Starts queued jobs while threads are free: one by one, or jobs of short tasks in batches. */
   private pump(): void {
     while (!this.closed && this.running < this.maxThreads && this.queue.length > 0) {
-      const job = this.queue.shift()!;
-      job.state = 'running';
+      // Shared out between the free threads, so that none idles while another has a backlog.
+      const size = this.isolate ? 1 : Math.min(MAX_BATCH, Math.ceil(this.queue.length / (this.maxThreads - this.running)));
+      const batch: ThreadBatch = { jobs: takeBatch(this.queue, { size, isShort: (taskId) => this.durations.isShort(taskId) }), controller: new AbortController() };
+      for (const job of batch.jobs) {
+        job.state = 'running';
+        job.batch = batch;
+      }
       this.running++;
-      void this.run(job);
+      void this.run(batch);
     }
   }
 
-  private async run(job: ThreadJob): Promise<void> {
+  private async run(batch: ThreadBatch): Promise<void> {
     const start = Date.now();
-    let result: JobEnd;
+    let answers: ThreadJobResult[] | undefined;
+    let error: unknown;
     try {
-      const answer = (await this.threads().run(job.input, { signal: job.controller.signal })) as ThreadJobResult;
-      result = answer.markerError === undefined ? { marked: true } : { marked: true, markerError: answer.markerError };
-    } catch (error) {
-      result = { marked: false, failure: threadFailure(error, job.cancelled), start, end: Date.now() };
+      answers = (await this.threads().run(
+        batch.jobs.map((job) => job.input),
+        { signal: batch.controller.signal },
+      )) as ThreadJobResult[];
+    } catch (caught) {
+      error = caught;
     }
     this.running--;
-    // The pool was destroyed under it: the experiment ends, the job stays without a marker.
+    // The pool was destroyed under it: the experiment ends, its jobs stay without a marker.
     if (this.closed) return;
-    await this.finish(job, result);
+    if (answers) {
+      await Promise.all(
+        batch.jobs.map((job, i) => {
+          const answer = answers[i]!;
+          // A job that did not run its task (refused, or its module failed) says nothing of its length.
+          if (answer.runMs !== undefined) this.durations.record(job.taskId, answer.runMs);
+          return this.finish(job, answer.markerError === undefined ? { marked: true } : { marked: true, markerError: answer.markerError });
+        }),
+      );
+    } else {
+      await this.settleBrokenBatch(batch, error, start);
+    }
     this.pump();
+  }
+
+  /**
+   * The thread ended under a batch: cancelled (terminated), out of memory, or it died.
+   * Its jobs ran one after the other, each writing its marker as it ended: those with a
+   * marker ended; the first without one was running; the others never started, and go
+   * back to the front of the queue, as does the one running when a cancel of another
+   * job of the batch terminated the thread.
+   */
+  private async settleBrokenBatch(batch: ThreadBatch, error: unknown, start: number): Promise<void> {
+    const cancelledOther = batch.jobs.some((job) => job.cancelled);
+    const marked = await Promise.all(batch.jobs.map((job) => this.hasMarker(job.directory)));
+    const again: ThreadJob[] = [];
+    let runningSeen = false;
+    const ends = batch.jobs.map((job, i) => {
+      const wasRunning = !marked[i] && !runningSeen;
+      if (!marked[i]) runningSeen = true;
+      if (marked[i]) return this.finish(job, { marked: true });
+      if (job.cancelled && !wasRunning) return this.finish(job, { marked: false, failure: NEVER_STARTED });
+      if (job.cancelled) return this.finish(job, { marked: false, failure: threadFailure(error, job.cancelled), start, end: Date.now() });
+      if (wasRunning && !cancelledOther) return this.finish(job, { marked: false, failure: threadFailure(error, false), start, end: Date.now() });
+      again.push(job);
+      return Promise.resolve();
+    });
+    for (const job of again) {
+      job.state = 'queued';
+      delete job.batch;
+    }
+    this.queue.unshift(...again);
+    await Promise.all(ends);
+  }
+
+  private async hasMarker(directory: string): Promise<boolean> {
+    return (await this.connector.exists(jobFile(directory, 'done'))) || (await this.connector.exists(jobFile(directory, 'failed')));
   }
 
   /** Writes the marker of a job whose thread ended under it (the worker wrote the others), then tells the scheduler. */
@@ -310,8 +399,8 @@ export class ThreadsLauncher implements Launcher {
       this.queue.splice(index, 1);
       void this.finish(job, { marked: false, failure: { code: null, reason: 'cancelled', message: 'cancelled before it started' } });
     } else {
-      // tinypool terminates the thread that runs it.
-      job.controller.abort();
+      // tinypool terminates the thread that runs its batch; the batch's other jobs run again.
+      job.batch?.controller.abort();
     }
     return job.ended;
   }
