@@ -11,6 +11,7 @@ import type { JobReference } from '../task/jobOutput.ts';
 import type { FailureInfo, JobState, LaunchHandle, LaunchStatus, Launcher, ReleaseLock, Requirements, RunMode } from '../types.ts';
 import type { Workspace } from '../workspace/workspace.ts';
 import type { FaultLog } from './faults.ts';
+import type { IoLimit } from './limitIo.ts';
 import { launcherMayKnowBetter, readMarkers, readProcessFile, writeFailedMarker } from './jobMarkers.ts';
 import { MISSING_MARKER_GRACE_MS } from './pollFlights.ts';
 
@@ -18,6 +19,8 @@ import { MISSING_MARKER_GRACE_MS } from './pollFlights.ts';
 const CLAIM_WAIT_MS = 120_000;
 /** A claim whose holder stopped refreshing it for this long is dead. */
 const CLAIM_STALE_MS = 10_000;
+/** Submitted jobs looked at at once (each look bounded again by the file-work limit). */
+const LOOKERS = 64;
 /** A dependency another experiment runs is looked at this often, growing while it runs, up to the cap. */
 const FOREIGN_FOLLOW_MS = 1000;
 const FOREIGN_FOLLOW_MAX_MS = 30_000;
@@ -59,6 +62,8 @@ export interface AdmissionContext {
   /** Some launcher runs the job: follow it (by its markers alone when `launcher` is undefined). */
   follow(job: Job, launcher: Launcher | undefined, handle: LaunchHandle, state: 'queued' | 'running'): void;
   onDryRun(record: DryRunRecord): void;
+  /** Keeps a promise for close() and logs its failure. */
+  track(promise: Promise<unknown>): void;
 }
 
 export class Admission {
@@ -66,6 +71,11 @@ export class Admission {
   readonly #host = hostname();
   /** Jobs on their way to ready (not waiting on dependencies): a batching launcher waits for them. */
   #arriving = 0;
+  /** Jobs submitted and not looked at yet, in submit order, from #incomingHead on. */
+  #incoming: (Job | undefined)[] = [];
+  #incomingHead = 0;
+  /** Lookers taking jobs from #incoming. */
+  #lookers = 0;
   /** Dependencies from elsewhere being followed, by hash: their consumers share one wait. */
   readonly #foreign = new Map<string, Promise<boolean>>();
   /** The attempt of each job this process saw end and retries (see attemptKey). */
@@ -79,21 +89,66 @@ export class Admission {
     return this.#context.workspace.connector;
   }
 
-  /** Takes a submitted job as far as its run mode goes; a fault ends the job, never the scheduler. */
-  async admit(job: Job): Promise<void> {
+  /**
+   * Takes a submitted job as far as its run mode goes; a fault ends the job, never the scheduler.
+   * Submitted jobs wait in a queue for one of a few lookers: 10,000 jobs submitted in a loop
+   * are 10,000 entries of an array, not 10,000 suspended calls (memory, and the collector's time).
+   */
+  admit(job: Job): void {
+    this.#incoming.push(job);
+    this.#arriving++;
+    if (this.#lookers >= LOOKERS) return;
+    this.#lookers++;
+    this.#context.track(this.#look());
+  }
+
+  /** One looker: takes submitted jobs in order until none is left. */
+  async #look(): Promise<void> {
+    try {
+      for (let job = this.#takeIncoming(); job; job = this.#takeIncoming()) await this.#admitOne(job);
+    } finally {
+      this.#lookers--;
+    }
+  }
+
+  #takeIncoming(): Job | undefined {
+    if (this.#incomingHead >= this.#incoming.length) {
+      this.#incoming = [];
+      this.#incomingHead = 0;
+      return undefined;
+    }
+    const job = this.#incoming[this.#incomingHead];
+    this.#incoming[this.#incomingHead++] = undefined;
+    // Drop the taken front now and then (shift() per job would be quadratic).
+    if (this.#incomingHead > 1024 && this.#incomingHead * 2 > this.#incoming.length) {
+      this.#incoming.splice(0, this.#incomingHead);
+      this.#incomingHead = 0;
+    }
+    return job;
+  }
+
+  /** Looks at one submitted job; what may wait (dependencies) goes on without the looker. */
+  async #admitOne(job: Job): Promise<void> {
     const { io, runMode } = this.#context;
     try {
       if (runMode === 'dry-run') return await io(() => this.#dryRun(job));
       if (runMode === 'generate') return await io(() => this.#generate(job));
-      this.#arriving++;
-      try {
-        return await this.#admitNormal(job);
-      } finally {
-        this.#arriving--;
-      }
+      // Fast path for resumed experiments: a done job never runs again.
+      if (await io(() => this.#connector.exists(jobFile(job.directory, 'done')))) return this.#context.settle(job, 'done');
     } catch (error) {
-      this.#context.settle(job, 'failed', this.#context.faults.jobFault(job, error, { doing: 'Baton could not run the job', tell: true }));
+      return this.#fault(job, error);
+    } finally {
+      if (runMode !== 'normal' || job.isFinished) this.#arriving--;
     }
+    this.#context.track(
+      this.#admitNormal(job)
+        .catch((error: unknown) => this.#fault(job, error))
+        .finally(() => this.#arriving--),
+    );
+  }
+
+  #fault(job: Job, error: unknown): void {
+    this.#context.settle(job, 'failed', this.#context.faults.jobFault(job, error, { doing: 'Baton could not run the job', tell: true }));
   }
 
   /** True while some submitted job is on its way to ready (a launcher's batch should wait for it). */
@@ -225,11 +280,9 @@ export class Admission {
     return false;
   }
 
+  /** A normal run's job that is not done: dependencies, re-attach, then ready for a launcher. */
   async #admitNormal(job: Job): Promise<void> {
     const { io } = this.#context;
-    // Fast path for resumed experiments: a done job never runs again.
-    if (await io(() => this.#connector.exists(jobFile(job.directory, 'done')))) return this.#context.settle(job, 'done');
-
     // Waiting on its dependencies, it is not on its way to a batch yet.
     this.#arriving--;
     const failedDependency = await this.#waitForDependencies(job).finally(() => this.#arriving++);
@@ -368,38 +421,6 @@ export class Admission {
     const status = await this.#context.statusOf(launcher, handle);
     return status.state === 'running' || status.state === 'queued';
   }
-}
-
-/** Runs file work with at most N calls under way at once. */
-export type IoLimit = <T>(work: () => Promise<T>) => Promise<T>;
-
-/**
- * A bound on concurrent file work, as lean as it can be: every job of a resumed
- * experiment passes through it once (10,000 jobs, 10,000 calls). A call that
- * ends hands its slot to the next one waiting.
- */
-export function limitIo(concurrency: number): IoLimit {
-  let active = 0;
-  const waiting: (() => void)[] = [];
-  let head = 0;
-  return async <T>(work: () => Promise<T>): Promise<T> => {
-    if (active < concurrency) active++;
-    else await new Promise<void>((resolve) => waiting.push(resolve));
-    try {
-      return await work();
-    } finally {
-      if (head < waiting.length) {
-        const next = waiting[head]!;
-        waiting[head++] = undefined as never;
-        // Drop the handed-over front now and then (shift() per call would be quadratic).
-        if (head > 1024 && head * 2 > waiting.length) {
-          waiting.splice(0, head);
-          head = 0;
-        }
-        next();
-      } else active--;
-    }
-  };
 }
 
 /** One launch of a job: a later launch (here or by another process) writes another process.json. */

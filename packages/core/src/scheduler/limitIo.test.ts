@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { limitIo } from './admission.ts';
+import { limitIo } from './limitIo.ts';
 
 describe('limitIo', () => {
   it('runs at most N calls at once, in the order they came, each slot handed to the next', async () => {

@@ -10,7 +10,8 @@ import type { Job } from '../job/job.ts';
 import type { Logger } from '../logger.ts';
 import type { FailureInfo, JobState, LaunchHandle, Launcher, Requirements, RunMode, Token } from '../types.ts';
 import type { Workspace } from '../workspace/workspace.ts';
-import { Admission, limitIo, type DryRunRecord } from './admission.ts';
+import { Admission, type DryRunRecord } from './admission.ts';
+import { limitIo } from './limitIo.ts';
 import { Cancellation } from './cancellation.ts';
 import { FaultLog } from './faults.ts';
 import { chooseLauncher } from './chooseLauncher.ts';
@@ -96,6 +97,7 @@ export class Scheduler {
       },
       follow: (job, launcher, handle, state) => this.#fly(job, this.#lane(launcher), handle, state),
       onDryRun: (record) => this.#options.events.onDryRun(record),
+      track: (promise) => this.#track(promise),
     });
     this.#tokens = new TokenShares({
       host: this.#host,
@@ -174,7 +176,7 @@ export class Scheduler {
     this.#jobs.set(job.hash, job);
     this.#unsettled.add(job);
     if (!this.#stopped && !this.#closed) this.#watchdog.start();
-    this.#track(this.#admission.admit(job));
+    this.#admission.admit(job);
   }
 
   /**
