@@ -69,6 +69,7 @@ export class RunJobIndex {
   readonly path: string;
   readonly #onError: (error: unknown) => void;
   #lines: string[] = [];
+  readonly #prefixes = new Map<string, string>();
   #writing: Promise<void> = Promise.resolve();
   #scheduled = false;
 
@@ -78,7 +79,10 @@ export class RunJobIndex {
   }
 
   add(entry: RunJobEntry): void {
-    this.#lines.push(JSON.stringify({ taskId: entry.taskId, hash: entry.hash }));
+    // The same text as JSON.stringify({ taskId, hash }), the task id quoted once per task (a hash is hex).
+    let prefix = this.#prefixes.get(entry.taskId);
+    if (prefix === undefined) this.#prefixes.set(entry.taskId, (prefix = `{"taskId":${JSON.stringify(entry.taskId)},"hash":"`));
+    this.#lines.push(`${prefix}${entry.hash}"}`);
     if (this.#scheduled) return;
     this.#scheduled = true;
     // After the submitting loop: a tick's jobs go in one append, in submit order.
