@@ -12,7 +12,7 @@ import type { FailureInfo, JobState, LaunchHandle, LaunchStatus, Launcher, Relea
 import type { Workspace } from '../workspace/workspace.ts';
 import type { FaultLog } from './faults.ts';
 import type { IoLimit } from './limitIo.ts';
-import { launcherMayKnowBetter, readMarkers, readProcessFile, writeFailedMarker } from './jobMarkers.ts';
+import { launcherMayKnowBetter, readMarkers, readProcessFile, writeFailedMarker, type MarkerState } from './jobMarkers.ts';
 import { MISSING_MARKER_GRACE_MS } from './pollFlights.ts';
 
 /** How long a process waits for another process's claim on a job. */
@@ -395,7 +395,7 @@ export class Admission {
   async #dryRun(job: Job): Promise<void> {
     const choice = this.#context.launcherFor(job);
     const launcher = 'launcher' in choice ? choice.launcher.name : `none (${choice.failure.message})`;
-    const markers = await readMarkers(this.#connector, job.directory);
+    const markers = await this.#readMarkersIfAny(job);
     let state: DryRunRecord['state'] = markers.state === 'none' ? 'would run' : markers.state;
     if (state === 'would run' && (await this.#runningElsewhere(job))) state = 'running';
     this.#context.onDryRun({
@@ -414,7 +414,17 @@ export class Admission {
     this.#context.settle(job, outcome === 'prepared' ? 'ready' : outcome);
   }
 
+  /**
+   * The job's markers; a job never run has none, which a look at each tells
+   * (for the local connector a stat, not a failed open and its error object).
+   */
+  async #readMarkersIfAny(job: Job): Promise<MarkerState> {
+    const [done, failed] = await Promise.all([this.#connector.exists(jobFile(job.directory, 'done')), this.#connector.exists(jobFile(job.directory, 'failed'))]);
+    return done || failed ? readMarkers(this.#connector, job.directory) : { state: 'none' };
+  }
+
   async #runningElsewhere(job: Job): Promise<boolean> {
+    if (!(await this.#connector.exists(jobFile(job.directory, 'process')))) return false;
     const handle = await readProcessFile(this.#connector, job.directory);
     const launcher = handle && this.#launcherForHandle(handle);
     if (!handle || !launcher) return false;
