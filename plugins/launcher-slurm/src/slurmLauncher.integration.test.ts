@@ -428,7 +428,7 @@ function clusterIsAnswering(): boolean {
 }
 
 function startDriver(options: { cwd: string; name: string; seconds: number; code?: number }) {
-  const child = spawn(process.execPath, ['--import', 'tsx', driver, JSON.stringify(options)], { cwd: repositoryRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=@baton/source', driver, JSON.stringify(options)], { cwd: repositoryRoot, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
   let output = '';
   child.stdout!.on('data', (chunk) => (output += chunk));

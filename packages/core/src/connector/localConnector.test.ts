@@ -82,7 +82,7 @@ describe('spawnDetached', () => {
     // A separate node process spawns the job and exits at once; the job must live on.
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', '-e', spawnerScript(join(directory, 'out'))],
+      ['--import', 'tsx', '--conditions=@baton/source', '-e', spawnerScript(join(directory, 'out'))],
       { cwd: coreDirectory, stdio: ['ignore', 'pipe', 'inherit'] },
     );
     let output = '';
@@ -243,7 +243,7 @@ async function startLockHolder(path: string) {
     process.stdout.write('locked\\n');
     process.stdin.once('data', async () => { await release(); process.stdout.write('released\\n'); process.exit(0); });
   `;
-  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=@baton/source', '--input-type=module', '-e', script], {
     cwd: coreDirectory,
     stdio: ['pipe', 'pipe', 'inherit'],
   });

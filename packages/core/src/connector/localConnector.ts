@@ -7,9 +7,11 @@ import { appendFile, mkdir, open, readFile, readdir, rename, rm, symlink, writeF
 import type { FileHandle } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, resolve } from 'node:path';
-import type lockfile from 'proper-lockfile';
-import { lazyModule } from '../util/lazyModule.ts';
-import { existsSync } from 'node:fs';
+// Imported eagerly on purpose: through signal-exit it listens for signals, and it must be
+// listening before the user's own handlers (loaded later, it could end the process on a
+// SIGINT a `process.once` handler had taken care of).
+import lockfile from 'proper-lockfile';
+import { existsSync, writeFileSync, renameSync, appendFileSync, mkdirSync } from 'node:fs';
 import { BatonError } from '../errors.ts';
 import { ProcessProbe, hasProcFs } from './processLiveness.ts';
 import { ProcessSpawner } from './processSpawner.ts';
@@ -22,8 +24,6 @@ import type {
   RunCommandOptions,
   SpawnDetachedOptions,
 } from '../types.ts';
-
-const properLockfile = lazyModule<typeof lockfile>('proper-lockfile');
 
 const log = createLogger('baton:connector:local');
 
@@ -187,20 +187,20 @@ export class LocalConnector implements Connector {
     // Readers never see a half-written file: write beside it, then rename over it.
     const temporary = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
     try {
-      await writeFile(temporary, data, { mode: options.mode ?? 0o644 });
-      await rename(temporary, path);
+      writeFileSync(temporary, data, { mode: options.mode ?? 0o644 });
+      renameSync(temporary, path);
     } catch (error) {
       await rm(temporary, { force: true });
       throw error;
     }
   }
 
-  appendFile(path: string, data: string): Promise<void> {
-    return appendFile(path, data);
+  async appendFile(path: string, data: string): Promise<void> {
+    appendFileSync(path, data);
   }
 
   async mkdir(path: string): Promise<void> {
-    await mkdir(path, { recursive: true });
+    mkdirSync(path, { recursive: true });
   }
 
   rename(from: string, to: string): Promise<void> {
@@ -241,16 +241,16 @@ export class LocalConnector implements Connector {
     try {
       // Most locks are free: try once before building a retry schedule (which
       // for a long wait is an array of a thousand timeouts, per call).
-      unlock = await properLockfile().lock(path, { ...lockOptions, retries: 0 }).catch((error: unknown) => {
+      unlock = await lockfile.lock(path, { ...lockOptions, retries: 0 }).catch((error: unknown) => {
         if (errorCode(error) !== 'ELOCKED' || waitMs <= 0) throw error;
-        return properLockfile().lock(path, lockOptions);
+        return lockfile.lock(path, lockOptions);
       });
     } catch (error) {
       if (!isMissing(error)) throw lockError(error, path, waitMs);
       // First lock in a new directory: create it, then try once more.
       await mkdir(dirname(path), { recursive: true });
       try {
-        unlock = await properLockfile().lock(path, lockOptions);
+        unlock = await lockfile.lock(path, lockOptions);
       } catch (retryError) {
         throw lockError(retryError, path, waitMs);
       }

@@ -35,7 +35,7 @@ interface DriverJob {
 }
 
 function startDriver(options: { name: string; jobs: DriverJob[] }) {
-  const child = spawn(process.execPath, ['--import', 'tsx', driver, JSON.stringify({ ...options, cwd: root, log: join(root, 'log') })], {
+  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=@baton/source', driver, JSON.stringify({ ...options, cwd: root, log: join(root, 'log') })], {
     cwd: repositoryRoot,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

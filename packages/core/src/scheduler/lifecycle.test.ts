@@ -79,7 +79,7 @@ describe('stopping', () => {
 });
 
 function startStopDriver(options: { kill: boolean }) {
-  const child = spawn(process.execPath, ['--import', 'tsx', stopDriver, JSON.stringify({ workdir, log, ...options })], {
+  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=@baton/source', stopDriver, JSON.stringify({ workdir, log, ...options })], {
     cwd: repositoryRoot,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -121,7 +121,7 @@ describe('no lost wake-ups', () => {
   it('keeps the process alive to catch a lost wake-up when nothing else is pending', async () => {
     const driver = fileURLToPath(new URL('./__fixtures__/stallDriver.ts', import.meta.url));
     const repositoryRoot = fileURLToPath(new URL('../../../../', import.meta.url));
-    const child = spawn(process.execPath, ['--import', 'tsx', driver, join(root, 'stall')], { cwd: repositoryRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=@baton/source', driver, join(root, 'stall')], { cwd: repositoryRoot, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.on('data', (chunk) => (output += chunk));
     child.stderr.on('data', (chunk) => (output += chunk));

@@ -128,7 +128,7 @@ describe('CounterToken', () => {
     const iterations = 6;
     await Promise.all(
       Array.from({ length: processes }, (_, index) =>
-        run(process.execPath, ['--import', 'tsx', contenderScript, workspacePath, 'gpu', '2', logPath, `p${index}`, String(iterations)]),
+        run(process.execPath, ['--import', 'tsx', '--conditions=@baton/source', contenderScript, workspacePath, 'gpu', '2', logPath, `p${index}`, String(iterations)]),
       ),
     );
 

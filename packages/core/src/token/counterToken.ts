@@ -6,15 +6,15 @@ import { randomBytes } from 'node:crypto';
 import { access, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
-import type lockfile from 'proper-lockfile';
-import { lazyModule } from '../util/lazyModule.ts';
+// Imported eagerly on purpose: through signal-exit it listens for signals, and it must be
+// listening before the user's own handlers (loaded later, it could end the process on a
+// SIGINT a `process.once` handler had taken care of).
+import lockfile from 'proper-lockfile';
 import { BatonError, UserInputError } from '../errors.ts';
 import { JOB_FILES } from '../job/jobFiles.ts';
 import { createLogger } from '../logger.ts';
 import type { Token, TokenHolder } from '../types.ts';
 import { ProcessProbe } from '../connector/processLiveness.ts';
-
-const properLockfile = lazyModule<typeof lockfile>('proper-lockfile');
 
 export interface CounterTokenOptions {
   /** Token name, e.g. `gpu`; also its folder under `<workspace>/tokens/`. */
@@ -174,7 +174,7 @@ export class CounterToken implements Token {
     const deadline = Date.now() + LOCK_WAIT_MS;
     for (;;) {
       try {
-        return await properLockfile().lock(this.directory, {
+        return await lockfile.lock(this.directory, {
           lockfilePath: this.#lockPath,
           realpath: false,
           stale: LOCK_STALE_MS,

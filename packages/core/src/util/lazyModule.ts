@@ -1,5 +1,5 @@
-// Dependencies that only some paths need (the YAML parser, the settings file search, file
-// locks) are required on first use, so that importing @baton/core stays quick: every
+// Dependencies that only some paths need (the YAML parser, the settings file search) are
+// required on first use, so that importing @baton/core stays quick: every
 // function task's job process imports it through the user's task module. These packages
 // are CommonJS, so a synchronous require serves callers that are not async.
 import { createRequire } from 'node:module';
