@@ -11,7 +11,7 @@ import { dirname, resolve } from 'node:path';
 // listening before the user's own handlers (loaded later, it could end the process on a
 // SIGINT a `process.once` handler had taken care of).
 import lockfile from 'proper-lockfile';
-import { existsSync, writeFileSync, renameSync, appendFileSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { BatonError } from '../errors.ts';
 import { ProcessProbe, hasProcFs } from './processLiveness.ts';
 import { ProcessSpawner } from './processSpawner.ts';
@@ -187,20 +187,20 @@ export class LocalConnector implements Connector {
     // Readers never see a half-written file: write beside it, then rename over it.
     const temporary = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
     try {
-      writeFileSync(temporary, data, { mode: options.mode ?? 0o644 });
-      renameSync(temporary, path);
+      await writeFile(temporary, data, { mode: options.mode ?? 0o644 });
+      await rename(temporary, path);
     } catch (error) {
       await rm(temporary, { force: true });
       throw error;
     }
   }
 
-  async appendFile(path: string, data: string): Promise<void> {
-    appendFileSync(path, data);
+  appendFile(path: string, data: string): Promise<void> {
+    return appendFile(path, data);
   }
 
   async mkdir(path: string): Promise<void> {
-    mkdirSync(path, { recursive: true });
+    await mkdir(path, { recursive: true });
   }
 
   rename(from: string, to: string): Promise<void> {
