@@ -152,14 +152,14 @@ function handleInterruptions(options: { statusLine: StatusLine; kill: boolean })
     first ??= signal;
     if (again || !xp) {
       options.statusLine.close();
-      process.stderr.write(`\nInterrupted (${signal}): exiting now. Jobs already started keep running; the next run re-attaches them.\n`);
+      process.stderr.write(`\nInterrupted (${signal}): exiting now. Jobs already started keep running (but for jobs in this process's threads, which run again on resume); the next run re-attaches them.\n`);
       process.exit(exitCodeOf(signal));
     }
     const howToForce = signal === 'SIGINT' ? 'Press Ctrl-C again to exit at once.' : `Send ${signal} again to exit at once.`;
     options.statusLine.print(
       options.kill
         ? `Interrupted (${signal}): stopping the experiment and cancelling its running jobs. ${howToForce}`
-        : `Interrupted (${signal}): stopping the experiment; running jobs keep running. ${howToForce}`,
+        : `Interrupted (${signal}): stopping the experiment; running jobs keep running (but for jobs in this process's threads). ${howToForce}`,
       'stderr',
     );
     xp.stop({ kill: options.kill }).catch((error: unknown) => {
