@@ -188,7 +188,9 @@ async function readExperimentLinks(workspacePath: string): Promise<Map<string, E
         const key = indexLineKey(line);
         if (key !== undefined) keys.add(key);
       }
-      for (const key of keys) add(key, { experiment, kind: 'index', path: index });
+      // One record for all the jobs of a run's index (a workspace of many runs of 10,000 jobs).
+      const record: ExperimentLink = { experiment, kind: 'index', path: index };
+      for (const key of keys) add(key, record);
       const jobsDir = join(root, experiment, run, LEGACY_RUN_JOB_LINKS);
       for (const name of await readdir(jobsDir).catch(() => [] as string[])) {
         const path = join(jobsDir, name);
@@ -203,9 +205,14 @@ async function readExperimentLinks(workspacePath: string): Promise<Map<string, E
 
 /** `task-id/hash` of a line of a run's `jobs.jsonl`; undefined for a line cut short. */
 function indexLineKey(line: string): string | undefined {
+  // Lines as experiments write them, without a character to unescape, need no JSON parser.
+  const plain = PLAIN_INDEX_LINE.exec(line);
+  if (plain) return `${plain[1]}/${plain[2]}`;
   const entry = parseRunJobLine(line);
   return entry && `${entry.taskId}/${entry.hash}`;
 }
+
+const PLAIN_INDEX_LINE = /^\{"taskId":"([^"\\]*)","hash":"([0-9a-f]+)"\}$/;
 
 /** Rewrites a run's `jobs.jsonl` without the lines of removed jobs (beside it, then renamed over it). */
 async function dropIndexLines(path: string, keys: ReadonlySet<string>): Promise<void> {
