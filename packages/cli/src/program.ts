@@ -14,7 +14,7 @@ export function createProgram(): Command {
     // Throw instead of exiting, so that main maps usage errors to exit code 2.
     .exitOverride();
   program.hook('preAction', async (_program, action) => {
-    const { enableDebug } = await import('@baton/core');
+    const { enableDebug } = await import('@baton/core/logger');
     if (action.optsWithGlobals().debug) enableDebug('baton:*');
     // Warnings from the core (e.g. a launcher's) reach the user in every command.
     const [{ installLogSink }, { plainStatusLine }] = await Promise.all([import('./output/logSink.ts'), import('./output/statusLine.ts')]);

@@ -43,8 +43,19 @@ describe('package shape', () => {
       }
     });
 
-    it('lists its files, leaving tests, fixtures and test helpers out', () => {
-      expect(manifest.files).toEqual(expect.arrayContaining(['src', '!src/**/*.test.ts', '!src/**/__fixtures__', '!src/testing']));
+    it('ships its built files (dist/) and not its sources, tests, fixtures or test helpers', () => {
+      expect(manifest.files).toEqual(expect.arrayContaining(['dist', '!dist/.tsbuildinfo']));
+      expect(manifest.files?.filter((entry) => entry.startsWith('src'))).toEqual([]);
+    });
+
+    it('exports built JavaScript with its types, and its sources only under the in-repo @baton/source condition', () => {
+      for (const [subpath, target] of Object.entries(manifest.exports as Record<string, unknown>)) {
+        if (typeof target === 'string') continue;
+        expect({ subpath, target }).toEqual({
+          subpath,
+          target: { '@baton/source': expect.stringMatching(/^\.\/src\/.*\.ts$/), types: expect.stringMatching(/^\.\/dist\/.*\.d\.ts$/), import: expect.stringMatching(/^\.\/dist\/.*\.js$/) },
+        });
+      }
     });
 
     it('has a README with an install line, and the MIT LICENSE', () => {
@@ -83,7 +94,7 @@ describe('package shape', () => {
     const packed = JSON.parse(stdout) as { name: string; files: { path: string }[] }[];
     for (const { manifest } of PACKAGES) {
       const paths = packed.find((p) => p.name === manifest.name)?.files.map((file) => file.path) ?? [];
-      const unwanted = paths.filter((path) => /\.test\.ts$|(^|\/)__fixtures__\/|^src\/testing\//.test(path));
+      const unwanted = paths.filter((path) => /\.test\.|(^|\/)__fixtures__\/|(^|\/)testing\/|^src\/|\.tsbuildinfo$/.test(path));
       expect({ name: manifest.name, unwanted }).toEqual({ name: manifest.name, unwanted: [] });
       const wanted = ['package.json', 'README.md', 'LICENSE', ...targets(manifest.exports), ...targets(manifest.bin)].map((path) => path.replace(/^\.\//, ''));
       expect({ name: manifest.name, missing: wanted.filter((path) => !paths.includes(path)) }).toEqual({ name: manifest.name, missing: [] });
@@ -104,9 +115,13 @@ function publishablePackages(): { dir: string; manifest: Manifest }[] {
   return found;
 }
 
-/** The file paths named by an `exports` or `bin` field, at any depth of conditions. */
+/** The file paths named by an `exports` or `bin` field, at any depth of conditions (but the in-repo source condition). */
 function targets(field: unknown): string[] {
   if (typeof field === 'string') return [field];
-  if (field && typeof field === 'object') return Object.values(field).flatMap(targets);
+  if (field && typeof field === 'object') {
+    return Object.entries(field)
+      .filter(([condition]) => condition !== '@baton/source')
+      .flatMap(([, target]) => targets(target));
+  }
   return [];
 }

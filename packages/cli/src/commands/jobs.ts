@@ -2,15 +2,14 @@
 // The command line is declared in jobsCommand.ts; this module is loaded when one of them runs.
 import { existsSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
-import { cleanJobs, findJobs, listJobs } from '@baton/core';
+// The job catalog alone (no zod, no scheduler): listing a workspace loads what it reads.
+import { cleanJobs, findJobs, listJobs } from '@baton/core/catalog';
 import type { Workspace } from '@baton/core';
 import { formatDuration, formatTable } from '../output/table.ts';
 import { launcherStatus } from '../launcherStatus.ts';
 import { openWorkspaceWithLaunchers, workspacePath } from '../workspaceOptions.ts';
 import type { WorkspaceOptions } from '../workspaceFlags.ts';
 import type { CleanJobsCommandOptions, ListJobsCommandOptions, LogJobCommandOptions } from './jobsCommand.ts';
-import { followJobOutput, printJobOutput } from './jobLog.ts';
-import { killJobs } from './killJobs.ts';
 
 export async function listJobsCommand(options: ListJobsCommandOptions): Promise<void> {
   const path = await workspacePath(options);
@@ -50,6 +49,7 @@ export async function listJobsCommand(options: ListJobsCommandOptions): Promise<
 export async function logJobCommand(ref: string, options: LogJobCommandOptions): Promise<void> {
   const [job] = await findJobs({ workspacePath: await jobsWorkspace(ref, options), refs: [ref] });
   const stream = options.stderr ? 'stderr' : 'stdout';
+  const { followJobOutput, printJobOutput } = await import('./jobLog.ts');
   if (options.follow) await followJobOutput({ directory: job!.directory, stream });
   else await printJobOutput({ directory: job!.directory, stream });
 }
@@ -58,6 +58,7 @@ export async function killJobsCommand(refs: string[], options: WorkspaceOptions)
   const workspace = await jobsWorkspace(refs[0]!, options);
   const records = await findJobs({ workspacePath: workspace, refs });
   // Launchers come from the workspace the jobs were found in.
+  const { killJobs } = await import('./killJobs.ts');
   const failures = await killJobs({ jobs: records, workspace: options.workspace === undefined ? { ...options, workdir: workspace } : options });
   if (failures > 0) process.exitCode = 1;
 }

@@ -1,6 +1,6 @@
 // Where the core's warn and error records go: lines on stderr, printed above the progress line.
 // Messages only: a stack trace is debug output (--debug prints the baton:* channels, stacks included).
-import { setLogSink } from '@baton/core';
+import { setLogSink } from '@baton/core/logger';
 import { formatLogMessage } from './plainText.ts';
 import type { StatusLine } from './statusLine.ts';
 
