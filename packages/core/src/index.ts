@@ -1,3 +1,7 @@
+// Loaded with the package on purpose: proper-lockfile listens for signals (signal-exit) from
+// the moment it loads, and must be listening before a user's own handlers, or a SIGINT that a
+// `process.once` handler took care of would still end the process.
+import './connector/fileLock.ts';
 export type * from './types.ts';
 export { BatonError, UserInputError, ValidationError, didYouMean, isBatonError } from './errors.ts';
 export type { Issue, BatonErrorOptions } from './errors.ts';

@@ -6,11 +6,7 @@ import { spawn } from 'node:child_process';
 import { appendFile, mkdir, open, readFile, readdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { dirname, resolve } from 'node:path';
-// Imported eagerly on purpose: through signal-exit it listens for signals, and it must be
-// listening before the user's own handlers (loaded later, it could end the process on a
-// SIGINT a `process.once` handler had taken care of).
-import lockfile from 'proper-lockfile';
+import { resolve } from 'node:path';
 import { existsSync } from 'node:fs';
 import { BatonError } from '../errors.ts';
 import { ProcessProbe, hasProcFs } from './processLiveness.ts';
@@ -27,9 +23,12 @@ import type {
 
 const log = createLogger('baton:connector:local');
 
-/** A lock nobody refreshed for this long is taken over (proper-lockfile's floor is 2 s). */
-const DEFAULT_LOCK_STALE_MS = 10_000;
-const DEFAULT_LOCK_WAIT_MS = 10_000;
+/**
+ * Locks (proper-lockfile) are in a module of their own, loaded on the first lock, so that
+ * reading a workspace (`baton jobs list`, @baton/core/catalog) does not load them. The
+ * package's entry (index.ts) imports it eagerly: see there why.
+ */
+let fileLock: Promise<typeof import('./fileLock.ts')> | undefined;
 
 export class LocalConnector implements Connector {
   readonly kind = 'local';
@@ -227,42 +226,8 @@ export class LocalConnector implements Connector {
   }
 
   async lock(path: string, options: LockOptions = {}): Promise<ReleaseLock> {
-    const waitMs = options.waitMs ?? DEFAULT_LOCK_WAIT_MS;
-    const lockOptions: lockfile.LockOptions = {
-      lockfilePath: `${path}.lock`,
-      // The locked path need not exist; the lock is the `.lock` directory beside it.
-      realpath: false,
-      stale: Math.max(options.staleMs ?? DEFAULT_LOCK_STALE_MS, 2000),
-      retries: retriesFor(waitMs),
-      // The default throws from a timer and crashes the process; a lost lock is worth a warning.
-      onCompromised: (error) => log.warn('lock %s was compromised: %s', path, error.message),
-    };
-    let unlock: () => Promise<void>;
-    try {
-      // Most locks are free: try once before building a retry schedule (which
-      // for a long wait is an array of a thousand timeouts, per call).
-      unlock = await lockfile.lock(path, { ...lockOptions, retries: 0 }).catch((error: unknown) => {
-        if (errorCode(error) !== 'ELOCKED' || waitMs <= 0) throw error;
-        return lockfile.lock(path, lockOptions);
-      });
-    } catch (error) {
-      if (!isMissing(error)) throw lockError(error, path, waitMs);
-      // First lock in a new directory: create it, then try once more.
-      await mkdir(dirname(path), { recursive: true });
-      try {
-        unlock = await lockfile.lock(path, lockOptions);
-      } catch (retryError) {
-        throw lockError(retryError, path, waitMs);
-      }
-    }
-    let released: Promise<void> | undefined;
-    return () => {
-      released ??= unlock().catch((error) => {
-        // Already released (e.g. after being compromised): nothing left to do.
-        if (errorCode(error) !== 'ERELEASED') throw error;
-      });
-      return released;
-    };
+    const { lockFile } = await (fileLock ??= import('./fileLock.ts'));
+    return lockFile(path, options);
   }
 
   resolve(path: string): string {
@@ -295,35 +260,7 @@ function spawnError(error: Error, command: string, cwd: string | undefined): Bat
   });
 }
 
-function lockError(error: unknown, path: string, waitMs: number): unknown {
-  if (errorCode(error) !== 'ELOCKED') return error;
-  return new BatonError(`Could not lock ${path}: another process holds it (waited ${waitMs} ms)`, {
-    where: `${path}.lock`,
-    hint: `wait for the other Baton process to finish; if none is running, remove ${path}.lock`,
-    cause: error,
-  });
-}
 
-/** proper-lockfile retries with back-off; enough retries that their delays add up to `waitMs`. */
-const retrySchedules = new Map<number, lockfile.LockOptions['retries']>();
-
-function retriesFor(waitMs: number): lockfile.LockOptions['retries'] {
-  if (waitMs <= 0) return 0;
-  const known = retrySchedules.get(waitMs);
-  if (known !== undefined) return known;
-  const minTimeout = 5;
-  const maxTimeout = 100;
-  const factor = 1.5;
-  let retries = 0;
-  let waited = 0;
-  while (waited < waitMs) {
-    waited += Math.min(minTimeout * factor ** retries, maxTimeout);
-    retries += 1;
-  }
-  const schedule = { retries, minTimeout, maxTimeout, factor };
-  retrySchedules.set(waitMs, schedule);
-  return schedule;
-}
 
 async function readFileOrUndefined(path: string): Promise<string | undefined> {
   try {
