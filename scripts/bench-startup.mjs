@@ -7,7 +7,7 @@
 // time per row and the ratio to `node -e 0`; not a timed test. See docs/benchmarks.md.
 import { spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { loadavg, tmpdir } from 'node:os';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -31,8 +31,9 @@ try {
   const emptyWorkspace = join(scratch, 'empty-workspace');
   await mkdir(emptyWorkspace);
   const jobs = {
-    ts: await functionJob({ scratch, name: 'tasks.ts' }),
-    mjs: await functionJob({ scratch, name: 'tasks.mjs' }),
+    ts: await functionJob({ scratch, name: 'tasks.ts', from: '@baton/core/task' }),
+    mjs: await functionJob({ scratch, name: 'tasks.mjs', from: '@baton/core/task' }),
+    mjsWholeCore: await functionJob({ scratch, name: 'whole.mjs', from: '@baton/core' }),
   };
 
   const rows = measureInterleaved([
@@ -40,8 +41,9 @@ try {
     { name: 'baton --version', command: ['node', BATON, '--version'], ratioTarget: 2 },
     { name: 'baton --help', command: ['node', BATON, '--help'] },
     { name: 'baton jobs list (empty workspace)', command: ['node', BATON, 'jobs', 'list', '--workdir', emptyWorkspace], targetMs: 250 },
-    { name: 'function task job process (TypeScript task module)', command: ['node', RUNNER, jobs.ts], targetMs: 150 },
-    { name: 'function task job process (.mjs task module)', command: ['node', RUNNER, jobs.mjs], targetMs: 150 },
+    { name: "function task job process (tasks.ts, from '@baton/core/task')", command: ['node', RUNNER, jobs.ts], targetMs: 150 },
+    { name: "function task job process (tasks.mjs, from '@baton/core/task')", command: ['node', RUNNER, jobs.mjs], targetMs: 150 },
+    { name: "function task job process (tasks.mjs, from '@baton/core')", command: ['node', RUNNER, jobs.mjsWholeCore], targetMs: 150 },
   ]);
   const baseline = rows[0];
 
@@ -87,10 +89,11 @@ function run([file, ...rest]) {
 }
 
 /**
- * The directory of one job of a trivial function task defined in `name`, written by
- * `baton run-experiment --run-mode generate` (job files, nothing run).
+ * The directory of one job of a trivial function task defined in `name` (importing
+ * defineTask `from` a subpath of @baton/core), written by `baton run-experiment
+ * --run-mode generate` (job files, nothing run).
  */
-async function functionJob({ scratch, name }) {
+async function functionJob({ scratch, name, from }) {
   const dir = join(scratch, name.replace('.', '-'));
   await mkdir(dir);
   const typescript = name.endsWith('.ts');
@@ -98,12 +101,12 @@ async function functionJob({ scratch, name }) {
     join(dir, name),
     [
       "import { z } from 'zod';",
-      "import { defineTask } from '@baton/core';",
+      `import { defineTask } from '${from}';`,
       `export const noop = defineTask({ id: 'noop', params: z.object({ i: z.number() }), run: (${typescript ? 'p: { i: number }' : 'p'}) => void p });`,
       '',
     ].join('\n'),
   );
-  const experiment = typescript ? 'experiment.ts' : 'experiment.mjs';
+  const experiment = typescript ? 'experiment.ts' : `experiment-${name.replace('.', '-')}.mjs`;
   await writeFile(
     join(dir, experiment),
     [

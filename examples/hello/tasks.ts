@@ -3,7 +3,7 @@
 // it: importing it must define tasks and nothing else (no experiment).
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { defineTask } from '@baton/core';
+import { defineTask } from '@baton/core/task';
 import { z } from 'zod';
 
 /** A command task: its job runs a program, here `sh` writing one line to greeting.txt. */

@@ -3,7 +3,7 @@
 // this file to find it: importing it must define tasks and nothing else.
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { defineTask } from '@baton/core';
+import { defineTask } from '@baton/core/task';
 import { z } from 'zod';
 
 /**

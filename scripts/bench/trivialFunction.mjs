@@ -2,7 +2,7 @@
 // JavaScript, as a built project ships its task modules: a worker thread of the
 // threads launcher imports it without loading tsx.
 import { z } from 'zod';
-import { defineTask } from '@baton/core';
+import { defineTask } from '@baton/core/task';
 
 export const noopTask = defineTask({
   id: 'noop',

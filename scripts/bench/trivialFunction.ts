@@ -2,7 +2,7 @@
 // threads launcher in a worker thread or, on the local launcher, by the job
 // runner in a process of its own.
 import { z } from 'zod';
-import { defineTask } from '@baton/core';
+import { defineTask } from '@baton/core/task';
 
 export const noopTask = defineTask({
   id: 'noop',

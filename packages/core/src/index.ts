@@ -16,11 +16,8 @@ export type { ServiceOptions, ServiceSummary } from './service/service.ts';
 export { WebService } from './service/webService.ts';
 export type { WebServiceStarted } from './service/webService.ts';
 export { LocalConnector } from './connector/localConnector.ts';
-export { defineTask, isTask, MAX_TASK_ID_LENGTH } from './task/defineTask.ts';
-export { option, isOption } from './task/identityParams.ts';
-export type { Task, TaskDefinition, TaskContext, CommandContext, TaskInput, TaskParams, WithOutputs, ParamsSchema } from './task/defineTask.ts';
-export { JobOutput } from './task/jobOutput.ts';
-export type { JobReference } from './task/jobOutput.ts';
+// What a task module needs; also `@baton/core/task` on its own.
+export * from './task/taskApi.ts';
 export { decodeParamValue } from './task/paramValues.ts';
 export { jobIdentity, canonicalJson } from './task/identity.ts';
 export { parseRequirements, parseDuration, parseSize, hostFits, hostShortfall } from './task/requirements.ts';

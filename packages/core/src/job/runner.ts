@@ -6,9 +6,6 @@
 // tsx is loaded only when the task's module is TypeScript.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-// The whole public API first, before tsx may be registered: the task module imports it, and
-// modules loaded before the loader thread exists do not go through it.
-import '../index.ts';
 import { isTask } from '../task/defineTask.ts';
 import { decodeParamValue } from '../task/paramValues.ts';
 import { createLogger } from '../logger.ts';
