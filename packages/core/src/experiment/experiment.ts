@@ -20,6 +20,7 @@ import type { FailureInfo, JobState, RunMode, ServiceLike, Token } from '../type
 import { openWorkspace, type OpenWorkspaceOptions } from '../workspace/openWorkspace.ts';
 import { RUN_JOB_INDEX, RunJobIndex, listRuns, makeRunDirectory, pointCurrentRun, readCurrentRun, runIdFor, runJobIndexPath } from './runFolder.ts';
 import { decodeSaved, encodeSaved } from './savedValues.ts';
+import { summarizeJobs, type ExperimentSummary } from './experimentSummary.ts';
 import type { Workspace } from '../workspace/workspace.ts';
 
 export interface ExperimentOptions extends OpenWorkspaceOptions {
@@ -59,17 +60,7 @@ export interface JobStateEvent {
   detail?: string;
 }
 
-export interface ExperimentSummary {
-  counts: Record<JobState, number>;
-  failed: { taskId: string; hash: string; directory: string; failure: FailureInfo; stderrPath: string }[];
-  /**
-   * Jobs not finished: queued or running ones stay alive and are re-attached next time,
-   * except those with `outlivesProcess: false` (a launcher that runs jobs inside this
-   * process, `threads`): they stop with it and run again on resume.
-   */
-  active: { taskId: string; hash: string; directory: string; state: JobState; launcher?: string; outlivesProcess?: false }[];
-  elapsedMs: number;
-}
+export type { ExperimentSummary } from './experimentSummary.ts';
 
 interface ExperimentEvents {
   'job-state': [JobStateEvent];
@@ -354,32 +345,7 @@ export class Experiment implements AsyncDisposable {
   }
 
   summary(): ExperimentSummary {
-    const counts: Record<JobState, number> = { waiting: 0, ready: 0, queued: 0, running: 0, done: 0, failed: 0 };
-    const failed: ExperimentSummary['failed'] = [];
-    const active: ExperimentSummary['active'] = [];
-    for (const job of this.#scheduler.jobs) {
-      counts[job.state]++;
-      if (job.state === 'failed') {
-        failed.push({
-          taskId: job.taskId,
-          hash: job.hash,
-          directory: job.directory,
-          failure: job.failure ?? { code: null, reason: 'failed', message: 'failed' },
-          stderrPath: join(job.directory, 'stderr'),
-        });
-      } else if (job.state !== 'done' && !(this.runMode !== 'normal' && job.state === 'ready')) {
-        const launcher = job.handle ? this.workspace.launchers.get(job.handle.launcher) : undefined;
-        active.push({
-          taskId: job.taskId,
-          hash: job.hash,
-          directory: job.directory,
-          state: job.state,
-          launcher: job.handle?.launcher,
-          ...(launcher?.jobsOutliveProcess === false ? { outlivesProcess: false as const } : {}),
-        });
-      }
-    }
-    return { counts, failed, active, elapsedMs: Date.now() - this.#startedAt };
+    return summarizeJobs({ jobs: this.#scheduler.jobs, launchers: this.workspace.launchers, runMode: this.runMode, startedAt: this.#startedAt });
   }
 
   /** Jobs submitted in this run. */
