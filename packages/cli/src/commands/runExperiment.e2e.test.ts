@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BATON_BIN, runBaton } from '../testing/runBaton.ts';
+import { readLaunchRecord } from '../testing/launchRecord.ts';
 import { createUserProject } from '../testing/userProject.ts';
 
 let dir: string;
@@ -106,7 +107,7 @@ describe('baton run-experiment (end to end)', () => {
     const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
     const processFile = async () => {
       const [hash] = await readdir(join(workspace, 'jobs', 'nap')).catch(() => []);
-      return hash && existsSync(join(workspace, 'jobs', 'nap', hash, 'process.json')) ? join(workspace, 'jobs', 'nap', hash) : undefined;
+      return hash && (await readLaunchRecord(join(workspace, 'jobs', 'nap', hash))) ? join(workspace, 'jobs', 'nap', hash) : undefined;
     };
     let jobDir: string | undefined;
     for (let tries = 0; tries < 200 && !jobDir; tries++) {

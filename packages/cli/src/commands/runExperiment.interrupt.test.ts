@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BATON_BIN, runBaton } from '../testing/runBaton.ts';
+import { readLaunchRecord } from '../testing/launchRecord.ts';
 import { createUserProject } from '../testing/userProject.ts';
 
 let dir: string;
@@ -133,11 +134,11 @@ describe('interrupting run-experiment', () => {
   });
 });
 
-/** The job directory once its process.json exists (the job was launched). */
+/** The job directory once its process.json is written (the job was launched). */
 async function waitForLaunch(taskDir: string): Promise<string> {
   for (let tries = 0; tries < 300; tries++) {
     const [hash] = await readdir(taskDir).catch(() => []);
-    if (hash && existsSync(join(taskDir, hash, 'process.json'))) return join(taskDir, hash);
+    if (hash && (await readLaunchRecord(join(taskDir, hash)))) return join(taskDir, hash);
     await sleep(50);
   }
   throw new Error(`no job was launched under ${taskDir}`);
