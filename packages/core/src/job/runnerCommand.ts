@@ -6,9 +6,12 @@ import { fileURLToPath } from 'node:url';
 import { BatonError } from '../errors.ts';
 
 const runnerPath = builtRunnerPath();
+/** Looked for once per process, not once per job (job files are written on the submit path). */
+let runnerFound = false;
 
 export function runnerCommand(directory: string): string[] {
-  if (!existsSync(runnerPath)) {
+  runnerFound ||= existsSync(runnerPath);
+  if (!runnerFound) {
     throw new BatonError(`The function task runner ${runnerPath} is missing`, {
       hint: 'build the packages first: `pnpm run build` at the root of the Baton repository',
     });
