@@ -36,6 +36,18 @@ export const projects: TestProjectInlineConfiguration[] = [
     },
   },
   {
+    ...fromSources,
+    // Against the real sshd servers of `bash scripts/sshd-loopback.sh start` on 127.0.0.1;
+    // timeouts, stale locks and reconnects take seconds each.
+    test: {
+      name: 'integration-ssh',
+      include: ['plugins/launcher-ssh/src/**/*.integration.test.ts'],
+      exclude: ['**/node_modules/**'],
+      testTimeout: 120_000,
+      hookTimeout: 120_000,
+    },
+  },
+  {
     // The packages as a user receives them: packs them, installs the tarballs with npm and
     // pnpm into fresh projects in the OS temp folder (needs the npm registry), runs them there.
     test: {

@@ -3,7 +3,8 @@
 # Fails loudly (non-zero exit, the daemons' log tails on stderr) when any does not come up:
 # in CI a suite that cannot find its cluster fails, so a broken service must be reported here first.
 #
-#   bash scripts/ci-services.sh start    SLURM (with accounting), then a quick behaviour check
+#   bash scripts/ci-services.sh start    SLURM (with accounting), then a quick behaviour check;
+#                                        then the loopback sshd servers (scripts/sshd-loopback.sh)
 #   bash scripts/ci-services.sh stop
 #   bash scripts/ci-services.sh status
 #
@@ -16,8 +17,8 @@ readonly HERE
 main() {
   case "${1:-}" in
     start) start_services ;;
-    stop) as_root bash "$HERE/slurm-cluster.sh" stop ;;
-    status) as_root bash "$HERE/slurm-cluster.sh" status ;;
+    stop) stop_services ;;
+    status) show_status ;;
     *) echo "usage: bash $0 start | stop | status" >&2; exit 2 ;;
   esac
 }
@@ -34,7 +35,28 @@ start_services() {
     show_logs
     fail "SLURM is up but does not behave as the integration suites expect"
   fi
+  echo "== services: sshd on 127.0.0.1 (main, jump, few-sessions)"
+  # sshd-loopback.sh checks each server with the real ssh client and prints its log tail when one fails
+  if ! as_root bash "$HERE/sshd-loopback.sh" start; then
+    show_sshd_logs
+    fail "the loopback sshd servers did not come up"
+  fi
   echo "== services: all up in $((SECONDS - started)) s"
+}
+
+stop_services() {
+  local failed=0
+  as_root bash "$HERE/sshd-loopback.sh" stop || failed=1
+  as_root bash "$HERE/slurm-cluster.sh" stop || failed=1
+  return $failed
+}
+
+# Exit 0 only when every service is up; both are listed either way.
+show_status() {
+  local failed=0
+  as_root bash "$HERE/slurm-cluster.sh" status || failed=1
+  as_root bash "$HERE/sshd-loopback.sh" status || failed=1
+  return $failed
 }
 
 as_root() {
@@ -50,6 +72,15 @@ as_root() {
 show_logs() {
   local file
   for file in /var/log/baton-slurm/*.log /var/log/baton-slurm/*.err; do
+    [[ -f "$file" ]] || continue
+    echo "---- last lines of $file" >&2
+    tail -n 25 "$file" >&2 || true
+  done
+}
+
+show_sshd_logs() {
+  local file
+  for file in "${BATON_SSHD_DIR:-/tmp/baton-sshd}"/sshd-*.log; do
     [[ -f "$file" ]] || continue
     echo "---- last lines of $file" >&2
     tail -n 25 "$file" >&2 || true
