@@ -21,7 +21,7 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BATON = join(ROOT, 'packages/cli/bin/baton.js');
 const FIXTURE = join(ROOT, 'scripts/bench/trivial.yaml');
 const DRIVER = join(ROOT, 'scripts/bench/driver.ts');
-const FUNCTION_DRIVER = join(ROOT, 'scripts/bench/functionDriver.ts');
+const FUNCTION_DRIVER = join(ROOT, 'scripts/bench/functionDriver.mjs');
 const SUMMARIZE = join(ROOT, 'scripts/bench/summarizeProfile.mjs');
 
 const jobs = Number(argv.jobs ?? 1000);
@@ -232,9 +232,9 @@ async function driver(workdir, count) {
   return { ...figures, totalMs: ms };
 }
 
-/** N trivial function tasks on the `threads` or the `local` launcher, through the core API (functionDriver.ts). */
+/** N trivial function tasks on the `threads` or the `local` launcher, through the core API (functionDriver.mjs). */
 async function functionDriver(workdir, count, launcher) {
-  const { ms, output } = await timed(['node', '--import', 'tsx', FUNCTION_DRIVER, '--count', String(count), '--workdir', workdir, '--launcher', launcher], { output: true });
+  const { ms, output } = await timed(['node', FUNCTION_DRIVER, '--count', String(count), '--workdir', workdir, '--launcher', launcher], { output: true });
   const figures = JSON.parse(output.trim().split('\n').pop());
   if (figures.done !== count) throw new Error(`function driver (${launcher}): ${figures.done} of ${count} tasks done:\n${output}`);
   return { ...figures, totalMs: ms };

@@ -10,8 +10,8 @@
 // in Node's thread pool.
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { format } from 'node:util';
-import { createLogger, decodeParamValue, importUserModule, isTask, jobFile, setLogSink, writeDoneMarkerSync, writeFailedMarkerSync } from '@baton/core';
-import type { FailureInfo, JobParamsFile, Logger, Task } from '@baton/core';
+import { createLogger, decodeParamValue, importUserModule, isTask, jobFile, setLogSink, writeDoneMarkerSync, writeFailedMarkerSync } from '@baton/core/job';
+import type { FailureInfo, JobParamsFile, Logger, Task } from '@baton/core/job';
 
 export interface ThreadJobInput {
   directory: string;

@@ -1,7 +1,8 @@
-// Benchmark driver for function tasks: N trivial function tasks (trivialFunction.ts)
+// Benchmark driver for function tasks: N trivial function tasks (trivialFunction.mjs)
 // through the core API on one launcher, `threads` (worker threads in this
 // process) or `local` (one job process each), declared in a settings file.
-// Run: node --import tsx scripts/bench/functionDriver.ts --count 1000 --workdir /tmp/ws --launcher threads
+// Plain JavaScript, as a built project runs: no tsx in the process unless --task-module ts.
+// Run: node scripts/bench/functionDriver.mjs --count 1000 --workdir /tmp/ws --launcher threads
 // The task module is JavaScript (trivialFunction.mjs, as a built project ships it);
 // `--task-module ts` takes the TypeScript one (a thread then loads tsx to import it).
 // Prints one JSON line of milliseconds on stdout.
@@ -22,10 +23,10 @@ const { values } = parseArgs({
   },
 });
 const count = Number(values.count);
-const launcher = values.launcher!;
-const taskModule = values['task-module']!;
+const launcher = values.launcher;
+const taskModule = values['task-module'];
 if (!Number.isInteger(count) || count <= 0 || !values.workdir || !['threads', 'local'].includes(launcher) || !['js', 'ts'].includes(taskModule)) {
-  process.stderr.write('usage: node --import tsx scripts/bench/functionDriver.ts --count N --workdir DIR [--launcher threads|local] [--task-module js|ts]\n');
+  process.stderr.write('usage: node scripts/bench/functionDriver.mjs --count N --workdir DIR [--launcher threads|local] [--task-module js|ts]\n');
   process.exit(2);
 }
 
@@ -47,8 +48,9 @@ await writeFile(
 );
 
 const importStart = performance.now();
-const { experiment } = await import('@baton/core');
-const { noopTask } = (await import(taskModule === 'js' ? './trivialFunction.mjs' : './trivialFunction.ts')) as typeof import('./trivialFunction.ts');
+const { experiment, importUserModule } = await import('@baton/core');
+// The TypeScript module goes through Baton's loader (tsx registered on first use), as a user's would.
+const { noopTask } = await importUserModule(new URL(taskModule === 'js' ? './trivialFunction.mjs' : './trivialFunction.ts', import.meta.url).pathname);
 const importMs = performance.now() - importStart;
 
 const openStart = performance.now();
@@ -56,7 +58,7 @@ const xp = await experiment({ name: 'bench-function', configDir, workspace: 'ben
 const openMs = performance.now() - openStart;
 
 // The first job's end: on threads, when the pool's threads have started (Node, tsx, imports).
-let firstDoneMs: number | undefined;
+let firstDoneMs;
 xp.events.on('job-state', (event) => {
   if (event.state === 'done') firstDoneMs ??= performance.now() - openStart;
 });
