@@ -4,7 +4,7 @@
 // servers' logs) or through the real `ssh` client, independently of the connector.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { copyFile, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -469,8 +469,10 @@ describe.skipIf(!probe.ssh && !inCI)('SshConnector against a real sshd', () => {
   });
 
   describe('OpenSSH client config', () => {
-    it('reaches a Host alias of the config file (HostName, Port, User, IdentityFile, UserKnownHostsFile)', async () => {
-      const connector = await SshConnector.connect(sshConnectorSettings.parse({ host: 'baton-loopback', configFile: ssh.config }), { env: isolatedEnv });
+    // knownHostsFile is given: the connector reads HostName, User, Port, IdentityFile,
+    // IdentitiesOnly and ProxyJump from the config file, not UserKnownHostsFile.
+    it('reaches a Host alias of the config file (HostName, Port, User, IdentityFile)', async () => {
+      const connector = await SshConnector.connect(sshConnectorSettings.parse({ host: 'baton-loopback', configFile: ssh.config, knownHostsFile: ssh.knownHosts }), { env: isolatedEnv });
       connectors.push(connector);
       expect((await connector.run(['sh', '-c', 'id -un; echo "$SSH_CONNECTION"'])).stdout).toMatch(new RegExp(`^${ssh.user}\\n127\\.0\\.0\\.1 \\d+ 127\\.0\\.0\\.1 ${ssh.port}\\n$`));
     });
@@ -479,11 +481,16 @@ describe.skipIf(!probe.ssh && !inCI)('SshConnector against a real sshd', () => {
       const jumpLog = join(ssh.directory, 'sshd-jump.log');
       const logins = async () => ((await readFile(jumpLog, 'utf8')).match(/Accepted publickey for /g) ?? []).length;
       const before = await logins();
-      const viaAlias = await SshConnector.connect(sshConnectorSettings.parse({ host: 'baton-via-jump', configFile: ssh.config }), { env: isolatedEnv });
+      const viaAlias = await SshConnector.connect(sshConnectorSettings.parse({ host: 'baton-via-jump', configFile: ssh.config, knownHostsFile: ssh.knownHosts }), { env: isolatedEnv });
       connectors.push(viaAlias);
       expect((await viaAlias.run(['sh', '-c', 'echo "$SSH_CONNECTION"'])).stdout).toMatch(new RegExp(` ${ssh.port}\\n$`));
       expect(await logins()).toBe(before + 1);
-      const viaSetting = await open({ proxyJump: `${ssh.user}@${ssh.host}:${ssh.jumpPort}` });
+      // As with `ssh -J`, identityFile is the target's key; the jump host is reached with the
+      // default key of ~/.ssh (here a HOME whose ~/.ssh/id_ed25519 is the authorized key).
+      const home = join(scratch, 'home-with-key');
+      await mkdir(join(home, '.ssh'), { recursive: true, mode: 0o700 });
+      await copyFile(ssh.key, join(home, '.ssh', 'id_ed25519'));
+      const viaSetting = await open({ proxyJump: `${ssh.user}@${ssh.host}:${ssh.jumpPort}` }, { ...isolatedEnv, HOME: home });
       expect((await viaSetting.run(['id', '-un'])).stdout).toBe(`${ssh.user}\n`);
       expect(await logins()).toBe(before + 2);
     });
@@ -499,7 +506,7 @@ describe.skipIf(!probe.ssh && !inCI)('SshConnector against a real sshd', () => {
       expect(results.every((result) => result.code === 0)).toBe(true);
       expect(connector.stats.connectionsOpened).toBe(1);
       expect(connector.stats.maxChannelsOpen).toBeLessThanOrEqual(2);
-    });
+    }, 60_000);
 
     it('mixes commands and file calls on a server with MaxSessions 2', async () => {
       const connector = await open({ port: ssh.fewPort, maxSessions: 2 });
@@ -511,7 +518,7 @@ describe.skipIf(!probe.ssh && !inCI)('SshConnector against a real sshd', () => {
       );
       expect(await Promise.all(calls)).toEqual(Array.from({ length: 30 }, (_, index) => String(index)));
       expect(connector.stats.connectionsOpened).toBe(1);
-    });
+    }, 60_000);
 
     it('answers a hundred concurrent calls over exactly one connection', async () => {
       const connector = await open();
