@@ -30,6 +30,17 @@ describe('resolveSshHost', () => {
     expect(overridden.jumps).toMatchObject([{ hostname: 'hop', user: 'dave', port: 2022 }]);
   });
 
+  it('checks host keys where the config file says, settings winning for every hop', async () => {
+    const configFile = join(home, 'config');
+    await writeFile(configFile, ['Host lab', '  UserKnownHostsFile ~/lab_hosts /etc/other', '  StrictHostKeyChecking accept-new', '  ProxyJump hop', 'Host hop', '  StrictHostKeyChecking no', ''].join('\n'));
+    const host = resolveSshHost(sshConnectorSettings.parse({ host: 'lab', configFile }), { env: env() });
+    expect(host).toMatchObject({ knownHostsFile: join(home, 'lab_hosts'), acceptNewHostKey: true });
+    // `no` would accept changed keys: not followed.
+    expect(host.jumps[0]).toMatchObject({ knownHostsFile: join(home, '.ssh/known_hosts'), acceptNewHostKey: false });
+    const given = resolveSshHost(sshConnectorSettings.parse({ host: 'lab', configFile, knownHostsFile: '~/mine' }), { env: env() });
+    expect([given.knownHostsFile, given.jumps[0]!.knownHostsFile]).toEqual([join(home, 'mine'), join(home, 'mine')]);
+  });
+
   it('takes user@host:port without a config file, and the default keys', () => {
     const host = resolveSshHost(sshConnectorSettings.parse({ host: 'eve@10.0.0.5:2222', configFile: false }), { env: env() });
     expect(host).toMatchObject({ hostname: '10.0.0.5', user: 'eve', port: 2222, jumps: [] });

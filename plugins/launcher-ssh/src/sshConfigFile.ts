@@ -19,6 +19,10 @@ export interface SshHost {
   identityFiles: string[];
   /** Offer only the identity files, not every key of the agent. */
   identitiesOnly: boolean;
+  /** known_hosts file the host's key is checked against (and a new one added to). */
+  knownHostsFile: string;
+  /** `StrictHostKeyChecking accept-new` in the config file, or acceptNewHostKey in the settings. */
+  acceptNewHostKey: boolean;
   /** Hosts to go through first, in order (`ssh -J a,b`). */
   jumps: SshHost[];
 }
@@ -33,12 +37,19 @@ export function resolveSshHost(settings: SshConnectorSettings, options: ResolveH
   const home = options.env.HOME ?? homedir();
   const config = readConfig(settings.configFile, home);
   const host = resolveOne(settings.host, config, home, options.env, 0);
+  // The settings' host-key choices hold for every hop.
+  const apply = (hop: SshHost) => {
+    if (settings.knownHostsFile) hop.knownHostsFile = expandHome(settings.knownHostsFile, home);
+    if (settings.acceptNewHostKey) hop.acceptNewHostKey = true;
+    hop.jumps.forEach(apply);
+  };
   if (settings.user) host.user = settings.user;
   if (settings.port) host.port = settings.port;
   if (settings.identityFile) {
     host.identityFiles = (Array.isArray(settings.identityFile) ? settings.identityFile : [settings.identityFile]).map((file) => expandHome(file, home));
   }
   if (settings.proxyJump) host.jumps = parseJumps(settings.proxyJump, config, home, options.env, 0);
+  apply(host);
   return host;
 }
 
@@ -57,6 +68,8 @@ function resolveOne(spec: string, config: SSHConfig | undefined, home: string, e
   const identity = computed.identityfile;
   const identityFiles = (identity === undefined ? [] : Array.isArray(identity) ? identity : [identity]).map((file) => expandHome(file, home));
   const jumpSpec = value('proxyjump');
+  // UserKnownHostsFile may list several files; the first is the one ssh adds keys to.
+  const knownHostsFile = value('userknownhostsfile')?.split(/\s+/)[0];
   return {
     alias: name,
     hostname,
@@ -64,6 +77,9 @@ function resolveOne(spec: string, config: SSHConfig | undefined, home: string, e
     user: user ?? value('user') ?? env.USER ?? userInfo().username,
     identityFiles: identityFiles.length > 0 ? identityFiles : DEFAULT_IDENTITY_FILES.map((file) => join(home, '.ssh', file)),
     identitiesOnly: value('identitiesonly')?.toLowerCase() === 'yes',
+    knownHostsFile: expandHome(knownHostsFile ?? '~/.ssh/known_hosts', home),
+    // `no`/`off` would accept any key, changed ones included: never followed.
+    acceptNewHostKey: value('stricthostkeychecking')?.toLowerCase() === 'accept-new',
     jumps: jumpSpec && jumpSpec.toLowerCase() !== 'none' ? parseJumps(jumpSpec, config, home, env, depth + 1) : [],
   };
 }

@@ -18,7 +18,6 @@ type Client = InstanceType<typeof ssh2.Client>;
 export interface SshConnectionOptions {
   host: SshHost;
   settings: SshConnectorSettings;
-  knownHostsFile: string;
   env: NodeJS.ProcessEnv;
   logger: LoggerLike;
 }
@@ -232,7 +231,8 @@ export class SshConnection {
 
   /** One SSH handshake (TCP or through `sock`), host key checked, user authenticated. */
   #handshake(host: SshHost, sock: NodeJS.ReadableStream | undefined, role: string | undefined): Promise<Client> {
-    const { settings, knownHostsFile, env } = this.#options;
+    const { settings, env } = this.#options;
+    const { knownHostsFile } = host;
     const name = knownHostsName(host.hostname, host.port);
     const where = role ? `${role} (${describeHost(host)})` : describeHost(host);
     let verdict: { verdict: HostKeyVerdict; key: Buffer } | undefined;
@@ -264,7 +264,7 @@ export class SshConnection {
           const found = checkHostKey(readKnownHosts(knownHostsFile), name, key);
           verdict = { verdict: found, key };
           if (found === 'known') return true;
-          if (found === 'unknown' && settings.acceptNewHostKey) {
+          if (found === 'unknown' && host.acceptNewHostKey) {
             addKnownHost(knownHostsFile, name, key);
             this.#log.info('added the %s key of %s (%s) to %s', found, name, fingerprint(key), knownHostsFile);
             verdict = { verdict: 'known', key };

@@ -4,10 +4,9 @@
 // `<path>.lock` directories, as the local connector's (proper-lockfile) are, so
 // processes on the host and on other machines exclude each other; detached
 // processes get their own session on the host (setsid), pid = process group.
-import { homedir } from 'node:os';
 import { posix } from 'node:path';
 import { BatonError, createLogger, type CommandResult, type Connector, type LockOptions, type LoggerLike, type ReleaseLock, type RunCommandOptions, type SpawnDetachedOptions } from '@baton/core';
-import { expandHome, resolveSshHost, type SshHost } from './sshConfigFile.ts';
+import { resolveSshHost, type SshHost } from './sshConfigFile.ts';
 import { SshConnection, type ConnectionStats } from './sshConnection.ts';
 import { detachedCommand, PID_PREFIX, remoteCommand } from './remoteCommand.ts';
 import { takeRemoteLock } from './remoteLock.ts';
@@ -36,11 +35,9 @@ export class SshConnector implements Connector {
     this.#settings = settings;
     this.#log = options.logger;
     this.#hostname = host.hostname;
-    const home = options.env.HOME ?? homedir();
     this.#connection = new SshConnection({
       host,
       settings,
-      knownHostsFile: expandHome(settings.knownHostsFile ?? '~/.ssh/known_hosts', home),
       env: options.env,
       logger: options.logger,
     });

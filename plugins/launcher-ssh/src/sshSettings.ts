@@ -16,11 +16,11 @@ export const sshConnectorSettings = z.object({
     .union([z.string().min(1), z.literal(false)])
     .optional()
     .describe('OpenSSH client config to read host aliases from; default ~/.ssh/config; false reads none'),
-  knownHostsFile: z.string().min(1).optional().describe('known_hosts file that host keys are checked against; default ~/.ssh/known_hosts'),
+  knownHostsFile: z.string().min(1).optional().describe('known_hosts file that host keys are checked against (every hop’s); default: the config file’s UserKnownHostsFile, else ~/.ssh/known_hosts'),
   acceptNewHostKey: z
     .boolean()
     .default(false)
-    .describe('Accept the key of a host that known_hosts does not list, and add it there (as `StrictHostKeyChecking=accept-new`). A changed key is refused whatever this says'),
+    .describe('Accept the key of a host that known_hosts does not list, and add it there (as `StrictHostKeyChecking accept-new`, which the config file may also say). A changed key is refused whatever this says'),
   maxSessions: z
     .number()
     .int()
