@@ -327,7 +327,7 @@ describe.skipIf(!probe.ssh && !inCI)('SshConnector against a real sshd', () => {
       const directory = await remoteDirectory();
       const path = `${directory}/claim`;
       const release = await shared.lock(path, { staleMs: 2000, waitMs: 0 });
-      await expect(other.lock(path, { staleMs: 2000, waitMs: 5000 })).rejects.toThrow();
+      await expect(other.lock(path, { staleMs: 2000, waitMs: 5000 })).rejects.toThrow(/holds|held|locked/i);
       await release();
     });
 
@@ -341,7 +341,7 @@ describe.skipIf(!probe.ssh && !inCI)('SshConnector against a real sshd', () => {
       const lockedAt = Date.now();
       holder.child.kill('SIGKILL');
       await new Promise((resolve) => holder.child.once('exit', resolve));
-      await expect(shared.lock(path, { staleMs: 2000, waitMs: 0 })).rejects.toThrow();
+      await expect(shared.lock(path, { staleMs: 2000, waitMs: 0 })).rejects.toThrow(/holds|held|locked/i);
       const release = await shared.lock(path, { staleMs: 2000, waitMs: 20_000 });
       expect(Date.now() - lockedAt).toBeGreaterThanOrEqual(1900);
       expect(Date.now() - lockedAt).toBeLessThan(15_000);
