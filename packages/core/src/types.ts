@@ -73,6 +73,12 @@ export interface LockOptions {
 
 export type ReleaseLock = () => Promise<void>;
 
+/** One entry of a directory, from `Connector.listDirectory`. */
+export interface DirectoryEntry {
+  name: string;
+  kind: 'file' | 'directory' | 'symlink' | 'other';
+}
+
 /**
  * A connector reaches a host: runs commands (argv arrays, never shell strings
  * built from user data), reads and writes files, takes locks.
@@ -105,12 +111,23 @@ export interface Connector {
   /** Writes a file atomically (temporary file + rename). */
   writeFile(path: string, data: string, options?: { mode?: number }): Promise<void>;
   appendFile(path: string, data: string): Promise<void>;
-  mkdir(path: string): Promise<void>;
+  /**
+   * Makes a directory and its missing parents. With `exclusive`, makes only that one
+   * directory and fails with code `EEXIST` when it exists (an atomic claim of a name).
+   */
+  mkdir(path: string, options?: { exclusive?: boolean }): Promise<void>;
   rename(from: string, to: string): Promise<void>;
   exists(path: string): Promise<boolean>;
+  /** Removes a file or a directory with everything in it; nothing when it does not exist. */
   remove(path: string): Promise<void>;
+  /** Removes an empty directory; fails (ENOTEMPTY, ENOENT...) otherwise. */
+  rmdir(path: string): Promise<void>;
   readdir(path: string): Promise<string[]>;
+  /** The entries of a directory with what each is (a symbolic link is not followed). */
+  listDirectory(path: string): Promise<DirectoryEntry[]>;
   symlink(target: string, path: string): Promise<void>;
+  /** Where a symbolic link points, as written; undefined when `path` is missing or not a link. */
+  readlink(path: string): Promise<string | undefined>;
   /** Takes an exclusive lock named by `path`; works across processes and hosts (NFS). */
   lock(path: string, options?: LockOptions): Promise<ReleaseLock>;
   /** Resolves a path as the target host sees it. */

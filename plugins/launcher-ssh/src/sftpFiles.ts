@@ -39,6 +39,10 @@ export const sftpCalls = {
   unlink: (sftp: SFTPWrapper, path: string) => call<void>('remove', path, (done) => sftp.unlink(path, (error) => done(error))),
   readdir: (sftp: SFTPWrapper, path: string) =>
     call<{ filename: string }[]>('list', path, (done) => sftp.readdir(path, done)).then((entries) => entries.map((entry) => entry.filename).filter((name) => name !== '.' && name !== '..')),
+  /** Entries with their attributes (lstat-like: a link is a link). */
+  list: (sftp: SFTPWrapper, path: string) =>
+    call<{ filename: string; attrs: Stats }[]>('list', path, (done) => sftp.readdir(path, done)).then((entries) => entries.filter((entry) => entry.filename !== '.' && entry.filename !== '..')),
+  readlink: (sftp: SFTPWrapper, path: string) => call<string>('readlink', path, (done) => sftp.readlink(path, done)),
   /** Replaces `to` if it exists (OpenSSH's posix-rename extension); plain SFTP rename refuses to. */
   rename: (sftp: SFTPWrapper, from: string, to: string) => call<void>('rename', `${from} to ${to}`, (done) => sftp.ext_openssh_rename(from, to, (error) => done(error))),
   symlink: (sftp: SFTPWrapper, target: string, path: string) => call<void>('symlink', path, (done) => sftp.symlink(target, path, (error) => done(error))),

@@ -5,7 +5,7 @@
 // processes on the host and on other machines exclude each other; detached
 // processes get their own session on the host (setsid), pid = process group.
 import { posix } from 'node:path';
-import { BatonError, createLogger, type CommandResult, type Connector, type LockOptions, type LoggerLike, type ReleaseLock, type RunCommandOptions, type SpawnDetachedOptions } from '@baton/core';
+import { BatonError, createLogger, type CommandResult, type Connector, type DirectoryEntry, type LockOptions, type LoggerLike, type ReleaseLock, type RunCommandOptions, type SpawnDetachedOptions } from '@baton/core';
 import { resolveSshHost, type SshHost } from './sshConfigFile.ts';
 import { SshConnection, type ConnectionStats } from './sshConnection.ts';
 import { detachedCommand, PID_PREFIX, remoteCommand } from './remoteCommand.ts';
@@ -231,9 +231,21 @@ export class SshConnector implements Connector {
     return this.#connection.withSftp((sftp) => sftpCalls.appendFile(sftp, target, data));
   }
 
-  async mkdir(path: string): Promise<void> {
+  async mkdir(path: string, options: { exclusive?: boolean } = {}): Promise<void> {
     const target = this.resolve(path);
-    await this.#connection.withSftp((sftp) => mkdirRecursive(sftp, target));
+    if (!options.exclusive) {
+      await this.#connection.withSftp((sftp) => mkdirRecursive(sftp, target));
+      return;
+    }
+    await this.#connection.withSftp(async (sftp) => {
+      try {
+        await sftpCalls.mkdir(sftp, target);
+      } catch (error) {
+        // SFTP answers "failure" for an existing name: tell it apart from a missing parent.
+        if (await sftpCalls.stat(sftp, target).then(() => true, () => false)) throw Object.assign(error as Error, { code: 'EEXIST' });
+        throw error;
+      }
+    });
   }
 
   rename(from: string, to: string): Promise<void> {
@@ -261,14 +273,33 @@ export class SshConnector implements Connector {
     if (result.code !== 0) throw new BatonError(`Could not remove ${target} on ${this.description}: ${result.stderr.trim()}`, { where: target, hint: 'check the permissions of that folder on the host' });
   }
 
+  rmdir(path: string): Promise<void> {
+    const target = this.resolve(path);
+    return this.#connection.withSftp((sftp) => sftpCalls.rmdir(sftp, target));
+  }
+
   readdir(path: string): Promise<string[]> {
     const target = this.resolve(path);
     return this.#connection.withSftp((sftp) => sftpCalls.readdir(sftp, target));
   }
 
+  async listDirectory(path: string): Promise<DirectoryEntry[]> {
+    const target = this.resolve(path);
+    const entries = await this.#connection.withSftp((sftp) => sftpCalls.list(sftp, target));
+    return entries.map(({ filename, attrs }) => ({
+      name: filename,
+      kind: attrs.isSymbolicLink() ? 'symlink' : attrs.isDirectory() ? 'directory' : attrs.isFile() ? 'file' : 'other',
+    }));
+  }
+
   symlink(target: string, path: string): Promise<void> {
     const link = this.resolve(path);
     return this.#connection.withSftp((sftp) => sftpCalls.symlink(sftp, target, link));
+  }
+
+  async readlink(path: string): Promise<string | undefined> {
+    const link = this.resolve(path);
+    return this.#connection.withSftp((sftp) => sftpCalls.readlink(sftp, link)).catch(() => undefined);
   }
 
   lock(path: string, options: LockOptions = {}): Promise<ReleaseLock> {

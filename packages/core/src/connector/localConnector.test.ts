@@ -191,6 +191,28 @@ describe('files', () => {
     expect(connector.resolve('relative')).toBe(join(process.cwd(), 'relative'));
     expect(connector.kind).toBe('local');
   });
+
+  it('claims a directory name exclusively, lists entries by kind, reads links and removes only empty directories', async () => {
+    const run = join(directory, 'runs', 'r1');
+    await expect(connector.mkdir(run, { exclusive: true })).rejects.toMatchObject({ code: 'ENOENT' });
+    await connector.mkdir(dirname(run));
+    await connector.mkdir(run, { exclusive: true });
+    await expect(connector.mkdir(run, { exclusive: true })).rejects.toMatchObject({ code: 'EEXIST' });
+    await connector.writeFile(join(run, 'file'), 'x');
+    await connector.symlink('r1', join(directory, 'runs', 'current'));
+    expect(await connector.readlink(join(directory, 'runs', 'current'))).toBe('r1');
+    expect(await connector.readlink(join(run, 'file'))).toBeUndefined();
+    expect(await connector.readlink(join(run, 'missing'))).toBeUndefined();
+    const entries = await connector.listDirectory(join(directory, 'runs'));
+    expect(entries.sort((a, b) => a.name.localeCompare(b.name))).toEqual([
+      { name: 'current', kind: 'symlink' },
+      { name: 'r1', kind: 'directory' },
+    ]);
+    await expect(connector.rmdir(run)).rejects.toMatchObject({ code: 'ENOTEMPTY' });
+    await connector.remove(join(run, 'file'));
+    await connector.rmdir(run);
+    expect(await connector.exists(run)).toBe(false);
+  });
 });
 
 describe('lock', () => {

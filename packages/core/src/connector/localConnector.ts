@@ -3,7 +3,7 @@
 // The scheduler calls it thousands of times per run, so each method does the
 // least work it can: no sync calls, no extra stats.
 import { spawn } from 'node:child_process';
-import { appendFile, mkdir, open, readFile, readdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, open, readFile, readdir, readlink, rename, rm, rmdir, symlink, writeFile } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
@@ -15,6 +15,7 @@ import { createLogger } from '../logger.ts';
 import type {
   CommandResult,
   Connector,
+  DirectoryEntry,
   LockOptions,
   ReleaseLock,
   RunCommandOptions,
@@ -198,8 +199,8 @@ export class LocalConnector implements Connector {
     return appendFile(path, data);
   }
 
-  async mkdir(path: string): Promise<void> {
-    await mkdir(path, { recursive: true });
+  async mkdir(path: string, options: { exclusive?: boolean } = {}): Promise<void> {
+    await mkdir(path, { recursive: !options.exclusive });
   }
 
   rename(from: string, to: string): Promise<void> {
@@ -217,12 +218,28 @@ export class LocalConnector implements Connector {
     return rm(path, { recursive: true, force: true });
   }
 
+  rmdir(path: string): Promise<void> {
+    return rmdir(path);
+  }
+
   readdir(path: string): Promise<string[]> {
     return readdir(path);
   }
 
+  async listDirectory(path: string): Promise<DirectoryEntry[]> {
+    const entries = await readdir(path, { withFileTypes: true });
+    return entries.map((entry) => ({
+      name: entry.name,
+      kind: entry.isSymbolicLink() ? 'symlink' : entry.isDirectory() ? 'directory' : entry.isFile() ? 'file' : 'other',
+    }));
+  }
+
   symlink(target: string, path: string): Promise<void> {
     return symlink(target, path);
+  }
+
+  readlink(path: string): Promise<string | undefined> {
+    return readlink(path).catch(() => undefined);
   }
 
   async lock(path: string, options: LockOptions = {}): Promise<ReleaseLock> {

@@ -1,6 +1,6 @@
 // A Connector for unit tests: records every argv and answers from handlers the
 // test installs; files live in a Map. The launcher's only seam to the host.
-import type { CommandResult, Connector, RunCommandOptions } from '@baton/core';
+import type { CommandResult, Connector, DirectoryEntry, RunCommandOptions } from '@baton/core';
 
 export type CommandHandler = (argv: readonly string[], options: RunCommandOptions | undefined) => Partial<CommandResult> | Promise<Partial<CommandResult>>;
 
@@ -70,10 +70,19 @@ export class FakeConnector implements Connector {
   async remove(path: string): Promise<void> {
     this.files.delete(path);
   }
+  async rmdir(path: string): Promise<void> {
+    this.directories.delete(path);
+  }
   async readdir(): Promise<string[]> {
     return [];
   }
+  async listDirectory(): Promise<DirectoryEntry[]> {
+    return [];
+  }
   async symlink(): Promise<void> {}
+  async readlink(): Promise<string | undefined> {
+    return undefined;
+  }
   async lock(): Promise<() => Promise<void>> {
     return async () => {};
   }

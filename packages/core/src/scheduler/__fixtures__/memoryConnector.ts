@@ -2,7 +2,7 @@
 // job files, markers) without a disk, so a stress test measures the scheduler,
 // not the file system. Locks are per-path queues, within this process only.
 import { posix } from 'node:path';
-import type { CommandResult, Connector, ReleaseLock } from '../../types.ts';
+import type { CommandResult, Connector, DirectoryEntry, ReleaseLock } from '../../types.ts';
 
 export class MemoryConnector implements Connector {
   readonly kind = 'memory';
@@ -49,7 +49,8 @@ export class MemoryConnector implements Connector {
     this.files.set(path, (this.files.get(path) ?? '') + data);
   }
 
-  async mkdir(path: string): Promise<void> {
+  async mkdir(path: string, options: { exclusive?: boolean } = {}): Promise<void> {
+    if (options.exclusive && this.directories.has(path)) throw Object.assign(new Error(`EEXIST: ${path}`), { code: 'EEXIST' });
     for (let directory = path; !this.directories.has(directory); directory = posix.dirname(directory)) this.directories.add(directory);
   }
 
@@ -77,8 +78,25 @@ export class MemoryConnector implements Connector {
     return [...names];
   }
 
+  async rmdir(path: string): Promise<void> {
+    if ((await this.readdir(path)).length > 0) throw Object.assign(new Error(`ENOTEMPTY: ${path}`), { code: 'ENOTEMPTY' });
+    this.directories.delete(path);
+  }
+
+  async listDirectory(path: string): Promise<DirectoryEntry[]> {
+    return (await this.readdir(path)).map((name) => {
+      const full = posix.join(path, name);
+      return { name, kind: this.directories.has(full) ? 'directory' : this.files.get(full)?.startsWith('-> ') ? 'symlink' : 'file' };
+    });
+  }
+
   async symlink(target: string, path: string): Promise<void> {
     this.files.set(path, `-> ${target}`);
+  }
+
+  async readlink(path: string): Promise<string | undefined> {
+    const text = this.files.get(path);
+    return text?.startsWith('-> ') ? text.slice(3) : undefined;
   }
 
   async lock(path: string): Promise<ReleaseLock> {
