@@ -469,10 +469,9 @@ describe.skipIf(!probe.ssh && !inCI)('SshConnector against a real sshd', () => {
   });
 
   describe('OpenSSH client config', () => {
-    // knownHostsFile is given: the connector reads HostName, User, Port, IdentityFile,
-    // IdentitiesOnly and ProxyJump from the config file, not UserKnownHostsFile.
-    it('reaches a Host alias of the config file (HostName, Port, User, IdentityFile)', async () => {
-      const connector = await SshConnector.connect(sshConnectorSettings.parse({ host: 'baton-loopback', configFile: ssh.config, knownHostsFile: ssh.knownHosts }), { env: isolatedEnv });
+    // HOME has no ~/.ssh: the key and the known_hosts file can only come from the config file.
+    it('reaches a Host alias of the config file (HostName, Port, User, IdentityFile, UserKnownHostsFile)', async () => {
+      const connector = await SshConnector.connect(sshConnectorSettings.parse({ host: 'baton-loopback', configFile: ssh.config }), { env: isolatedEnv });
       connectors.push(connector);
       expect((await connector.run(['sh', '-c', 'id -un; echo "$SSH_CONNECTION"'])).stdout).toMatch(new RegExp(`^${ssh.user}\\n127\\.0\\.0\\.1 \\d+ 127\\.0\\.0\\.1 ${ssh.port}\\n$`));
     });
@@ -481,7 +480,7 @@ describe.skipIf(!probe.ssh && !inCI)('SshConnector against a real sshd', () => {
       const jumpLog = join(ssh.directory, 'sshd-jump.log');
       const logins = async () => ((await readFile(jumpLog, 'utf8')).match(/Accepted publickey for /g) ?? []).length;
       const before = await logins();
-      const viaAlias = await SshConnector.connect(sshConnectorSettings.parse({ host: 'baton-via-jump', configFile: ssh.config, knownHostsFile: ssh.knownHosts }), { env: isolatedEnv });
+      const viaAlias = await SshConnector.connect(sshConnectorSettings.parse({ host: 'baton-via-jump', configFile: ssh.config }), { env: isolatedEnv });
       connectors.push(viaAlias);
       expect((await viaAlias.run(['sh', '-c', 'echo "$SSH_CONNECTION"'])).stdout).toMatch(new RegExp(` ${ssh.port}\\n$`));
       expect(await logins()).toBe(before + 1);
