@@ -1,7 +1,7 @@
 // The JSON schema of the settings file, for editors (packages/core/settings.schema.json,
 // published as @baton/core/settings.schema.json, written by
-// scripts/generate-settings-schema.mjs). Launcher blocks list the kinds passed in (the
-// script passes the built-in plugins'; core imports no plugin).
+// scripts/generate-settings-schema.mjs). Launcher and connector blocks list the kinds
+// passed in (the script passes the built-in plugins'; core imports no plugin).
 import { z } from 'zod';
 import { settingsSchema } from './settingsSchema.ts';
 
@@ -11,6 +11,8 @@ export const SETTINGS_SCHEMA_ID = 'https://baton.dev/schemas/settings.schema.jso
 export interface SettingsJsonSchemaOptions {
   /** Launcher kind → schema of its settings block (without `use`). */
   launcherKinds?: Record<string, z.ZodType>;
+  /** Connector kind → schema of its settings block (without `use`). */
+  connectorKinds?: Record<string, z.ZodType>;
   /** `$id` of the schema; a plugin that ships a schema with its own launcher kinds gives its own. */
   id?: string;
 }
@@ -22,29 +24,36 @@ export function settingsJsonSchema(options: SettingsJsonSchemaOptions = {}): Jso
   const defs = (schema.$defs ?? {}) as Record<string, JsonSchema>;
   // `.meta({ id })` names the definitions; the id itself is no JSON schema keyword.
   for (const definition of Object.values(defs)) delete definition.id;
-  const generic = defs.LauncherBlock;
-  const kinds = Object.keys(options.launcherKinds ?? {}).sort();
-  if (generic && kinds.length > 0) {
-    defs.LauncherBlock = {
-      description: generic.description,
-      anyOf: [
-        ...kinds.map((kind) => launcherKindSchema({ kind, settings: options.launcherKinds?.[kind] as z.ZodType })),
-        // A kind from a plugin that is not built in: only `use` is known.
-        { ...generic, description: 'A launcher of a kind provided by another plugin', properties: { ...(generic.properties as object), use: { type: 'string', not: { enum: kinds } } } },
-      ],
-    };
-  }
+  const connectorName = { type: 'string', minLength: 1, description: 'Name of a `connectors:` entry: the host this launcher runs jobs on, the workspace\'s' };
+  blockKinds({ defs, name: 'LauncherBlock', label: 'Launcher', kinds: options.launcherKinds ?? {}, extra: { connector: connectorName } });
+  blockKinds({ defs, name: 'ConnectorBlock', label: 'Connector', kinds: options.connectorKinds ?? {}, extra: {} });
   const { $schema, ...rest } = schema;
   return { $schema, $id: options.id ?? SETTINGS_SCHEMA_ID, title: 'Baton settings', ...rest };
 }
 
-function launcherKindSchema(options: { kind: string; settings: z.ZodType }): JsonSchema {
-  const { kind, settings } = options;
+/** A block definition (`LauncherBlock`, `ConnectorBlock`) as one schema per known kind, or any other kind's `use`. */
+function blockKinds(options: { defs: Record<string, JsonSchema>; name: string; label: string; kinds: Record<string, z.ZodType>; extra: Record<string, JsonSchema> }): void {
+  const { defs, name, label, kinds, extra } = options;
+  const generic = defs[name];
+  const names = Object.keys(kinds).sort();
+  if (!generic || names.length === 0) return;
+  defs[name] = {
+    description: generic.description,
+    anyOf: [
+      ...names.map((kind) => kindSchema({ label, kind, settings: kinds[kind] as z.ZodType, extra })),
+      // A kind from a plugin that is not built in: only `use` is known.
+      { ...generic, description: `A ${label.toLowerCase()} of a kind provided by another plugin`, properties: { ...(generic.properties as object), use: { type: 'string', not: { enum: names } } } },
+    ],
+  };
+}
+
+function kindSchema(options: { label: string; kind: string; settings: z.ZodType; extra: Record<string, JsonSchema> }): JsonSchema {
+  const { label, kind, settings, extra } = options;
   const { $schema: _schema, ...block } = z.toJSONSchema(settings, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
   return {
     ...block,
     type: 'object',
-    properties: { use: { const: kind, description: `Launcher kind "${kind}"` }, ...((block.properties as object | undefined) ?? {}) },
+    properties: { use: { const: kind, description: `${label} kind "${kind}"` }, ...extra, ...((block.properties as object | undefined) ?? {}) },
     required: ['use', ...((block.required as string[] | undefined) ?? [])],
     additionalProperties: false,
   };

@@ -19,10 +19,25 @@ export const launcherBlockSchema = z
   .describe('A launcher: `use` names its kind; the other keys are that kind\'s settings')
   .meta({ id: 'LauncherBlock' });
 
+export const connectorBlockSchema = z
+  .looseObject({
+    use: z.string().min(1).describe('Connector kind, provided by a plugin: ssh...'),
+  })
+  .describe('A way to reach a host: `use` names its kind; the other keys are that kind\'s settings (for ssh: host, user, port...)')
+  .meta({ id: 'ConnectorBlock' });
+
 export const workspaceSchema = z
   .strictObject({
     id: z.string().regex(SAFE_NAME, 'must be letters, digits, "_", "-" or "." (it names a folder)').describe('Name used with --workspace'),
-    path: z.string().min(1).describe('Folder of the workspace; "~" and paths relative to the settings file are resolved; $VARS are expanded'),
+    path: z
+      .string()
+      .min(1)
+      .describe('Folder of the workspace; "~" and paths relative to the settings file are resolved; $VARS are expanded. With a `connector`, a path on that host ("~" and relative paths from the home folder there)'),
+    connector: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('Name of a `connectors:` entry: the workspace lives on that host, and its launchers run jobs there (default: this machine)'),
     env: envSchema.optional(),
     triggers: z
       .array(z.string().min(1))
@@ -45,6 +60,10 @@ export const settingsSchema = z
       .optional()
       .describe('Plugins to load: a built-in short name (slurm, oar, ssh, tensorboard), an npm package, or a path relative to this file'),
     env: envSchema.optional(),
+    connectors: z
+      .record(z.string().regex(SAFE_NAME, 'must be letters, digits, "_", "-" or "."'), connectorBlockSchema)
+      .optional()
+      .describe('Hosts to reach, by name, e.g. { gpu1: { use: ssh, host: gpu1.lab } }; a workspace names one with `connector:`'),
     workspaces: z
       .array(workspaceSchema, {
         error: (issue) =>
@@ -60,3 +79,4 @@ export const settingsSchema = z
 export type SettingsInput = z.input<typeof settingsSchema>;
 export type ParsedSettings = z.output<typeof settingsSchema>;
 export type LauncherBlock = z.output<typeof launcherBlockSchema>;
+export type ConnectorBlock = z.output<typeof connectorBlockSchema>;

@@ -2,7 +2,7 @@
 // collected into one ValidationError; paths are absolute and defaults filled in.
 import { ValidationError, didYouMean, type Issue } from '../errors.ts';
 import { expandPath } from './expandPath.ts';
-import { settingsSchema, type LauncherBlock, type ParsedSettings } from './settingsSchema.ts';
+import { settingsSchema, type ConnectorBlock, type LauncherBlock, type ParsedSettings } from './settingsSchema.ts';
 import { compileTrigger } from './triggers.ts';
 import { formatKeyPath, zodIssuesToIssues } from './zodIssues.ts';
 
@@ -12,8 +12,10 @@ export const DEFAULT_WORKSPACE_ID = 'default';
 
 export interface WorkspaceSettings {
   id: string;
-  /** Absolute path. */
+  /** Absolute path; with a connector, the path as written, resolved on that host when it is reached. */
   path: string;
+  /** Name of the connector the workspace lives behind (its `connector:`, or the one its launchers name); none for this machine. */
+  connector?: string;
   /** The settings' `env` with the workspace's on top. */
   env: Record<string, string>;
   triggers: string[];
@@ -29,6 +31,8 @@ export interface WorkspaceSettings {
 export interface Settings {
   plugins: string[];
   env: Record<string, string>;
+  /** Hosts to reach, by name. */
+  connectors: Record<string, ConnectorBlock>;
   /** Never empty: without declared workspaces, the default one. */
   workspaces: WorkspaceSettings[];
   /** Folder relative paths resolve from: the settings file's folder, or the working directory. */
@@ -93,9 +97,11 @@ function toSettings(options: { parsed: ParsedSettings; baseDir: string; env: Nod
     if (previous !== undefined) issues.push({ path: `${keyPath}.id`, message: `"${workspace.id}" is already the id of workspaces[${previous}]; ids must be unique` });
     seenIds.set(workspace.id, index);
 
+    const connector = workspaceConnector({ workspace, keyPath, connectors: parsed.connectors ?? {}, issues });
     let path = workspace.path;
     try {
-      path = expandPath({ path: workspace.path, baseDir, env });
+      // A remote workspace's path is the host's: its connector resolves it there.
+      if (connector === undefined) path = expandPath({ path: workspace.path, baseDir, env });
     } catch (error) {
       issues.push({ path: `${keyPath}.path`, message: `cannot resolve "${workspace.path}": ${(error as Error).message}` });
     }
@@ -120,6 +126,7 @@ function toSettings(options: { parsed: ParsedSettings; baseDir: string; env: Nod
     return {
       id: workspace.id,
       path,
+      ...(connector === undefined ? {} : { connector }),
       env: { ...globalEnv, ...workspace.env },
       triggers,
       launcher,
@@ -129,7 +136,47 @@ function toSettings(options: { parsed: ParsedSettings; baseDir: string; env: Nod
     };
   });
   if (workspaces.length === 0) workspaces.push(defaultWorkspace({ cwd: baseDir, env, globalEnv }));
-  return { plugins: parsed.plugins ?? [], env: globalEnv, workspaces, baseDir };
+  return { plugins: parsed.plugins ?? [], env: globalEnv, connectors: parsed.connectors ?? {}, workspaces, baseDir };
+}
+
+/**
+ * The host a workspace lives on: its `connector:`, or the one its launcher blocks name.
+ * A workspace lives on one host; its launchers run jobs where its files are.
+ */
+function workspaceConnector(options: {
+  workspace: NonNullable<ParsedSettings['workspaces']>[number];
+  keyPath: string;
+  connectors: Record<string, ConnectorBlock>;
+  issues: Issue[];
+}): string | undefined {
+  const { workspace, keyPath, connectors, issues } = options;
+  const declared = Object.keys(connectors);
+  const check = (name: string, path: string): boolean => {
+    if (declared.includes(name)) return true;
+    issues.push({ path, message: `no connector named "${name}"${didYouMean(name, declared)}; declared under \`connectors:\`: ${declared.join(', ') || 'none'}` });
+    return false;
+  };
+  let chosen = workspace.connector;
+  // An unknown name is reported once; launchers are not compared with it.
+  const comparable = chosen === undefined || check(chosen, `${keyPath}.connector`);
+  for (const [name, block] of Object.entries(workspace.launchers ?? {})) {
+    const named = (block as { connector?: unknown }).connector;
+    if (named === undefined) continue;
+    const path = `${keyPath}.launchers.${name}.connector`;
+    if (typeof named !== 'string' || named === '') {
+      issues.push({ path, message: 'must be the name of a `connectors:` entry' });
+      continue;
+    }
+    if (!check(named, path)) continue;
+    chosen ??= named;
+    if (comparable && named !== chosen) {
+      issues.push({
+        path,
+        message: `launcher "${name}" reaches "${named}" but the workspace lives on "${chosen}": a workspace's launchers run jobs on the host its files are on; declare a workspace per host`,
+      });
+    }
+  }
+  return chosen;
 }
 
 function invalid(where: string, issues: Issue[]): ValidationError {

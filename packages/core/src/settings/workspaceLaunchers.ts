@@ -1,13 +1,12 @@
 // Builds a workspace's launchers from its `launchers:` blocks: each block's `use`
 // picks a factory among the loaded plugins, whose schema validates the rest.
-import type { z } from 'zod';
 import { BatonError, UserInputError, ValidationError, didYouMean, type Issue } from '../errors.ts';
 import { createLogger } from '../logger.ts';
 import { BUILTIN_PLUGINS, launcherKinds } from '../plugin/loadPlugins.ts';
 import type { Connector, Launcher, LauncherFactory, LoggerLike, Plugin } from '../types.ts';
 import type { LauncherBlock } from './settingsSchema.ts';
 import { DEFAULT_LAUNCHER, type WorkspaceSettings } from './validateSettings.ts';
-import { formatKeyPath, zodIssuesToIssues } from './zodIssues.ts';
+import { formatKeyPath, strictIfObject, zodIssuesToIssues } from './zodIssues.ts';
 
 export interface LauncherBlocksOptions {
   workspace: WorkspaceSettings;
@@ -52,7 +51,8 @@ export function validateLauncherBlocks(options: LauncherBlocksOptions): Validate
   const issues: Issue[] = [];
   const validated: ValidatedLauncher[] = [];
   for (const [name, block, keyPath] of blocks) {
-    const { use: kind, ...rest } = block;
+    // `connector` names the host, checked with the workspace's (validateSettings); the rest is the kind's.
+    const { use: kind, connector: _connector, ...rest } = block as LauncherBlock & { connector?: unknown };
     const factory = factories.get(kind);
     if (!factory) {
       if (declared.length === 0) throw missingLocalPlugin({ where });
@@ -113,13 +113,6 @@ function launcherFactories(plugins: readonly Plugin[]): Map<string, LauncherFact
 function keyPathOf(workspace: WorkspaceSettings): PropertyKey[] {
   const match = /^workspaces\[(\d+)\]$/.exec(workspace.keyPath);
   return match ? ['workspaces', Number(match[1])] : [];
-}
-
-// A plain z.object() drops unknown keys silently; in a settings file an unknown key is a typo.
-function strictIfObject(schema: z.ZodType): z.ZodType {
-  const def = (schema as unknown as { _zod: { def: { type: string; catchall?: unknown } } })._zod.def;
-  const strict = (schema as unknown as { strict?: () => z.ZodType }).strict;
-  return def.type === 'object' && def.catchall === undefined && typeof strict === 'function' ? strict.call(schema) : schema;
 }
 
 function missingLocalPlugin(options: { where: string }): UserInputError {

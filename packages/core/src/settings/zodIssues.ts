@@ -90,3 +90,10 @@ function childSchema(schema: unknown, key: PropertyKey): unknown {
   if (def.type === 'record') return def.valueType;
   return undefined;
 }
+
+// A plain z.object() drops unknown keys silently; in a settings file an unknown key is a typo.
+export function strictIfObject(schema: z.ZodType): z.ZodType {
+  const def = (schema as unknown as { _zod: { def: { type: string; catchall?: unknown } } })._zod.def;
+  const strict = (schema as unknown as { strict?: () => z.ZodType }).strict;
+  return def.type === 'object' && def.catchall === undefined && typeof strict === 'function' ? strict.call(schema) : schema;
+}

@@ -1,10 +1,10 @@
 // Opens the workspace a command works in: settings → plugins → launchers and
 // tokens, all validated before anything runs.
-import { LocalConnector } from '../connector/localConnector.ts';
 import { createLogger } from '../logger.ts';
 import { loadPlugins } from '../plugin/loadPlugins.ts';
 import { loadSettings, type LoadedSettings } from '../settings/loadSettings.ts';
 import { resolveWorkspace } from '../settings/resolveWorkspace.ts';
+import { createWorkspaceConnector } from '../settings/workspaceConnector.ts';
 import { createWorkspaceLaunchers } from '../settings/workspaceLaunchers.ts';
 import { createWorkspaceTokens } from '../settings/workspaceTokens.ts';
 import type { Workspace } from './workspace.ts';
@@ -42,19 +42,35 @@ export async function openWorkspace(options: OpenWorkspaceOptions = {}): Promise
     settingsFile: filepath,
     resolveFrom: options.resolvePluginsFrom,
   });
-  const connector = new LocalConnector();
-  const { launchers, defaultLauncher } = await createWorkspaceLaunchers({
+  const connector = await createWorkspaceConnector({
     workspace: chosen,
+    connectors: settings.connectors,
     plugins,
     settingsFile: filepath,
-    connector,
-    logger: createLogger('baton:launcher'),
+    logger: createLogger('baton:connector'),
   });
   const tokens = createWorkspaceTokens({ workspace: chosen });
+  // A remote workspace's path as its host sees it ("~" there is the home folder there).
+  const workspace = chosen.connector === undefined ? chosen : { ...chosen, path: connector.resolve(chosen.path) };
+  let created: Awaited<ReturnType<typeof createWorkspaceLaunchers>>;
+  try {
+    created = await createWorkspaceLaunchers({
+      workspace,
+      plugins,
+      settingsFile: filepath,
+      connector,
+      logger: createLogger('baton:launcher'),
+    });
+  } catch (error) {
+    // An SSH connection left open would keep the process alive.
+    await connector.close?.();
+    throw error;
+  }
+  const { launchers, defaultLauncher } = created;
   return {
-    id: chosen.id,
-    path: chosen.path,
-    env: chosen.env,
+    id: workspace.id,
+    path: workspace.path,
+    env: workspace.env,
     connector,
     launchers: new Map(launchers.map((launcher) => [launcher.name, launcher])),
     defaultLauncher: defaultLauncher.name,
@@ -62,7 +78,7 @@ export async function openWorkspace(options: OpenWorkspaceOptions = {}): Promise
     settingsFile: filepath,
     async close() {
       await Promise.allSettled(launchers.map((launcher) => launcher.close?.()));
-      await connector.close();
+      await connector.close?.();
     },
   };
 }
