@@ -55,6 +55,8 @@ export class SshConnection {
   #closed = false;
   #limit: number;
   #open = 0;
+  /** The SFTP session holds one channel for as long as the connection lives. */
+  #sftpHeld = false;
   readonly #waiting: (() => void)[] = [];
 
   constructor(options: SshConnectionOptions) {
@@ -99,13 +101,25 @@ export class SshConnection {
     return this.#guard(live, () => work(sftp));
   }
 
-  /** A channel the server refused: lower the limit to what is open, so the next ones wait. */
-  channelRefused(): void {
-    const lowered = Math.max(1, this.#open - 1);
-    if (lowered < this.#limit) {
-      this.#log.warn('%s refused a channel with %d open: at most %d at once from now on (the server’s MaxSessions is lower than maxSessions)', this.description, this.#open, lowered);
+  /**
+   * A channel the server refused. OpenSSH frees a closed session's slot a moment
+   * after the client sees it close, so a refusal at the limit is often passing;
+   * one with fewer channels open than the limit means the server's MaxSessions is
+   * lower: the limit comes down to what was open, never below the SFTP session
+   * plus one command.
+   */
+  channelRefused(openAtRefusal: number): void {
+    const floor = (this.#sftpHeld ? 1 : 0) + 1;
+    const lowered = Math.max(floor, openAtRefusal - 1);
+    if (lowered < this.#limit && openAtRefusal < this.#limit) {
+      this.#log.warn('%s refused a channel with %d open: at most %d at once from now on (the server’s MaxSessions is lower than maxSessions)', this.description, openAtRefusal, lowered);
       this.#limit = lowered;
     }
+  }
+
+  /** Channels open now, this one included when asked from inside withChannel. */
+  get openChannels(): number {
+    return this.#open;
   }
 
   async close(): Promise<void> {
@@ -145,7 +159,14 @@ export class SshConnection {
     // The SFTP session holds a channel for as long as the connection lives.
     await this.#acquire();
     try {
-      return await new Promise<SFTPWrapper>((resolve, reject) => live.client.sftp((error, sftp) => (error ? reject(error) : resolve(sftp))));
+      const sftp = await new Promise<SFTPWrapper>((resolve, reject) => live.client.sftp((error, session) => (error ? reject(error) : resolve(session))));
+      this.#sftpHeld = true;
+      // Its channel is freed when the connection ends.
+      void live.closed.then(() => {
+        this.#sftpHeld = false;
+        this.#release();
+      });
+      return sftp;
     } catch (error) {
       this.#release();
       live.sftp = undefined;

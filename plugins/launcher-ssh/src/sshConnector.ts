@@ -78,13 +78,20 @@ export class SshConnector implements Connector {
     checkEnvironment(options.env);
     const command = remoteCommand(argv, { ...(options.cwd === undefined ? {} : { cwd: this.resolve(options.cwd) }), ...(options.env ? { env: options.env } : {}) });
     const timeoutMs = options.timeoutMs ?? this.#settings.commandTimeoutMs;
-    for (;;) {
+    for (let refusals = 0; ; refusals++) {
       try {
         return await this.#connection.withChannel((client, lost) => this.#exec(client, command, argv, timeoutMs, options.input, lost));
       } catch (error) {
-        // The server's MaxSessions is lower than ours: wait for a channel and ask again.
         if (!(error instanceof ChannelRefused)) throw error;
-        this.#connection.channelRefused();
+        if (refusals >= MAX_REFUSALS) {
+          throw new BatonError(`${this.description} refused ${refusals + 1} times to open a channel for ${argv[0]}: ${error.message}`, {
+            where: 'ssh connector',
+            hint: 'lower maxSessions on this connector to the server’s MaxSessions (OpenSSH: 10), or raise MaxSessions in its sshd_config',
+          });
+        }
+        this.#connection.channelRefused(error.openAtRefusal);
+        // Passing, most often: the server frees a closed channel's slot a moment late.
+        await new Promise((resolve) => setTimeout(resolve, Math.min(20 * 2 ** refusals, 500)));
       }
     }
   }
@@ -93,7 +100,7 @@ export class SshConnector implements Connector {
     return new Promise<CommandResult>((resolve, reject) => {
       client.exec(command, (error, stream) => {
         if (error) {
-          reject(CHANNEL_REFUSED.test(error.message) ? new ChannelRefused(error.message) : error);
+          reject(CHANNEL_REFUSED.test(error.message) ? new ChannelRefused(error.message, this.#connection.openChannels) : error);
           return;
         }
         const stdout: Buffer[] = [];
@@ -326,7 +333,18 @@ export class SshConnector implements Connector {
   }
 }
 
-class ChannelRefused extends Error {}
+class ChannelRefused extends Error {
+  constructor(
+    message: string,
+    /** Channels open when it was refused, this one included. */
+    readonly openAtRefusal: number,
+  ) {
+    super(message);
+  }
+}
+
+/** Refusals of a channel in a row before a command fails. */
+const MAX_REFUSALS = 40;
 
 async function mkdirRecursive(sftp: import('ssh2').SFTPWrapper, path: string): Promise<void> {
   try {
