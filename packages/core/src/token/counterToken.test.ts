@@ -4,10 +4,11 @@ import { hostname, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { LocalConnector } from '../connector/localConnector.ts';
 import { BatonError, UserInputError } from '../errors.ts';
 import { jobScript } from '../job/jobScript.ts';
+import { MemoryConnector } from '../scheduler/__fixtures__/memoryConnector.ts';
 import type { TokenHolder } from '../types.ts';
 import { CounterToken } from './counterToken.ts';
 
@@ -115,7 +116,7 @@ describe('CounterToken', () => {
 
   it('takes over a lock left behind by a crashed process', async () => {
     const token = new CounterToken({ name: 'gpu', total: 1, workspacePath });
-    const lockPath = join(workspacePath, 'tokens/gpu/lock');
+    const lockPath = join(workspacePath, 'tokens/gpu/holders.lock');
     await mkdir(lockPath, { recursive: true });
     const longAgo = new Date(Date.now() - 60_000);
     await utimes(lockPath, longAgo, longAgo);
@@ -146,6 +147,55 @@ describe('CounterToken', () => {
     expect(lines.filter((line) => line.startsWith('exit '))).toHaveLength(processes * iterations);
     const token = new CounterToken({ name: 'gpu', total: 2, workspacePath });
     expect(await token.available()).toBe(2);
+  });
+});
+
+describe('CounterToken, through its connector', () => {
+  // The workspace lives where the connector reaches (another host); nothing touches this disk.
+  const remote = '/remote/ws';
+  const remoteHolder = (hash: string, overrides: Partial<TokenHolder> = {}): TokenHolder => ({
+    hash,
+    directory: `${remote}/jobs/task/${hash}`,
+    pid: process.pid,
+    host: 'memory',
+    ...overrides,
+  });
+
+  it('keeps its holders in the connector\'s files and takes the connector\'s lock', async () => {
+    const connector = new MemoryConnector();
+    const lock = vi.spyOn(connector, 'lock');
+    const token = new CounterToken({ name: 'gpu', total: 2, workspacePath: remote, connector });
+    expect(await token.tryAcquire(remoteHolder('a', { host: 'elsewhere' }), 1)).toBe(true);
+    expect(JSON.parse(connector.files.get(`${remote}/tokens/gpu/holders/a.json`)!)).toMatchObject({ count: 1, host: 'elsewhere' });
+    expect(await token.available()).toBe(1);
+    await token.release(remoteHolder('a'));
+    expect([...connector.files.keys()]).toEqual([]);
+    expect(await token.available()).toBe(2);
+    expect(lock.mock.calls.map(([path]) => path)).toEqual([`${remote}/tokens/gpu/holders`, `${remote}/tokens/gpu/holders`]);
+  });
+
+  it('asks the connector about a holder on its host, and keeps a holder on any other host until its marker', async () => {
+    const connector = new MemoryConnector();
+    const token = new CounterToken({ name: 'gpu', total: 2, workspacePath: remote, connector });
+    // The memory connector's host runs no process: a holder there is dead.
+    expect(await token.tryAcquire(remoteHolder('there', { processGroup: 1234 }), 2)).toBe(true);
+    expect(await token.available()).toBe(2);
+    // A pid on a third host means nothing here: only its marker frees the share.
+    const elsewhere = remoteHolder('elsewhere', { host: 'elsewhere', pid: 999_999 });
+    expect(await token.tryAcquire(elsewhere, 2)).toBe(true);
+    expect(await token.tryAcquire(remoteHolder('second', { host: 'elsewhere' }), 1)).toBe(false);
+    await connector.mkdir(elsewhere.directory);
+    await connector.writeFile(`${elsewhere.directory}/done`, '{}');
+    expect(await token.tryAcquire(remoteHolder('second', { host: 'elsewhere' }), 1)).toBe(true);
+    expect([...connector.files.keys()].filter((path) => path.includes('/holders/'))).toEqual([`${remote}/tokens/gpu/holders/second.json`]);
+  });
+
+  it('looks at this machine\'s processes for a holder on this machine, whatever the connector', async () => {
+    const connector = new MemoryConnector();
+    const token = new CounterToken({ name: 'gpu', total: 1, workspacePath: remote, connector });
+    expect(await token.tryAcquire(remoteHolder('dead', { host: hostname(), pid: await deadPid() }), 1)).toBe(true);
+    expect(await token.tryAcquire(remoteHolder('here', { host: hostname() }), 1)).toBe(true);
+    expect(await token.tryAcquire(remoteHolder('second', { host: hostname() }), 1)).toBe(false);
   });
 });
 

@@ -1,28 +1,29 @@
 // A counted resource shared through the workspace: every process that uses the
 // workspace (on any host that mounts it) sees the same holders, one file each,
 // and changes them only under a lock that works on NFS. A share lives until its
-// job writes a marker or, on this host, its holder's processes are all gone.
-import { randomBytes } from 'node:crypto';
-import { access, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+// job writes a marker or, on a host we can look at, its holder's processes are
+// all gone. Every file goes through the workspace's connector (the workspace may
+// live on another host); the holders' processes are looked at where they run.
 import { hostname } from 'node:os';
-import { dirname, join } from 'node:path';
-// Imported eagerly on purpose: through signal-exit it listens for signals, and it must be
-// listening before the user's own handlers (loaded later, it could end the process on a
-// SIGINT a `process.once` handler had taken care of).
-import lockfile from 'proper-lockfile';
+import { posix } from 'node:path';
 import { BatonError, UserInputError } from '../errors.ts';
 import { JOB_FILES } from '../job/jobFiles.ts';
 import { createLogger } from '../logger.ts';
-import type { Token, TokenHolder } from '../types.ts';
+import type { Connector, Token, TokenHolder } from '../types.ts';
+import { LocalConnector } from '../connector/localConnector.ts';
 import { ProcessProbe } from '../connector/processLiveness.ts';
+
+const { join } = posix;
 
 export interface CounterTokenOptions {
   /** Token name, e.g. `gpu`; also its folder under `<workspace>/tokens/`. */
   name: string;
   /** Units the token holds in all. */
   total: number;
-  /** Absolute path of the workspace. */
+  /** Absolute path of the workspace, as the connector's host sees it. */
   workspacePath: string;
+  /** Reaches the workspace's files (the workspace's connector); default: this machine's. */
+  connector?: Connector;
 }
 
 /** What a holder file (`holders/<hash>.json`) holds. */
@@ -46,7 +47,6 @@ const logger = createLogger('baton:token');
 
 /** The lock is refreshed while held; a holder that stops refreshing for this long is dead. */
 const LOCK_STALE_MS = 5_000;
-const LOCK_UPDATE_MS = 1_000;
 /** How long to keep trying for the lock before reporting it as stuck. */
 const LOCK_WAIT_MS = 5_000;
 const SAFE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
@@ -57,7 +57,8 @@ export class CounterToken implements Token {
   /** `<workspace>/tokens/<name>` */
   readonly directory: string;
   readonly #holdersDirectory: string;
-  readonly #lockPath: string;
+  readonly #connector: Connector;
+  /** This machine, whose processes the token can look at without its connector. */
   readonly #host = hostname();
   #ready: Promise<void> | undefined;
 
@@ -79,7 +80,7 @@ export class CounterToken implements Token {
     this.total = total;
     this.directory = tokenDirectory(workspacePath, name);
     this.#holdersDirectory = join(this.directory, 'holders');
-    this.#lockPath = join(this.directory, 'lock');
+    this.#connector = options.connector ?? localConnector();
   }
 
   async tryAcquire(holder: TokenHolder, count: number): Promise<boolean> {
@@ -99,7 +100,8 @@ export class CounterToken implements Token {
         host: holder.host,
         acquiredAt: new Date().toISOString(),
       };
-      await writeFileAtomically(holderPath, `${JSON.stringify(record, null, 2)}\n`);
+      // Atomic: `available()` reads holders without the lock.
+      await this.#connector.writeFile(holderPath, `${JSON.stringify(record, null, 2)}\n`);
       logger.debug('%s: %d unit(s) to %s (%d/%d used)', this.name, count, holder.hash, used + count, this.total);
       return true;
     });
@@ -107,7 +109,7 @@ export class CounterToken implements Token {
 
   async release(holder: TokenHolder): Promise<void> {
     const holderPath = this.#holderPath(holder.hash);
-    await this.#withLock(() => rm(holderPath, { force: true }));
+    await this.#withLock(() => this.#connector.remove(holderPath));
     logger.debug('%s: released by %s', this.name, holder.hash);
   }
 
@@ -160,9 +162,10 @@ export class CounterToken implements Token {
   }
 
   async #withLock<T>(action: () => Promise<T>): Promise<T> {
-    this.#ready ??= mkdir(this.#holdersDirectory, { recursive: true }).then(() => undefined);
+    this.#ready ??= this.#connector.mkdir(this.#holdersDirectory);
     await this.#ready;
-    const release = await this.#lock();
+    // The lock is the directory `<token>/holders.lock`, refreshed while held, taken over once stale.
+    const release = await this.#connector.lock(this.#holdersDirectory, { staleMs: LOCK_STALE_MS, waitMs: LOCK_WAIT_MS });
     try {
       return await action();
     } finally {
@@ -170,36 +173,8 @@ export class CounterToken implements Token {
     }
   }
 
-  async #lock(): Promise<() => Promise<void>> {
-    const deadline = Date.now() + LOCK_WAIT_MS;
-    for (;;) {
-      try {
-        return await lockfile.lock(this.directory, {
-          lockfilePath: this.#lockPath,
-          realpath: false,
-          stale: LOCK_STALE_MS,
-          update: LOCK_UPDATE_MS,
-          retries: 0,
-          // The default throws from a timer; a lost lock is reported, the next call takes it again.
-          onCompromised: (error) => logger.warn('token "%s": its lock was taken over: %s', this.name, error.message),
-        });
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'ELOCKED') throw error;
-        if (Date.now() >= deadline) {
-          throw new BatonError(`Could not lock token "${this.name}" within ${LOCK_WAIT_MS / 1000} s.`, {
-            where: this.#lockPath,
-            hint: 'Another process holds the lock; if no Baton process is running, remove that directory.',
-            cause: error,
-          });
-        }
-        // Jittered waits so that contending processes do not retry in step.
-        await sleep(5 + Math.random() * 25);
-      }
-    }
-  }
-
   async #liveHolders(options: { dropDead: boolean }): Promise<Array<{ hash: string; record: HolderRecord }>> {
-    const names = await readdir(this.#holdersDirectory).catch((error: NodeJS.ErrnoException) => {
+    const names = await this.#connector.readdir(this.#holdersDirectory).catch((error: NodeJS.ErrnoException) => {
       if (error.code === 'ENOENT') return [];
       throw error;
     });
@@ -209,12 +184,12 @@ export class CounterToken implements Token {
       files.map(async (file) => {
         const path = join(this.#holdersDirectory, file);
         const hash = file.slice(0, -'.json'.length);
-        const record = await readHolder(path);
+        const record = await readHolder(this.#connector, path);
         if (record === 'missing') return undefined;
         const live = record !== 'corrupt' && (await this.#isLive(record, probe));
         if (!live) {
           if (record === 'corrupt') logger.warn('token "%s": ignoring unreadable holder file %s', this.name, path);
-          if (options.dropDead) await rm(path, { force: true });
+          if (options.dropDead) await this.#connector.remove(path);
           return undefined;
         }
         return { hash, record };
@@ -225,31 +200,31 @@ export class CounterToken implements Token {
 
   /**
    * A holder is dead once its job wrote a marker (on any host: the marker is all
-   * another host can see), or, on this host, when its processes are gone: its pid,
-   * and with a process group every process of that group, so that killing only a
-   * job's shell does not free the share while the command it started runs on.
+   * another host can see), or when its processes are gone on a host we can look
+   * at (this machine, or the connector's): its pid, and with a process group every
+   * process of that group, so that killing only a job's shell does not free the
+   * share while the command it started runs on. A holder on any other host lives
+   * until its marker: its pid means nothing here.
    */
   async #isLive(record: HolderRecord, probe: ProcessProbe): Promise<boolean> {
+    const connector = this.#connector;
     const [done, failed] = await Promise.all([
-      exists(join(record.directory, JOB_FILES.done)),
-      exists(join(record.directory, JOB_FILES.failed)),
+      connector.exists(join(record.directory, JOB_FILES.done)),
+      connector.exists(join(record.directory, JOB_FILES.failed)),
     ]);
     if (done || failed) return false;
-    if (record.host !== this.#host) return true;
-    if (await probe.isProcessAlive(record.pid)) return true;
+    // This machine first: one probe reads its process table once for all the holders.
+    const processes = record.host === this.#host ? probe : record.host === connector.hostname ? connector : undefined;
+    if (processes === undefined) return true;
+    if (await processes.isProcessAlive(record.pid)) return true;
     // The pid alone also covers the moment after a launch when the job does not lead its group yet.
-    return record.processGroup !== undefined && (await probe.isProcessGroupAlive(record.processGroup));
+    return record.processGroup !== undefined && (await processes.isProcessGroupAlive(record.processGroup));
   }
 }
 
-async function readHolder(path: string): Promise<HolderRecord | 'missing' | 'corrupt'> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 'missing';
-    throw error;
-  }
+async function readHolder(connector: Connector, path: string): Promise<HolderRecord | 'missing' | 'corrupt'> {
+  const text = await connector.readFileIfExists(path);
+  if (text === undefined) return 'missing';
   try {
     const record = JSON.parse(text) as Partial<HolderRecord>;
     const valid =
@@ -264,25 +239,13 @@ async function readHolder(path: string): Promise<HolderRecord | 'missing' | 'cor
   }
 }
 
-async function writeFileAtomically(path: string, data: string): Promise<void> {
-  const temporary = join(dirname(path), `.${randomBytes(6).toString('hex')}.tmp`);
-  await writeFile(temporary, data);
-  await rename(temporary, path);
-}
+/** This machine's connector, for tokens made without one (one per process: it holds nothing until used). */
+let local: LocalConnector | undefined;
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path);
-    return true;
-  } catch {
-    return false;
-  }
+function localConnector(): LocalConnector {
+  return (local ??= new LocalConnector());
 }
 
 function sum(values: number[]): number {
   return values.reduce((total, value) => total + value, 0);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -49,7 +49,7 @@ export async function openWorkspace(options: OpenWorkspaceOptions = {}): Promise
     settingsFile: filepath,
     logger: createLogger('baton:connector'),
   });
-  const tokens = createWorkspaceTokens({ workspace: chosen });
+  const tokens = createWorkspaceTokens({ workspace: chosen, connector });
   // A remote workspace's path as its host sees it ("~" there is the home folder there).
   const workspace = chosen.connector === undefined ? chosen : { ...chosen, path: connector.resolve(chosen.path) };
   let created: Awaited<ReturnType<typeof createWorkspaceLaunchers>>;
