@@ -31,7 +31,7 @@ export type MarkerState =
   | { state: 'failed'; failure: FailureInfo; provenance?: JobProvenance }
   | { state: 'none' };
 
-export async function readMarkers(connector: Connector, directory: string): Promise<MarkerState> {
+export async function readMarkers(connector: Pick<Connector, 'readFileIfExists'>, directory: string): Promise<MarkerState> {
   const done = await connector.readFileIfExists(jobFile(directory, 'done'));
   if (done !== undefined) {
     const provenance = parseProvenance(parseJson(done));
@@ -149,7 +149,7 @@ export function settleFailure({ marker, launcher, cancelRequested }: SettleFailu
   return { failure: marker, rewrite: false };
 }
 
-export async function readProcessFile(connector: Connector, directory: string): Promise<LaunchHandle | undefined> {
+export async function readProcessFile(connector: Pick<Connector, 'readFileIfExists'>, directory: string): Promise<LaunchHandle | undefined> {
   const text = await connector.readFileIfExists(jobFile(directory, 'process'));
   if (text === undefined) return undefined;
   try {

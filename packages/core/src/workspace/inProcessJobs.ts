@@ -30,7 +30,7 @@ export function isInProcessHandle(handle: LaunchHandle | undefined): handle is I
 }
 
 /** True while the process that took the job runs (the same process: same pid and start time). */
-export async function isOwningProcessAlive(connector: Connector, handle: InProcessHandle): Promise<boolean> {
+export async function isOwningProcessAlive(connector: Pick<Connector, 'isProcessAlive' | 'readFileIfExists'>, handle: InProcessHandle): Promise<boolean> {
   if (!(await connector.isProcessAlive(handle.pid))) return false;
   if (handle.processStart === undefined) return true;
   const start = await processStartTime(connector, handle.pid);
@@ -43,14 +43,17 @@ export async function isOwningProcessAlive(connector: Connector, handle: InProce
  * handle alone (no launcher needed): running while the process that took it runs,
  * `incomplete` once it ended (interrupted: it runs again on resume).
  */
-export async function inProcessJobState(connector: Connector, handle: InProcessHandle): Promise<{ state: 'running' | 'incomplete'; detail: string }> {
+export async function inProcessJobState(
+  connector: Pick<Connector, 'hostname' | 'isProcessAlive' | 'readFileIfExists'>,
+  handle: InProcessHandle,
+): Promise<{ state: 'running' | 'incomplete'; detail: string }> {
   if (handle.host !== connector.hostname) return { state: 'running', detail: `in a thread of process ${handle.pid} on ${handle.host} (not checked from ${connector.hostname})` };
   if (await isOwningProcessAlive(connector, handle)) return { state: 'running', detail: `in a thread of process ${handle.pid}` };
   return { state: 'incomplete', detail: `interrupted: its experiment process ${handle.pid} ended; it runs again on resume` };
 }
 
 /** Start time of a process (field 22 of /proc/<pid>/stat), or undefined where there is no /proc. */
-export async function processStartTime(connector: Connector, pid: number): Promise<string | undefined> {
+export async function processStartTime(connector: Pick<Connector, 'readFileIfExists'>, pid: number): Promise<string | undefined> {
   const stat = await connector.readFileIfExists(`/proc/${pid}/stat`).catch(() => undefined);
   if (stat === undefined) return undefined;
   // The command name (field 2) may hold spaces and parentheses: count from its end.

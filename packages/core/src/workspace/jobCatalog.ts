@@ -1,18 +1,16 @@
-// Jobs of a workspace, read from disk (the files are the source of truth): list them with their
-// state, find them from what a user types, and clean finished ones.
-import { existsSync } from 'node:fs';
-import { readdir, readFile, readlink, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
-import { hostname } from 'node:os';
+// Jobs of a workspace, read from its files (the source of truth): list them with their
+// state, find them from what a user types, and clean finished ones. Files are reached
+// only through a connector (a remote workspace's, over SSH), or this machine's files.
 import { basename, dirname, join, relative, resolve } from 'node:path';
-import { LocalConnector } from '../connector/localConnector.ts';
 import { UserInputError } from '../errors.ts';
 import { LEGACY_RUN_JOB_LINKS, RUN_JOB_INDEX, parseRunJobLine } from '../experiment/runFolder.ts';
 import { jobFile } from '../job/jobFiles.ts';
 import { launcherMayKnowBetter, readMarkers, readProcessFile, type JobProvenance, type MarkerState } from '../scheduler/jobMarkers.ts';
 import type { FailureInfo, LaunchHandle } from '../types.ts';
 import { inProcessJobState, isInProcessHandle } from './inProcessJobs.ts';
+import { localFiles, type WorkspaceFiles } from './localFiles.ts';
 
-const localConnector = new LocalConnector();
+export type { WorkspaceFiles } from './localFiles.ts';
 
 /** A job's state as seen from its files; `incomplete`: no marker and no live process. */
 export type CatalogJobState = 'done' | 'failed' | 'running' | 'queued' | 'incomplete';
@@ -43,7 +41,13 @@ export interface HandleStatus {
 /** Asks launchers about handles the catalog cannot check itself; keyed by job directory. */
 export type HandleStatusFunction = (handles: LaunchHandle[]) => Promise<Map<string, HandleStatus>>;
 
-export interface ListJobsOptions {
+/** How the catalog reaches a workspace's files. */
+export interface CatalogFilesOptions {
+  /** The workspace's connector (e.g. a remote workspace's); default: this machine's files. */
+  connector?: WorkspaceFiles;
+}
+
+export interface ListJobsOptions extends CatalogFilesOptions {
   workspacePath: string;
   state?: CatalogJobState;
   taskId?: string;
@@ -54,19 +58,20 @@ export interface ListJobsOptions {
 }
 
 export async function listJobs(options: ListJobsOptions): Promise<JobRecord[]> {
-  const workspacePath = resolve(options.workspacePath);
-  const links = await readExperimentLinks(workspacePath);
-  let locations = await scanJobDirectories(workspacePath);
+  const files = options.connector ?? localFiles;
+  const workspacePath = files.resolve(options.workspacePath);
+  const links = await readExperimentLinks(files, workspacePath);
+  let locations = await scanJobDirectories(files, workspacePath);
   if (options.taskId !== undefined) locations = locations.filter((job) => job.taskId === options.taskId);
   if (options.experiment !== undefined) {
     const name = options.experiment;
     locations = locations.filter((job) => links.get(linkKey(job.directory))?.some((link) => link.experiment === name));
   }
-  const records = await readJobRecords({ locations, links, status: options.status });
+  const records = await readJobRecords({ files, locations, links, status: options.status });
   return options.state === undefined ? records : records.filter((job) => job.state === options.state);
 }
 
-export interface FindJobsOptions {
+export interface FindJobsOptions extends CatalogFilesOptions {
   workspacePath: string;
   /** Each a job directory, `task-id/hash-prefix`, or a hash prefix of at least 6 characters. */
   refs: readonly string[];
@@ -75,24 +80,25 @@ export interface FindJobsOptions {
 
 /** One record per distinct job the refs name, in the order given. */
 export async function findJobs(options: FindJobsOptions): Promise<JobRecord[]> {
-  const workspacePath = resolve(options.workspacePath);
-  const links = await readExperimentLinks(workspacePath);
+  const files = options.connector ?? localFiles;
+  const workspacePath = files.resolve(options.workspacePath);
+  const links = await readExperimentLinks(files, workspacePath);
   let all: JobLocation[] | undefined;
   const found = new Map<string, JobLocation>();
   for (const ref of options.refs) {
-    const asDirectory = await jobLocationFromDirectory(ref);
+    const asDirectory = await jobLocationFromDirectory(files, ref);
     if (asDirectory) {
       found.set(asDirectory.directory, asDirectory);
       continue;
     }
-    all ??= await scanJobDirectories(workspacePath);
+    all ??= await scanJobDirectories(files, workspacePath);
     const match = matchRef({ ref, jobs: all, workspacePath });
     found.set(match.directory, match);
   }
-  return readJobRecords({ locations: [...found.values()], links, status: options.status });
+  return readJobRecords({ files, locations: [...found.values()], links, status: options.status });
 }
 
-export interface CleanJobsOptions {
+export interface CleanJobsOptions extends CatalogFilesOptions {
   workspacePath: string;
   /** States whose jobs are removed; default: done and failed. */
   states?: readonly ('done' | 'failed')[];
@@ -102,15 +108,16 @@ export interface CleanJobsOptions {
 
 /** Removes finished jobs and the runs' records of them (index lines, links); returns the directories (to be) removed. */
 export async function cleanJobs(options: CleanJobsOptions): Promise<string[]> {
-  const workspacePath = resolve(options.workspacePath);
+  const files = options.connector ?? localFiles;
+  const workspacePath = files.resolve(options.workspacePath);
   const states = new Set<CatalogJobState>(options.states ?? ['done', 'failed']);
-  const links = await readExperimentLinks(workspacePath);
-  const jobs = await readJobRecords({ locations: await scanJobDirectories(workspacePath), links });
+  const links = await readExperimentLinks(files, workspacePath);
+  const jobs = await readJobRecords({ files, locations: await scanJobDirectories(files, workspacePath), links });
   const removable: JobRecord[] = [];
   for (const job of jobs) {
     if (!states.has(job.state)) continue;
     // A failed job being retried keeps its old marker until it restarts: never remove a live one.
-    if (job.handle && (await isLocalProcessAlive(job.handle))) continue;
+    if (job.handle && (await isProcessAliveHere(files, job.handle))) continue;
     removable.push(job);
   }
   if (options.perform) {
@@ -118,14 +125,14 @@ export async function cleanJobs(options: CleanJobsOptions): Promise<string[]> {
     for (const job of removable) {
       const key = linkKey(job.directory);
       for (const link of links.get(key) ?? []) {
-        if (link.kind === 'link') await rm(link.path, { force: true });
+        if (link.kind === 'link') await files.remove(link.path);
         else indexes.set(link.path, (indexes.get(link.path) ?? new Set()).add(key));
       }
-      await rm(job.directory, { recursive: true, force: true });
+      await files.remove(job.directory);
       // Drop the task's directory once its last job is gone.
-      await rmdir(dirname(job.directory)).catch(() => undefined);
+      await files.rmdir(dirname(job.directory)).catch(() => undefined);
     }
-    for (const [path, keys] of indexes) await dropIndexLines(path, keys);
+    for (const [path, keys] of indexes) await dropIndexLines(files, path, keys);
   }
   return removable.map((job) => job.directory);
 }
@@ -147,12 +154,12 @@ interface ExperimentLink {
 }
 
 /** `<workspace>/jobs/<task-id>/<hash>/` directories. */
-async function scanJobDirectories(workspacePath: string): Promise<JobLocation[]> {
+async function scanJobDirectories(files: WorkspaceFiles, workspacePath: string): Promise<JobLocation[]> {
   const jobsRoot = join(workspacePath, 'jobs');
   const jobs: JobLocation[] = [];
-  for (const taskId of (await listDirectories(jobsRoot)).sort()) {
+  for (const taskId of (await listDirectories(files, jobsRoot)).sort()) {
     // Only hex names: lock directories and stray files next to jobs are not jobs.
-    const hashes = (await listDirectories(join(jobsRoot, taskId))).filter((name) => /^[0-9a-f]+$/.test(name));
+    const hashes = (await listDirectories(files, join(jobsRoot, taskId))).filter((name) => /^[0-9a-f]+$/.test(name));
     for (const hash of hashes.sort()) {
       jobs.push({ taskId, hash, directory: join(jobsRoot, taskId, hash) });
     }
@@ -170,7 +177,7 @@ function linkKey(directory: string): string {
  * `<workspace>/experiments/<name>/<run-id>/jobs.jsonl`, and links in the `jobs/`
  * folder of runs written by earlier versions.
  */
-async function readExperimentLinks(workspacePath: string): Promise<Map<string, ExperimentLink[]>> {
+async function readExperimentLinks(files: WorkspaceFiles, workspacePath: string): Promise<Map<string, ExperimentLink[]>> {
   const root = join(workspacePath, 'experiments');
   const links = new Map<string, ExperimentLink[]>();
   const add = (key: string, link: ExperimentLink) => {
@@ -178,11 +185,11 @@ async function readExperimentLinks(workspacePath: string): Promise<Map<string, E
     if (known) known.push(link);
     else links.set(key, [link]);
   };
-  for (const experiment of await listDirectories(root)) {
+  for (const experiment of await listDirectories(files, root)) {
     // `current` is itself a link to a run: skip it so that each run is read once.
-    for (const run of await listDirectories(join(root, experiment))) {
+    for (const run of await listDirectories(files, join(root, experiment))) {
       const index = join(root, experiment, run, RUN_JOB_INDEX);
-      const text = await readFile(index, 'utf8').catch(() => '');
+      const text = (await files.readFileIfExists(index).catch(() => undefined)) ?? '';
       const keys = new Set<string>();
       for (const line of text.split('\n')) {
         const key = indexLineKey(line);
@@ -192,9 +199,10 @@ async function readExperimentLinks(workspacePath: string): Promise<Map<string, E
       const record: ExperimentLink = { experiment, kind: 'index', path: index };
       for (const key of keys) add(key, record);
       const jobsDir = join(root, experiment, run, LEGACY_RUN_JOB_LINKS);
-      for (const name of await readdir(jobsDir).catch(() => [] as string[])) {
-        const path = join(jobsDir, name);
-        const target = await readlink(path).catch(() => undefined);
+      for (const entry of await files.listDirectory(jobsDir).catch(() => [])) {
+        if (entry.kind !== 'symlink') continue;
+        const path = join(jobsDir, entry.name);
+        const target = await files.readlink(path).catch(() => undefined);
         if (target === undefined) continue;
         add(linkKey(resolve(jobsDir, target)), { experiment, kind: 'link', path });
       }
@@ -214,31 +222,31 @@ function indexLineKey(line: string): string | undefined {
 
 const PLAIN_INDEX_LINE = /^\{"taskId":"([^"\\]*)","hash":"([0-9a-f]+)"\}$/;
 
-/** Rewrites a run's `jobs.jsonl` without the lines of removed jobs (beside it, then renamed over it). */
-async function dropIndexLines(path: string, keys: ReadonlySet<string>): Promise<void> {
-  const text = await readFile(path, 'utf8').catch(() => undefined);
+/** Rewrites a run's `jobs.jsonl` without the lines of removed jobs (atomically: a reader sees the old index or the new). */
+async function dropIndexLines(files: WorkspaceFiles, path: string, keys: ReadonlySet<string>): Promise<void> {
+  const text = await files.readFileIfExists(path).catch(() => undefined);
   if (text === undefined) return;
   const kept = text.split('\n').filter((line) => {
     const key = indexLineKey(line);
     return key !== undefined && !keys.has(key);
   });
-  const temporary = `${path}.tmp-${process.pid}`;
-  await writeFile(temporary, kept.length > 0 ? `${kept.join('\n')}\n` : '');
-  await rename(temporary, path);
+  await files.writeFile(path, kept.length > 0 ? `${kept.join('\n')}\n` : '');
 }
 
 async function readJobRecords(options: {
+  files: WorkspaceFiles;
   locations: readonly JobLocation[];
   links: Map<string, ExperimentLink[]>;
   status?: HandleStatusFunction;
 }): Promise<JobRecord[]> {
-  const records = await Promise.all(options.locations.map((location) => readJobRecord({ location, links: options.links })));
+  const { files } = options;
+  const records = await Promise.all(options.locations.map((location) => readJobRecord({ files, location, links: options.links })));
   // Ask the launchers, in one call, about the jobs this host cannot check itself, and about
   // cluster jobs whose marker only says they were signalled (a time limit, or a requeue).
   const unchecked = records.filter(
     (record) =>
       record.state === 'queued' ||
-      (record.state === 'running' && !isCheckableHere(record.handle) && !isInProcessHandle(record.handle)) ||
+      (record.state === 'running' && !isCheckableHere(files, record.handle) && !isInProcessHandle(record.handle)) ||
       (record.state === 'failed' &&
         record.handle?.clusterId !== undefined &&
         record.failure !== undefined &&
@@ -251,7 +259,7 @@ async function readJobRecords(options: {
       if (status === undefined) continue;
       // Re-read markers: a job that finished meanwhile has written one, and a launcher may have
       // rewritten one with a better reason.
-      const marker = await readMarkers(localConnector, record.directory);
+      const marker = await readMarkers(files, record.directory);
       // A cluster that has the job pending or running again (requeued) outranks the signal job.sh saw.
       const requeued = status.state !== 'finished' && launcherMayKnowBetter(marker);
       if (marker.state !== 'none' && !requeued) applyMarker(record, marker);
@@ -266,19 +274,20 @@ async function readJobRecords(options: {
   return records;
 }
 
-async function readJobRecord(options: { location: JobLocation; links: Map<string, ExperimentLink[]> }): Promise<JobRecord> {
+async function readJobRecord(options: { files: WorkspaceFiles; location: JobLocation; links: Map<string, ExperimentLink[]> }): Promise<JobRecord> {
+  const { files } = options;
   const { taskId, hash, directory } = options.location;
   const experiments = [...new Set((options.links.get(linkKey(directory)) ?? []).map((link) => link.experiment))].sort();
-  const handle = await readHandle(directory);
+  const handle = await readProcessFile(files, directory);
   const record: JobRecord = { taskId, hash, directory, state: 'incomplete', experiments };
   if (handle) record.handle = handle;
-  const marker = await readMarkers(localConnector, directory);
+  const marker = await readMarkers(files, directory);
   if (marker.state !== 'none') return applyMarker(record, marker);
   if (!handle) return record;
   // A job in a thread of an experiment process: its handle says whether that process still runs.
-  if (isInProcessHandle(handle)) return Object.assign(record, await inProcessJobState(localConnector, handle));
-  if (isCheckableHere(handle)) {
-    record.state = (await isLocalProcessAlive(handle)) ? 'running' : 'incomplete';
+  if (isInProcessHandle(handle)) return Object.assign(record, await inProcessJobState(files, handle));
+  if (isCheckableHere(files, handle)) {
+    record.state = (await isProcessAliveHere(files, handle)) ? 'running' : 'incomplete';
   } else {
     // A local process on another host is presumed alive; a cluster job presumed queued.
     record.state = handle.kind === 'local' ? 'running' : 'queued';
@@ -297,28 +306,31 @@ function applyMarker(record: JobRecord, marker: Exclude<MarkerState, { state: 'n
   return record;
 }
 
-function readHandle(directory: string): Promise<LaunchHandle | undefined> {
-  return readProcessFile(localConnector, directory);
+/** A local job on the host the files are on (the workspace's): its process can be checked from here. */
+function isCheckableHere(files: WorkspaceFiles, handle: LaunchHandle | undefined): handle is LaunchHandle & { pid: number } {
+  return handle?.kind === 'local' && handle.host === files.hostname && typeof handle.pid === 'number';
 }
 
-function isCheckableHere(handle: LaunchHandle | undefined): handle is LaunchHandle & { pid: number } {
-  return handle?.kind === 'local' && handle.host === hostname() && typeof handle.pid === 'number';
-}
-
-/** True when the handle's process runs on this host and still belongs to the job (not a reused pid). */
-async function isLocalProcessAlive(handle: LaunchHandle): Promise<boolean> {
-  if (!isCheckableHere(handle)) return false;
-  return localConnector.isProcessAlive(handle.pid, handle.directory);
+/** True when the handle's process runs on the workspace's host and still belongs to the job (not a reused pid). */
+async function isProcessAliveHere(files: WorkspaceFiles, handle: LaunchHandle): Promise<boolean> {
+  if (!isCheckableHere(files, handle)) return false;
+  return files.isProcessAlive(handle.pid, handle.directory);
 }
 
 /** A ref naming an existing job directory (`<...>/jobs/<task-id>/<hash>`), or undefined. */
-async function jobLocationFromDirectory(ref: string): Promise<JobLocation | undefined> {
-  const directory = resolve(ref);
-  const info = await stat(directory).catch(() => undefined);
-  if (!info?.isDirectory()) return undefined;
-  const looksLikeJob = existsSync(jobFile(directory, 'params')) || basename(dirname(dirname(directory))) === 'jobs';
-  if (!looksLikeJob) return undefined;
-  return { taskId: basename(dirname(directory)), hash: basename(directory), directory };
+async function jobLocationFromDirectory(files: WorkspaceFiles, ref: string): Promise<JobLocation | undefined> {
+  const directory = files.resolve(ref);
+  const location = { taskId: basename(dirname(directory)), hash: basename(directory), directory };
+  // A job's params.json names it one; so does a directory at `<...>/jobs/<task-id>/<hash>`.
+  if (await files.exists(jobFile(directory, 'params'))) return location;
+  if (basename(dirname(dirname(directory))) !== 'jobs') return undefined;
+  // Listable: a directory (or a link to one), not a file.
+  if (!(await files.exists(directory))) return undefined;
+  const isDirectory = await files.listDirectory(directory).then(
+    () => true,
+    () => false,
+  );
+  return isDirectory ? location : undefined;
 }
 
 const MIN_HASH_PREFIX = 6;
@@ -349,8 +361,8 @@ function matchRef(options: { ref: string; jobs: readonly JobLocation[]; workspac
   });
 }
 
-async function listDirectories(path: string): Promise<string[]> {
-  const entries = await readdir(path, { withFileTypes: true }).catch(() => []);
+async function listDirectories(files: WorkspaceFiles, path: string): Promise<string[]> {
+  const entries = await files.listDirectory(path).catch(() => []);
   // Symbolic links (like an experiment's `current`) are not followed.
-  return entries.filter((entry) => entry.isDirectory()).map((entry) => entry.name);
+  return entries.filter((entry) => entry.kind === 'directory').map((entry) => entry.name);
 }
