@@ -25,6 +25,10 @@ export interface LocalLauncherOptions {
   pollIntervalMs?: number;
   /** Time between SIGTERM and SIGKILL when cancelling. */
   cancelGraceMs?: number;
+  /** Launcher kind in handles and messages; default `local` (the SSH pool runs this launcher on a remote host). */
+  kind?: string;
+  /** What the host offers; default this machine's cores and memory. */
+  host?: HostDescription;
 }
 
 /** How often cancel checks whether signalled jobs are gone. */
@@ -38,7 +42,7 @@ const JUST_STARTED_MS = 5000;
 const VERIFY_WATCHED_MS = 5000;
 
 export class LocalLauncher implements Launcher {
-  readonly kind = 'local';
+  readonly kind: string;
   readonly name: string;
   readonly connector: Connector;
   readonly host: HostDescription;
@@ -54,13 +58,14 @@ export class LocalLauncher implements Launcher {
 
   constructor(options: LocalLauncherOptions) {
     this.name = options.name;
+    this.kind = options.kind ?? 'local';
     this.connector = options.connector;
     this.logger = options.logger;
     this.changes = new ChangeNotifier({ launcherName: options.name, logger: options.logger });
     this.maxConcurrent = options.maxConcurrent ?? availableParallelism();
     this.pollIntervalMs = options.pollIntervalMs ?? 1000;
     this.cancelGraceMs = options.cancelGraceMs ?? 3000;
-    this.host = { cores: availableParallelism(), memory: totalmem(), gpus: 0 };
+    this.host = options.host ?? { cores: availableParallelism(), memory: totalmem(), gpus: 0 };
   }
 
   submit(requests: readonly LaunchRequest[]): Promise<SubmitOutcome[]> {

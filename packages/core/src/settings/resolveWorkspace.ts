@@ -19,10 +19,11 @@ export interface ResolveWorkspaceOptions {
   cwd?: string;
 }
 
-/** The chosen workspace, its folder created if missing and checked readable and writable. */
+/** The chosen workspace, its folder (on this machine) created if missing and checked readable and writable. */
 export async function resolveWorkspace(options: ResolveWorkspaceOptions): Promise<WorkspaceSettings> {
   const workspace = chooseWorkspace(options);
-  await ensureUsableFolder({ workspace });
+  // A remote workspace's folder is made on its host, through its connector (openWorkspace).
+  if (workspace.connector === undefined) await ensureUsableFolder({ workspace });
   return workspace;
 }
 

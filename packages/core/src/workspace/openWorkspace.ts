@@ -1,5 +1,6 @@
 // Opens the workspace a command works in: settings → plugins → launchers and
 // tokens, all validated before anything runs.
+import { UserInputError } from '../errors.ts';
 import { createLogger } from '../logger.ts';
 import { loadPlugins } from '../plugin/loadPlugins.ts';
 import { loadSettings, type LoadedSettings } from '../settings/loadSettings.ts';
@@ -7,6 +8,7 @@ import { resolveWorkspace } from '../settings/resolveWorkspace.ts';
 import { createWorkspaceConnector } from '../settings/workspaceConnector.ts';
 import { createWorkspaceLaunchers } from '../settings/workspaceLaunchers.ts';
 import { createWorkspaceTokens } from '../settings/workspaceTokens.ts';
+import type { Connector } from '../types.ts';
 import type { Workspace } from './workspace.ts';
 
 export interface OpenWorkspaceOptions {
@@ -23,6 +25,21 @@ export interface OpenWorkspaceOptions {
   cwd?: string;
   /** More folders to resolve plugin packages from (e.g. the CLI's). */
   resolvePluginsFrom?: readonly string[];
+}
+
+/** A remote workspace's folder, made on its host (resolveWorkspace makes a local one). */
+async function makeRemoteFolder(options: { connector: Connector; workspace: string; path: string }): Promise<void> {
+  const { connector, workspace, path } = options;
+  try {
+    await connector.mkdir(path);
+  } catch (error) {
+    await connector.close?.();
+    throw new UserInputError(`Cannot create the folder of workspace "${workspace}" on ${connector.hostname}: ${(error as Error).message}`, {
+      where: path,
+      hint: 'point `path:` at a folder the remote user can write (a path on that host; "~/..." is its home there)',
+      cause: error,
+    });
+  }
 }
 
 export async function openWorkspace(options: OpenWorkspaceOptions = {}): Promise<Workspace> {
@@ -49,9 +66,9 @@ export async function openWorkspace(options: OpenWorkspaceOptions = {}): Promise
     settingsFile: filepath,
     logger: createLogger('baton:connector'),
   });
-  const tokens = createWorkspaceTokens({ workspace: chosen, connector });
   // A remote workspace's path as its host sees it ("~" there is the home folder there).
   const workspace = chosen.connector === undefined ? chosen : { ...chosen, path: connector.resolve(chosen.path) };
+  if (chosen.connector !== undefined) await makeRemoteFolder({ connector, workspace: workspace.id, path: workspace.path });
   let created: Awaited<ReturnType<typeof createWorkspaceLaunchers>>;
   try {
     created = await createWorkspaceLaunchers({
@@ -67,6 +84,7 @@ export async function openWorkspace(options: OpenWorkspaceOptions = {}): Promise
     throw error;
   }
   const { launchers, defaultLauncher } = created;
+  const tokens = createWorkspaceTokens({ workspace, connector });
   return {
     id: workspace.id,
     path: workspace.path,
