@@ -1,9 +1,7 @@
 // The experiment: a named, resumable run of user code that submits jobs into
 // a workspace. `await using xp = await experiment({ name })` always cleans up.
 import { EventEmitter } from 'node:events';
-import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { posix } from 'node:path';
 import { BatonError, UserInputError, didYouMean } from '../errors.ts';
 import { Job } from '../job/job.ts';
 import { jobDirectory } from '../job/jobFiles.ts';
@@ -18,7 +16,7 @@ import { claimTaskId } from '../task/taskRegistry.ts';
 import { CounterToken } from '../token/counterToken.ts';
 import type { FailureInfo, JobState, RunMode, ServiceLike, Token } from '../types.ts';
 import { openWorkspace, type OpenWorkspaceOptions } from '../workspace/openWorkspace.ts';
-import { RUN_JOB_INDEX, RunJobIndex, listRuns, makeRunDirectory, pointCurrentRun, readCurrentRun, runIdFor, runJobIndexPath } from './runFolder.ts';
+import { RUN_JOB_INDEX, RunJobIndex, openRun, readCurrentRun } from './runFolder.ts';
 import { decodeSaved, encodeSaved } from './savedValues.ts';
 import { summarizeJobs, type ExperimentSummary } from './experimentSummary.ts';
 import type { Workspace } from '../workspace/workspace.ts';
@@ -67,6 +65,8 @@ interface ExperimentEvents {
   'dry-run': [DryRunRecord];
 }
 
+// The workspace's paths as its host sees them (a POSIX host, maybe over SSH).
+const { join } = posix;
 const EXPERIMENT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 const stack: Experiment[] = [];
 
@@ -107,7 +107,9 @@ export class Experiment implements AsyncDisposable {
   /** `<workspace>/experiments/<name>/<run-id>` */
   path = '';
   #previousRun: string | undefined;
-  #olderRuns: string[] = [];
+  /** Job indexes of the previous run and of older ones, newest first. */
+  #previousIndex: string | undefined;
+  #olderIndexes: string[] = [];
   readonly #scheduler: Scheduler;
   readonly #env: Record<string, string>;
   readonly #tokens = new Map<string, Token>();
@@ -169,18 +171,15 @@ export class Experiment implements AsyncDisposable {
 
   /** @internal creates the run directory */
   async open(): Promise<void> {
-    const base = join(this.workspace.path, 'experiments', this.name);
-    this.#previousRun = await readCurrentRun(base);
-    this.#olderRuns = (await listRuns(base)).filter((run) => run !== this.#previousRun);
-    this.runId = runIdFor(new Date());
-    this.path = join(base, this.runId);
-    if (this.runMode !== 'dry-run') {
-      this.path = await makeRunDirectory(base, this.runId);
-      this.runId = this.path.slice(base.length + 1);
-      await Promise.all(['results', 'data'].map((dir) => mkdir(join(this.path, dir), { recursive: true })));
-      await pointCurrentRun(base, this.runId);
-      this.#index = new RunJobIndex({ runPath: this.path, onError: (error) => this.#indexFailed(error) });
-    }
+    const { connector } = this.workspace;
+    const dryRun = this.runMode === 'dry-run';
+    const run = await openRun({ connector, base: join(this.workspace.path, 'experiments', this.name), date: new Date(), dryRun });
+    this.runId = run.runId;
+    this.path = run.path;
+    this.#previousRun = run.previousRun;
+    this.#previousIndex = run.previousIndex;
+    this.#olderIndexes = run.olderIndexes;
+    if (!dryRun) this.#index = new RunJobIndex({ connector, runPath: this.path, onError: (error) => this.#indexFailed(error) });
     this.#scheduler.setExperimentInfo({ name: this.name, runId: this.runId });
     stack.push(this);
     this.#logger.debug(`experiment ${this.name} run ${this.runId} in ${this.workspace.path} (${this.runMode})`);
@@ -200,14 +199,14 @@ export class Experiment implements AsyncDisposable {
     return join(this.path, 'results');
   }
 
-  /** The previous run's job index (`jobs.jsonl`, or the `jobs/` links of a run of an earlier version), if there was a previous run. */
+  /** The previous run's job index (`jobs.jsonl`, or the `jobs/` links of a run of an earlier version) as this run found it, if there was a previous run. */
   get jobsbakpath(): string | undefined {
-    return this.#previousRun ? runJobIndexPath(join(this.workspace.path, 'experiments', this.name, this.#previousRun), existsSync) : undefined;
+    return this.#previousIndex;
   }
 
   /** Job indexes of older runs of this experiment, newest first. */
   get altJobspaths(): string[] {
-    return this.#olderRuns.map((run) => runJobIndexPath(join(this.workspace.path, 'experiments', this.name, run), existsSync));
+    return [...this.#olderIndexes];
   }
 
   /** Submits a task with parameters; returns at once with the job (the same one for the same identity). */
@@ -293,7 +292,7 @@ export class Experiment implements AsyncDisposable {
     }
     let token = this.#tokens.get(name);
     if (!token) {
-      token = new CounterToken({ name, total: count, workspacePath: this.workspace.path });
+      token = new CounterToken({ name, total: count, workspacePath: this.workspace.path, connector: this.workspace.connector });
       this.#tokens.set(name, token);
     }
     return token;
@@ -302,24 +301,23 @@ export class Experiment implements AsyncDisposable {
   /** Saves objects (jobs and outputs included) under `data/<name>.json` of this run. */
   async save(value: unknown, name = 'default'): Promise<void> {
     checkDataName(name);
-    const path = join(this.path, 'data', `${name}.json`);
-    const temporary = `${path}.tmp-${process.pid}`;
-    await writeFile(temporary, `${JSON.stringify(encodeSaved(value), null, 2)}\n`);
-    await rename(temporary, path);
+    // Atomic: a reader (a later run's load) sees the old value or the new one, never half.
+    await this.workspace.connector.writeFile(join(this.path, 'data', `${name}.json`), `${JSON.stringify(encodeSaved(value), null, 2)}\n`);
   }
 
   /** Loads what experiment `reference` saved under `name` in its latest run; jobs come back as outputs. */
   async load(reference: string, name = 'default'): Promise<unknown> {
     checkDataName(name);
+    const { connector } = this.workspace;
     const base = join(this.workspace.path, 'experiments', reference);
-    const run = reference === this.name ? (this.runMode === 'dry-run' ? this.#previousRun : this.runId) : await readCurrentRun(base);
+    const run = reference === this.name ? (this.runMode === 'dry-run' ? this.#previousRun : this.runId) : await readCurrentRun(connector, base);
     const candidates = run ? [join(base, run, 'data', `${name}.json`)] : [];
     if (reference === this.name && this.#previousRun && run !== this.#previousRun) candidates.push(join(base, this.#previousRun, 'data', `${name}.json`));
     for (const path of candidates) {
-      const text = await readFile(path, 'utf8').catch(() => undefined);
+      const text = await connector.readFileIfExists(path).catch(() => undefined);
       if (text !== undefined) return decodeSaved(JSON.parse(text));
     }
-    const known = await readdir(join(this.workspace.path, 'experiments')).catch(() => [] as string[]);
+    const known = await connector.readdir(join(this.workspace.path, 'experiments')).catch(() => [] as string[]);
     throw new UserInputError(`Nothing saved as "${name}" by experiment "${reference}"${didYouMean(reference, known)}`, {
       where: candidates[0] ?? base,
       hint: `run experiment "${reference}" with xp.save(value, "${name}") first`,

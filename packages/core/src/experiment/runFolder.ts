@@ -3,13 +3,18 @@
 // `jobs.jsonl`, one JSON line per job, appended in batches. Runs written by
 // earlier versions hold a `jobs/` folder of links instead (`<task-id>--<hash>`
 // to the job directory); readers take both.
-import { appendFile, mkdir, readdir, readFile, readlink, rename, symlink, unlink } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+// Every file goes through the workspace's connector: the workspace may live on another host.
+import { posix } from 'node:path';
+import type { Connector } from '../types.ts';
+
+const { basename, dirname, join, resolve } = posix;
 
 /** The index of the jobs a run submitted, in the run folder. */
 export const RUN_JOB_INDEX = 'jobs.jsonl';
 /** The folder of job links of a run written by an earlier version. */
 export const LEGACY_RUN_JOB_LINKS = 'jobs';
+/** What a run saves: `results/` for people, `data/` for `xp.save` / `xp.load`. */
+const RUN_FOLDERS = ['results', 'data'];
 
 /** One line of `jobs.jsonl`; the job's directory is `<workspace>/jobs/<taskId>/<hash>`. */
 export interface RunJobEntry {
@@ -17,16 +22,54 @@ export interface RunJobEntry {
   hash: string;
 }
 
+/** A new run of an experiment, and what is known of its earlier runs. */
+export interface OpenedRun {
+  runId: string;
+  /** `<base>/<run-id>` */
+  path: string;
+  /** The run `current` pointed to before this one. */
+  previousRun?: string;
+  /** The previous run's job index (see `runJobIndexPath`). */
+  previousIndex?: string;
+  /** Job indexes of the older runs, newest first. */
+  olderIndexes: string[];
+}
+
+/**
+ * Starts a run in `base` (`<workspace>/experiments/<name>`): reads the earlier
+ * runs, then, unless `dryRun`, makes the run folder with its `results/` and
+ * `data/` and points `current` at it (a dry run writes nothing).
+ */
+export async function openRun(options: { connector: Connector; base: string; date: Date; dryRun: boolean }): Promise<OpenedRun> {
+  const { connector, base } = options;
+  const [previousRun, runs] = await Promise.all([readCurrentRun(connector, base), listRuns(connector, base)]);
+  const olderRuns = runs.filter((run) => run !== previousRun);
+  const [previousIndex, olderIndexes] = await Promise.all([
+    previousRun === undefined ? undefined : runJobIndexPath(connector, join(base, previousRun)),
+    Promise.all(olderRuns.map((run) => runJobIndexPath(connector, join(base, run)))),
+  ]);
+  let runId = runIdFor(options.date);
+  let path = join(base, runId);
+  if (!options.dryRun) {
+    path = await makeRunDirectory(connector, base, runId);
+    runId = basename(path);
+    await Promise.all(RUN_FOLDERS.map((folder) => connector.mkdir(join(path, folder))));
+    await pointCurrentRun(connector, base, runId);
+  }
+  return { runId, path, previousRun, previousIndex, olderIndexes };
+}
+
 export function runIdFor(date: Date): string {
   return date.toISOString().replace(/[-:]/g, '').replace('.', '-').replace('Z', '');
 }
 
-export async function makeRunDirectory(base: string, runId: string): Promise<string> {
-  await mkdir(base, { recursive: true });
+/** Makes `<base>/<runId>`, or `<runId>-1`, `-2`... when another process took that name first. */
+export async function makeRunDirectory(connector: Connector, base: string, runId: string): Promise<string> {
+  await connector.mkdir(base);
   for (let attempt = 0; ; attempt++) {
     const path = join(base, attempt === 0 ? runId : `${runId}-${attempt}`);
     try {
-      await mkdir(path);
+      await connector.mkdir(path, { exclusive: true });
       return path;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 100) throw error;
@@ -34,27 +77,31 @@ export async function makeRunDirectory(base: string, runId: string): Promise<str
   }
 }
 
-export async function readCurrentRun(base: string): Promise<string | undefined> {
-  return readlink(join(base, 'current')).catch(() => undefined);
+/** The run the `current` link names, if any. */
+export function readCurrentRun(connector: Connector, base: string): Promise<string | undefined> {
+  return connector.readlink(join(base, 'current'));
 }
 
-export async function pointCurrentRun(base: string, runId: string): Promise<void> {
-  const temporary = join(base, `.current-${process.pid}`);
-  await unlink(temporary).catch(() => undefined);
-  await symlink(runId, temporary);
-  await rename(temporary, join(base, 'current'));
+/** Points `current` at `runId`: a link made beside it, renamed over it (readers see the old run or the new). */
+export async function pointCurrentRun(connector: Connector, base: string, runId: string): Promise<void> {
+  // pid and a random part: processes on other hosts sharing the workspace may have the same pid.
+  const temporary = join(base, `.current-${process.pid}-${Math.random().toString(36).slice(2)}`);
+  await connector.symlink(runId, temporary);
+  await connector.rename(temporary, join(base, 'current'));
 }
 
-export async function listRuns(base: string): Promise<string[]> {
-  const entries = await readdir(base, { withFileTypes: true }).catch(() => []);
+/** The runs in `base`, newest first (run ids sort by date); `current` and other links left out. */
+export async function listRuns(connector: Connector, base: string): Promise<string[]> {
+  const entries = await connector.listDirectory(base).catch(() => []);
   return entries
-    .filter((entry) => entry.isDirectory())
+    .filter((entry) => entry.kind === 'directory')
     .map((entry) => entry.name)
     .sort()
     .reverse();
 }
 
 export interface RunJobIndexOptions {
+  connector: Connector;
   /** The run folder. */
   runPath: string;
   /** An append that failed; the run goes on without its index (it is for people and `jobs list`). */
@@ -67,6 +114,7 @@ export interface RunJobIndexOptions {
  */
 export class RunJobIndex {
   readonly path: string;
+  readonly #connector: Connector;
   readonly #onError: (error: unknown) => void;
   #lines: string[] = [];
   readonly #prefixes = new Map<string, string>();
@@ -75,6 +123,7 @@ export class RunJobIndex {
 
   constructor(options: RunJobIndexOptions) {
     this.path = join(options.runPath, RUN_JOB_INDEX);
+    this.#connector = options.connector;
     this.#onError = options.onError;
   }
 
@@ -90,7 +139,9 @@ export class RunJobIndex {
       this.#scheduled = false;
       const lines = this.#lines;
       this.#lines = [];
-      this.#writing = this.#writing.then(() => appendFile(this.path, `${lines.join('\n')}\n`).catch((error: unknown) => this.#onError(error)));
+      this.#writing = this.#writing
+        .then(() => this.#connector.appendFile(this.path, `${lines.join('\n')}\n`))
+        .catch((error: unknown) => this.#onError(error));
     });
   }
 
@@ -102,10 +153,11 @@ export class RunJobIndex {
 }
 
 /** Where a run's job index is: its `jobs.jsonl`, or the `jobs/` folder of links of a run of an earlier version. */
-export function runJobIndexPath(runPath: string, exists: (path: string) => boolean): string {
+export async function runJobIndexPath(connector: Connector, runPath: string): Promise<string> {
   const index = join(runPath, RUN_JOB_INDEX);
+  if (await connector.exists(index)) return index;
   const legacy = join(runPath, LEGACY_RUN_JOB_LINKS);
-  return !exists(index) && exists(legacy) ? legacy : index;
+  return (await connector.exists(legacy)) ? legacy : index;
 }
 
 /**
@@ -113,7 +165,7 @@ export function runJobIndexPath(runPath: string, exists: (path: string) => boole
  * `jobs.jsonl` and, for a run of an earlier version, its `jobs/` folder of links.
  * A line cut short (a process killed mid-append) or not an entry is skipped.
  */
-export async function readRunJobs(runPath: string): Promise<RunJobEntry[]> {
+export async function readRunJobs(connector: Connector, runPath: string): Promise<RunJobEntry[]> {
   const seen = new Set<string>();
   const entries: RunJobEntry[] = [];
   const add = (entry: RunJobEntry) => {
@@ -122,14 +174,15 @@ export async function readRunJobs(runPath: string): Promise<RunJobEntry[]> {
     seen.add(key);
     entries.push(entry);
   };
-  const text = await readFile(join(runPath, RUN_JOB_INDEX), 'utf8').catch(() => '');
+  const text = (await connector.readFileIfExists(join(runPath, RUN_JOB_INDEX)).catch(() => undefined)) ?? '';
   for (const line of text.split('\n')) {
     const entry = parseRunJobLine(line);
     if (entry) add(entry);
   }
   const links = join(runPath, LEGACY_RUN_JOB_LINKS);
-  for (const name of (await readdir(links).catch(() => [] as string[])).sort()) {
-    const target = await readlink(join(links, name)).catch(() => undefined);
+  const names = (await connector.readdir(links).catch(() => [] as string[])).sort();
+  const targets = await Promise.all(names.map((name) => connector.readlink(join(links, name))));
+  for (const target of targets) {
     if (target === undefined) continue;
     const directory = resolve(links, target);
     add({ taskId: basename(dirname(directory)), hash: basename(directory) });
