@@ -7,19 +7,21 @@ import { cleanJobs, findJobs, listJobs } from '@baton/core/catalog';
 import type { Workspace } from '@baton/core';
 import { formatDuration, formatTable } from '../output/table.ts';
 import { launcherStatus } from '../launcherStatus.ts';
-import { openWorkspaceWithLaunchers, workspacePath } from '../workspaceOptions.ts';
+import { locateWorkspace, openWorkspaceWithLaunchers, type LocatedWorkspace } from '../workspaceOptions.ts';
 import type { WorkspaceOptions } from '../workspaceFlags.ts';
 import type { CleanJobsCommandOptions, ListJobsCommandOptions, LogJobCommandOptions } from './jobsCommand.ts';
 
 export async function listJobsCommand(options: ListJobsCommandOptions): Promise<void> {
-  const path = await workspacePath(options);
+  const located = await locateWorkspace(options);
+  const { path } = located;
   // Launchers are asked only about jobs their files cannot settle: an empty or finished
-  // workspace is listed without loading settings or plugins.
-  let opened: Promise<Workspace | undefined> | undefined;
+  // workspace on this machine is listed without loading settings or plugins.
+  let opened: Promise<Workspace | undefined> | undefined = located.opened && Promise.resolve(located.opened);
   const workspace = () =>
     (opened ??= openWorkspaceWithLaunchers({ options: options.workspace === undefined ? { ...options, workdir: path } : options, required: false }));
   const records = await listJobs({
     workspacePath: path,
+    connector: located.opened?.connector,
     state: options.state,
     taskId: options.task,
     experiment: options.experiment,
@@ -47,29 +49,45 @@ export async function listJobsCommand(options: ListJobsCommandOptions): Promise<
 }
 
 export async function logJobCommand(ref: string, options: LogJobCommandOptions): Promise<void> {
-  const [job] = await findJobs({ workspacePath: await jobsWorkspace(ref, options), refs: [ref] });
-  const stream = options.stderr ? 'stderr' : 'stdout';
-  const { followJobOutput, printJobOutput } = await import('./jobLog.ts');
-  if (options.follow) await followJobOutput({ directory: job!.directory, stream });
-  else await printJobOutput({ directory: job!.directory, stream });
+  const located = await jobsWorkspace(ref, options);
+  try {
+    const connector = located.opened?.connector;
+    const [job] = await findJobs({ workspacePath: located.path, connector, refs: [ref] });
+    const stream = options.stderr ? 'stderr' : 'stdout';
+    const { followJobOutput, printJobOutput } = await import('./jobLog.ts');
+    if (options.follow) await followJobOutput({ directory: job!.directory, stream, connector });
+    else await printJobOutput({ directory: job!.directory, stream, connector });
+  } finally {
+    await located.opened?.close();
+  }
 }
 
 export async function killJobsCommand(refs: string[], options: WorkspaceOptions): Promise<void> {
-  const workspace = await jobsWorkspace(refs[0]!, options);
-  const records = await findJobs({ workspacePath: workspace, refs });
-  // Launchers come from the workspace the jobs were found in.
-  const { killJobs } = await import('./killJobs.ts');
-  const failures = await killJobs({ jobs: records, workspace: options.workspace === undefined ? { ...options, workdir: workspace } : options });
-  if (failures > 0) process.exitCode = 1;
+  const located = await jobsWorkspace(refs[0]!, options);
+  try {
+    const records = await findJobs({ workspacePath: located.path, connector: located.opened?.connector, refs });
+    // Launchers come from the workspace the jobs were found in.
+    const { killJobs } = await import('./killJobs.ts');
+    const failures = await killJobs({
+      jobs: records,
+      workspace: options.workspace === undefined ? { ...options, workdir: located.path } : options,
+      opened: located.opened,
+    });
+    if (failures > 0) process.exitCode = 1;
+  } finally {
+    await located.opened?.close();
+  }
 }
 
 export async function cleanJobsCommand(options: CleanJobsCommandOptions): Promise<void> {
   const perform = options.perform === true;
+  const located = await locateWorkspace(options);
   const removed = await cleanJobs({
-    workspacePath: await workspacePath(options),
+    workspacePath: located.path,
+    connector: located.opened?.connector,
     states: options.state ? [options.state] : ['done', 'failed'],
     perform,
-  });
+  }).finally(() => located.opened?.close());
   if (removed.length === 0) {
     process.stdout.write('Nothing to clean.\n');
     return;
@@ -84,12 +102,12 @@ export async function cleanJobsCommand(options: CleanJobsCommandOptions): Promis
  * The workspace to look jobs up in. A ref that is a job directory needs no settings, so that
  * `baton jobs log <dir>` works from anywhere.
  */
-async function jobsWorkspace(ref: string, options: WorkspaceOptions): Promise<string> {
+async function jobsWorkspace(ref: string, options: WorkspaceOptions): Promise<LocatedWorkspace> {
   if (options.workdir === undefined && options.workspace === undefined) {
     // `<workspace>/jobs/<task-id>/<hash>`
     const directory = resolve(ref);
     const workspace = dirname(dirname(dirname(directory)));
-    if (basename(dirname(dirname(directory))) === 'jobs' && existsSync(directory)) return workspace;
+    if (basename(dirname(dirname(directory))) === 'jobs' && existsSync(directory)) return { path: workspace };
   }
-  return workspacePath(options);
+  return locateWorkspace(options);
 }

@@ -1,13 +1,11 @@
-// `baton jobs kill`: cancel jobs through their launcher (for local jobs on this host, the
-// local launcher even when the workspace cannot be opened). A job in a thread of an
-// experiment process (the `threads` launcher) is cancelled by that process: it is asked
+// `baton jobs kill`: cancel jobs through their launcher (for local jobs on the workspace's
+// host, the local launcher even when the workspace cannot be opened). A job in a thread of
+// an experiment process (the `threads` launcher) is cancelled by that process: it is asked
 // through a request in the job's directory, terminates the job's thread and goes on.
-import { hostname } from 'node:os';
-import { existsSync } from 'node:fs';
-import { rename, writeFile } from 'node:fs/promises';
+// A workspace on another host is reached through its connector, for all of it.
 import { LocalConnector, createLogger, isInProcessHandle, jobFile, requestCancel } from '@baton/core';
 import { LocalLauncher } from '@baton/launcher-local';
-import type { FailureInfo, InProcessHandle, Workspace } from '@baton/core';
+import type { Connector, FailureInfo, InProcessHandle, Workspace } from '@baton/core';
 import type { JobRecord } from '@baton/core';
 import { jobName } from '../output/table.ts';
 import { openWorkspaceWithLaunchers } from '../workspaceOptions.ts';
@@ -18,10 +16,20 @@ const CANCELLED: FailureInfo = { code: null, reason: 'cancelled', message: 'kill
 /** How long to wait for an experiment process to cancel a job in one of its threads. */
 const IN_PROCESS_ANSWER_MS = 10_000;
 
+export interface KillJobsOptions {
+  jobs: readonly JobRecord[];
+  /** Where to open the workspace for its launchers, when a job needs them. */
+  workspace: WorkspaceOptions;
+  /** The workspace already opened (one on another host): its launchers, and its connector for its files and processes; the caller closes it. */
+  opened?: Workspace;
+}
+
 /** Kills each job; prints one line per job; returns how many could not be killed. */
-export async function killJobs(options: { jobs: readonly JobRecord[]; workspace: WorkspaceOptions }): Promise<number> {
+export async function killJobs(options: KillJobsOptions): Promise<number> {
   let failures = 0;
-  let workspace: Workspace | undefined;
+  let workspace: Workspace | undefined = options.opened;
+  // The host the workspace's files are on, and how to reach them and its processes.
+  const connector: Connector = options.opened?.connector ?? new LocalConnector();
   try {
     for (const job of options.jobs) {
       const name = `${jobName(job)} (${job.directory})`;
@@ -35,10 +43,10 @@ export async function killJobs(options: { jobs: readonly JobRecord[]; workspace:
         continue;
       }
       if (isInProcessHandle(handle)) {
-        if (!(await killInProcessJob(name, handle))) failures++;
+        if (!(await killInProcessJob({ name, handle, connector }))) failures++;
         continue;
       }
-      const isLocalHere = handle.kind === 'local' && handle.host === hostname();
+      const isLocalHere = handle.kind === 'local' && handle.host === connector.hostname;
       if (isLocalHere && job.state !== 'running') {
         process.stdout.write(`${name}: its process is gone, nothing to kill\n`);
         continue;
@@ -49,7 +57,7 @@ export async function killJobs(options: { jobs: readonly JobRecord[]; workspace:
         await launcher.cancel([handle]);
       } else if (isLocalHere) {
         // No workspace to take the launcher from: the local launcher cancels it all the same.
-        await new LocalLauncher({ name: 'local', connector: new LocalConnector(), logger: createLogger('baton:cli') }).cancel([handle]);
+        await new LocalLauncher({ name: 'local', connector, logger: createLogger('baton:cli') }).cancel([handle]);
       } else {
         failures++;
         process.stderr.write(
@@ -58,11 +66,12 @@ export async function killJobs(options: { jobs: readonly JobRecord[]; workspace:
         );
         continue;
       }
-      await writeCancelledMarker(job.directory);
+      await writeCancelledMarker(connector, job.directory);
       process.stdout.write(`${name}: killed\n`);
     }
   } finally {
-    await workspace?.close();
+    if (workspace !== options.opened) await workspace?.close();
+    if (!options.opened) await connector.close?.();
   }
   return failures;
 }
@@ -72,13 +81,14 @@ export async function killJobs(options: { jobs: readonly JobRecord[]; workspace:
  * (it looks for requests about once a second while it runs jobs), and we wait for its answer.
  * Returns false when the job could not be killed.
  */
-async function killInProcessJob(name: string, handle: InProcessHandle): Promise<boolean> {
+async function killInProcessJob(options: { name: string; handle: InProcessHandle; connector: Connector }): Promise<boolean> {
+  const { name, handle, connector } = options;
   const where = `experiment process ${handle.pid}`;
-  if (handle.host !== hostname()) {
+  if (handle.host !== connector.hostname) {
     process.stderr.write(`${name}: runs in a thread of ${where} on ${handle.host}\n  fix: run baton jobs kill on ${handle.host}\n`);
     return false;
   }
-  const answer = await requestCancel(new LocalConnector(), handle, { timeoutMs: IN_PROCESS_ANSWER_MS });
+  const answer = await requestCancel(connector, handle, { timeoutMs: IN_PROCESS_ANSWER_MS });
   if (answer.outcome === 'cancelled') {
     process.stdout.write(`${name}: killed (its thread in ${where} was terminated; the experiment goes on)\n`);
     return true;
@@ -100,10 +110,9 @@ async function killInProcessJob(name: string, handle: InProcessHandle): Promise<
 }
 
 /** Leaves the job's own marker alone (job.sh may have written one on SIGTERM). */
-async function writeCancelledMarker(directory: string): Promise<void> {
+async function writeCancelledMarker(connector: Connector, directory: string): Promise<void> {
   const failed = jobFile(directory, 'failed');
-  if (existsSync(jobFile(directory, 'done')) || existsSync(failed)) return;
-  const temporary = `${failed}.${process.pid}.tmp`;
-  await writeFile(temporary, JSON.stringify(CANCELLED));
-  await rename(temporary, failed);
+  if ((await connector.exists(jobFile(directory, 'done'))) || (await connector.exists(failed))) return;
+  // Atomic: a reader sees no marker or the whole of it.
+  await connector.writeFile(failed, JSON.stringify(CANCELLED));
 }
