@@ -71,3 +71,16 @@ export function didYouMean(input: string, candidates: Iterable<string>): string 
 export function isBatonError(error: unknown): error is BatonError {
   return error instanceof BatonError;
 }
+
+/**
+ * True for an error that says the host could not be reached for a moment (a dropped
+ * connection, a reconnection under way), not that the operation failed: a connector
+ * marks it `transient: true`, on the error or a cause. The scheduler keeps following a
+ * job when such an error cuts a look at it short, instead of ending the job.
+ */
+export function isTransientError(error: unknown): boolean {
+  for (let current = error, depth = 0; current !== null && typeof current === 'object' && depth < 8; current = (current as { cause?: unknown }).cause, depth++) {
+    if ((current as { transient?: unknown }).transient === true) return true;
+  }
+  return false;
+}

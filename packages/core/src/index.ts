@@ -3,7 +3,7 @@
 // `process.once` handler took care of would still end the process.
 import './connector/fileLock.ts';
 export type * from './types.ts';
-export { BatonError, UserInputError, ValidationError, didYouMean, isBatonError } from './errors.ts';
+export { BatonError, UserInputError, ValidationError, didYouMean, isBatonError, isTransientError } from './errors.ts';
 export type { Issue, BatonErrorOptions } from './errors.ts';
 export { createLogger, setLogSink, enableDebug } from './logger.ts';
 export type { Logger, LogRecord, LogSink, LogLevel } from './logger.ts';

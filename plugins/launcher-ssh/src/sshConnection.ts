@@ -5,7 +5,7 @@
 // connection fails what was in flight with a clear error, and the next call
 // reconnects, with backoff.
 import { readFileSync } from 'node:fs';
-import { BatonError, type LoggerLike } from '@baton/core';
+import { BatonError, isTransientError, type LoggerLike } from '@baton/core';
 import ssh2 from 'ssh2';
 import type { AuthenticationType, AuthMethod, ClientChannel, ConnectConfig, SFTPWrapper } from 'ssh2';
 import { addKnownHost, checkHostKey, fingerprint, keyType, knownHostsName, readKnownHosts, type HostKeyVerdict } from './knownHosts.ts';
@@ -29,8 +29,10 @@ export interface ConnectionStats {
   maxChannelsOpen: number;
 }
 
-/** Thrown into the calls in flight when the connection drops. */
-export class ConnectionLostError extends BatonError {}
+/** Thrown into the calls in flight when the connection drops: transient (core's isTransientError). */
+export class ConnectionLostError extends BatonError {
+  readonly transient = true;
+}
 
 interface Live {
   client: Client;
@@ -356,7 +358,7 @@ function transient<E extends Error>(error: E): E {
 }
 
 function isTransient(error: unknown): boolean {
-  return (error as { transient?: boolean }).transient === true;
+  return isTransientError(error);
 }
 
 interface LabelledMethod {

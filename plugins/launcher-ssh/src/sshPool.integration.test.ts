@@ -4,7 +4,7 @@
 // workspace is written by that user on the host, never by this process.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +21,13 @@ if (!probe.ssh && !inCI) console.warn(`SSH pool integration tests skipped: ${pro
 const PLUGIN_ENTRY = fileURLToPath(new URL('./index.ts', import.meta.url));
 /** The `baton` command as installed: built JavaScript (`pnpm test` builds first). */
 const BATON = fileURLToPath(new URL('../../../packages/cli/bin/baton.js', import.meta.url));
+
+/** Prints `started`, sleeps, prints `slept`: run twice, its stdout says so. */
+const napper = defineTask({
+  id: 'remote-nap',
+  params: z.object({ seconds: z.number(), label: z.string() }),
+  command: (p) => ['sh', '-c', 'echo started; sleep "$1"; echo slept', 'sh', String(p.seconds), p.label],
+});
 
 const echo = defineTask({
   id: 'remote-echo',
@@ -103,4 +110,42 @@ describe.skipIf(!probe.ssh && !inCI)('a workspace on a remote host, jobs on its 
     expect(listed.every((job) => job.directory.startsWith(`${remote}/jobs/remote-echo/`))).toBe(true);
     expect(listed.find((job) => job.state === 'failed')?.failure).toMatchObject({ code: 3 });
   });
+
+  it('carries on when the SSH connection drops mid-run: running jobs are not lost, none runs twice', async () => {
+    await using xp = await experiment({ name: 'remote-cut', cwd: local });
+    const jobs = ['a', 'b'].map((label) => xp.submit(napper, { seconds: 6, label }));
+    const started = async () => (await Promise.all(jobs.map((job) => connector.readFileIfExists(`${job.directory}/stdout`)))).every((text) => text === 'started\n');
+    for (let waited = 0; !(await started()); waited += 200) {
+      if (waited > 30_000) throw new Error('the jobs did not start');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    // Every SSH session of the server ends at once (this test's own connection too: it reconnects).
+    const cut = await cutAllSessions(probe.ssh!.pidFile);
+    expect(cut).toBeGreaterThanOrEqual(2);
+    const summary = await xp.wait();
+    expect(summary.counts).toMatchObject({ done: 2, failed: 0 });
+    for (const job of jobs) expect(await connector.readFile(`${job.directory}/stdout`)).toBe('started\nslept\n');
+    expect((xp.workspace.connector as SshConnector).stats.connectionsOpened).toBeGreaterThanOrEqual(2);
+  });
 });
+
+/** SIGKILLs every sshd process below the server's listener (each session's monitor and its process); returns how many. */
+async function cutAllSessions(pidFile: string): Promise<number> {
+  const listener = Number((await readFile(pidFile, 'utf8')).trim());
+  const parents = new Map<number, number>();
+  const sshd = new Set<number>();
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
+    if (!stat) continue;
+    parents.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    if (stat.includes('(sshd)')) sshd.add(Number(entry));
+  }
+  const below = (pid: number): boolean => {
+    for (let current = parents.get(pid); current !== undefined && current > 1; current = parents.get(current)) if (current === listener) return true;
+    return false;
+  };
+  const victims = [...sshd].filter((pid) => pid !== listener && below(pid));
+  for (const pid of victims) process.kill(pid, 'SIGKILL');
+  return victims.length;
+}

@@ -112,6 +112,40 @@ describe('a launcher that cannot answer', () => {
   });
 });
 
+describe('a host out of reach for a moment', () => {
+  /** A connector whose host cannot be reached while `down`: every look fails with a transient error, as a dropped SSH connection's. */
+  class FlakyConnector extends LocalConnector {
+    down = false;
+    looksWhileDown = 0;
+
+    override async exists(path: string): Promise<boolean> {
+      if (this.down) {
+        this.looksWhileDown++;
+        throw Object.assign(new Error('Lost the SSH connection to me@gpu1 (connection closed)'), { transient: true });
+      }
+      return super.exists(path);
+    }
+  }
+
+  it('keeps following a job whose markers it cannot look at, instead of failing it', async () => {
+    const connector = new FlakyConnector();
+    const launcher = new InProcessLauncher({ runMs: () => undefined, pollIntervalMs: 10, connector });
+    const status = launcher.status.bind(launcher);
+    // The launcher says the job ended: the scheduler must look at its markers, on a host it cannot reach.
+    launcher.status = async (handles) => (connector.down ? handles.map(() => ({ state: 'finished' as const })) : status(handles));
+    await using xp = await experiment({ name: 'unreachable', openedWorkspace: workspaceWith(root, [launcher], connector) });
+    const job = xp.submit(work, { i: 1 });
+    await until(() => job.state === 'running');
+    connector.down = true;
+    await until(() => connector.looksWhileDown >= 5);
+    expect(job.state).toBe('running');
+    connector.down = false;
+    await launcher.finish(job.directory);
+    await xp.wait();
+    expect(job.state).toBe('done');
+  });
+});
+
 async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {

@@ -1,6 +1,7 @@
 // One poll of one launcher: a single status query for all the jobs it runs,
 // then, for each job the launcher no longer has, what its markers say (or,
 // without a marker, the launcher's verdict).
+import { isTransientError } from '../errors.ts';
 import type { Job } from '../job/job.ts';
 import { jobFile } from '../job/jobFiles.ts';
 import type { Logger } from '../logger.ts';
@@ -77,7 +78,15 @@ async function loseRunning(lane: LauncherLane, flights: Flight[], context: PollC
 async function endFaulted(flight: Flight, error: unknown, context: PollContext): Promise<boolean> {
   const { job } = flight;
   if (!flight.lane.flights.has(job.hash)) return true; // it landed before the fault
-  if (!(await context.connector.exists(job.directory).catch(() => false))) {
+  // The host could not be reached for a moment (a dropped SSH connection): the job
+  // goes on there; the next poll looks again.
+  if (isTransientError(error)) {
+    context.logger.debug(`could not look at ${job.directory} for now: ${errorMessage(error)}`);
+    return false;
+  }
+  const present = await context.connector.exists(job.directory).catch((lookError: unknown) => (isTransientError(lookError) ? undefined : false));
+  if (present === undefined) return false;
+  if (!present) {
     context.land(flight, 'failed', await context.faults.directoryRemoved(job));
     return true;
   }
