@@ -1,7 +1,7 @@
 // @baton/launcher-local: runs jobs on this machine, as detached processes
 // (`local`) or, for function tasks, in a pool of worker threads (`threads`).
 import { availableParallelism } from 'node:os';
-import { definePlugin } from '@baton/core';
+import { UserInputError, definePlugin } from '@baton/core';
 import { z } from 'zod';
 import { LocalLauncher } from './localLauncher.ts';
 import { ThreadsLauncher } from './threadsLauncher.ts';
@@ -86,8 +86,14 @@ export default definePlugin({
     },
     threads: {
       settings: threadsLauncherSettings,
-      create: (settings: ThreadsLauncherSettings, context) =>
-        new ThreadsLauncher({
+      create: (settings: ThreadsLauncherSettings, context) => {
+        // Its threads run in the experiment's process, and read and write job files here.
+        if (context.connector.kind !== 'local') {
+          throw new UserInputError(`Launcher "${context.name}" (threads) runs jobs in this process, but its workspace is on another host (${context.connector.hostname})`, {
+            hint: 'use `ssh-pool` (or a cluster launcher) for a workspace on another host; `threads` only for a workspace on this machine',
+          });
+        }
+        return new ThreadsLauncher({
           name: context.name,
           connector: context.connector,
           logger: context.logger,
@@ -96,7 +102,8 @@ export default definePlugin({
           pollIntervalMs: settings.pollInterval,
           idleTimeoutMs: settings.idleTimeout,
           isolate: settings.isolate,
-        }),
+        });
+      },
     },
   },
 });

@@ -11,6 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { defineTask, experiment } from '@baton/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+// @ts-expect-error: a plain JavaScript fixture (the job on the host imports it without tsx).
+import { whoAmI } from './__fixtures__/remoteTasks.mjs';
 import { SshConnector, sshConnectorSettings } from './index.ts';
 import { loopbackSettings, probeLoopbackSsh, START_HINT } from './testing/loopbackSsh.ts';
 
@@ -109,6 +111,35 @@ describe.skipIf(!probe.ssh && !inCI)('a workspace on a remote host, jobs on its 
     expect(listed.map((job) => job.state).sort()).toEqual(['done', 'done', 'done', 'failed']);
     expect(listed.every((job) => job.directory.startsWith(`${remote}/jobs/remote-echo/`))).toBe(true);
     expect(listed.find((job) => job.state === 'failed')?.failure).toMatchObject({ code: 3 });
+  });
+
+  it('runs function tasks on the host with its Node, from the same module path', async () => {
+    await using xp = await experiment({ name: 'remote-functions', cwd: local });
+    const jobs = ['one', "two's $(id)"].map((word) => xp.submit(whoAmI, { word }));
+    const summary = await xp.wait();
+    expect(summary.counts).toMatchObject({ done: 2, failed: 0 });
+    expect(xp.workspace.functionTasks?.version).toMatch(/^v\d+\./);
+    for (const [index, job] of jobs.entries()) {
+      const report = JSON.parse(await connector.readFile(`${job.directory}/report`));
+      expect(report).toMatchObject({ word: ['one', "two's $(id)"][index], user: 'batontest', host: connector.hostname });
+    }
+    // job.sh runs the host's Node on the runner its @baton/core has there.
+    expect(await connector.readFile(`${jobs[0]!.directory}/job.sh`)).toContain('runner.js');
+  });
+
+  it('refuses function tasks at submit, with one clear error, on a host without a suitable Node; command tasks still run', async () => {
+    const settingsFile = join(local, 'baton.config.yaml');
+    const original = await readFile(settingsFile, 'utf8');
+    await writeFile(settingsFile, original.replace('    connector: box\n', '    connector: box\n    node: /nonexistent/node\n'));
+    try {
+      await using xp = await experiment({ name: 'no-node', cwd: local });
+      expect(() => xp.submit(whoAmI, { word: 'never' })).toThrow(/Function task "who-am-i" cannot run on the workspace's host: `\/nonexistent\/node --version` failed/);
+      const job = xp.submit(echo, { word: 'still' });
+      await xp.wait();
+      expect(job.state).toBe('done');
+    } finally {
+      await writeFile(settingsFile, original);
+    }
   });
 
   it('carries on when the SSH connection drops mid-run: running jobs are not lost, none runs twice', async () => {

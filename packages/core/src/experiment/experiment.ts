@@ -214,6 +214,11 @@ export class Experiment implements AsyncDisposable {
     if (this.#closed) throw new BatonError(`Experiment "${this.name}" is closed`, { hint: 'submit jobs before the experiment ends' });
     if (this.#stopped) throw new BatonError(`Experiment "${this.name}" is stopping`, { hint: 'no job can be submitted after stop()' });
     claimTaskId(task);
+    // A host without a suitable Node: one clear error now, not a failed job per task.
+    if (task.run) {
+      const refusal = this.workspace.functionTasks?.refusal(task.id);
+      if (refusal) throw refusal;
+    }
     const prepared = prepareParams(task, params);
     const hash = jobIdentity({ taskId: task.id, version: task.version, params: prepared.identity });
     const existing = this.#scheduler.get(hash);

@@ -7,6 +7,7 @@ import type { Job } from './job.ts';
 import { jobFile } from './jobFiles.ts';
 import type { JobParamsFile } from './jobParamsFile.ts';
 import { jobScript } from './jobScript.ts';
+import type { RemoteFunctionTasks } from './remoteFunctionTasks.ts';
 import { runnerCommand } from './runnerCommand.ts';
 import { checkArgv } from './shellValues.ts';
 
@@ -19,15 +20,17 @@ export interface WriteJobFilesOptions {
   experiment: { name: string; runId: string };
   /** The caller holds the job's claim, which made the directory: nobody else writes or reads these files meanwhile. */
   claimed?: boolean;
+  /** How function tasks run on the workspace's host, when it is another host. */
+  functionTasks?: Pick<RemoteFunctionTasks, 'runnerArgv'>;
 }
 
-export async function writeJobFiles({ connector, job, workspaceEnv, experiment, claimed = false }: WriteJobFilesOptions): Promise<void> {
+export async function writeJobFiles({ connector, job, workspaceEnv, experiment, claimed = false, functionTasks }: WriteJobFilesOptions): Promise<void> {
   const env = { ...workspaceEnv, ...job.env };
   const directory = connector.resolve(job.directory);
   const command = job.commandArgv(directory);
   // Checked at submit for the directory as this machine sees it; again here when another host sees it elsewhere.
   if (command) checkArgv(command, `command of task "${job.taskId}" for ${job.shortName}`);
-  const argv = command ?? runnerCommand(directory);
+  const argv = command ?? (functionTasks && job.task.module ? await functionTasks.runnerArgv(job.task.module, directory) : runnerCommand(directory));
   const record: JobParamsFile = {
     taskId: job.taskId,
     hash: job.hash,

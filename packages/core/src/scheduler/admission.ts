@@ -214,6 +214,7 @@ export class Admission {
       workspaceEnv: this.#context.workspace.env,
       experiment: this.#context.experiment(),
       claimed: options.claimed,
+      ...(this.#context.workspace.functionTasks ? { functionTasks: this.#context.workspace.functionTasks } : {}),
     });
   }
 

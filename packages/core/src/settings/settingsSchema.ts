@@ -38,6 +38,11 @@ export const workspaceSchema = z
       .min(1)
       .optional()
       .describe('Name of a `connectors:` entry: the workspace lives on that host, and its launchers run jobs there (default: this machine)'),
+    node: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('With a `connector`: the Node.js that runs function tasks on that host, a command or a path (default: `node` on its PATH)'),
     env: envSchema.optional(),
     triggers: z
       .array(z.string().min(1))

@@ -16,6 +16,8 @@ export interface WorkspaceSettings {
   path: string;
   /** Name of the connector the workspace lives behind (its `connector:`, or the one its launchers name); none for this machine. */
   connector?: string;
+  /** With a connector: the Node that runs function tasks on that host. */
+  node?: string;
   /** The settings' `env` with the workspace's on top. */
   env: Record<string, string>;
   triggers: string[];
@@ -98,6 +100,9 @@ function toSettings(options: { parsed: ParsedSettings; baseDir: string; env: Nod
     seenIds.set(workspace.id, index);
 
     const connector = workspaceConnector({ workspace, keyPath, connectors: parsed.connectors ?? {}, issues });
+    if (workspace.node !== undefined && connector === undefined) {
+      issues.push({ path: `${keyPath}.node`, message: 'only for a workspace on another host (with `connector:`): here, function tasks run with the Node that runs Baton' });
+    }
     let path = workspace.path;
     try {
       // A remote workspace's path is the host's: its connector resolves it there.
@@ -127,6 +132,7 @@ function toSettings(options: { parsed: ParsedSettings; baseDir: string; env: Nod
       id: workspace.id,
       path,
       ...(connector === undefined ? {} : { connector }),
+      ...(workspace.node === undefined ? {} : { node: workspace.node }),
       env: { ...globalEnv, ...workspace.env },
       triggers,
       launcher,

@@ -129,6 +129,14 @@ describe('a workspace behind a connector', () => {
     ]);
   });
 
+  it('takes `node:` only for a workspace on another host', async () => {
+    const { dir, env } = await projectWith([...HEADER, 'workspaces:', '  - { id: here, path: ws, node: /opt/node/bin/node }', '  - { id: there, path: /x, connector: gpu1, node: /opt/node/bin/node }'].join('\n'));
+    const error = await loadSettings({ cwd: dir, env }).catch((caught: unknown) => caught);
+    expect((error as ValidationError).issues).toEqual([
+      { path: 'workspaces[0].node', message: 'only for a workspace on another host (with `connector:`): here, function tasks run with the Node that runs Baton' },
+    ]);
+  });
+
   it('is this machine’s without a connector', async () => {
     const { dir, env } = await projectWith([...HEADER, 'workspaces:', '  - { id: here, path: ws }'].join('\n'));
     const { settings } = await loadSettings({ cwd: dir, env });

@@ -1,6 +1,7 @@
 // Opens the workspace a command works in: settings → plugins → launchers and
 // tokens, all validated before anything runs.
 import { UserInputError } from '../errors.ts';
+import { RemoteFunctionTasks } from '../job/remoteFunctionTasks.ts';
 import { createLogger } from '../logger.ts';
 import { loadPlugins } from '../plugin/loadPlugins.ts';
 import { loadSettings, type LoadedSettings } from '../settings/loadSettings.ts';
@@ -69,6 +70,7 @@ export async function openWorkspace(options: OpenWorkspaceOptions = {}): Promise
   // A remote workspace's path as its host sees it ("~" there is the home folder there).
   const workspace = chosen.connector === undefined ? chosen : { ...chosen, path: connector.resolve(chosen.path) };
   if (chosen.connector !== undefined) await makeRemoteFolder({ connector, workspace: workspace.id, path: workspace.path });
+  const functionTasks = chosen.connector === undefined ? undefined : await RemoteFunctionTasks.probe(connector, chosen.node);
   let created: Awaited<ReturnType<typeof createWorkspaceLaunchers>>;
   try {
     created = await createWorkspaceLaunchers({
@@ -90,6 +92,7 @@ export async function openWorkspace(options: OpenWorkspaceOptions = {}): Promise
     path: workspace.path,
     env: workspace.env,
     connector,
+    ...(functionTasks ? { functionTasks } : {}),
     launchers: new Map(launchers.map((launcher) => [launcher.name, launcher])),
     defaultLauncher: defaultLauncher.name,
     tokens,

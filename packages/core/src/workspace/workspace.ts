@@ -1,3 +1,4 @@
+import type { RemoteFunctionTasks } from '../job/remoteFunctionTasks.ts';
 import type { Connector, Launcher, Token } from '../types.ts';
 
 /** An opened workspace: its directory, launchers and tokens, ready for an experiment. */
@@ -7,8 +8,10 @@ export interface Workspace {
   path: string;
   /** Settings env overlaid by the workspace's env. */
   env: Record<string, string>;
-  /** Connector that reaches the workspace's files (local for now). */
+  /** Connector that reaches the workspace's files: this machine's, or another host's. */
   connector: Connector;
+  /** How function tasks run on the workspace's host when it is another host (its Node, checked at open). */
+  functionTasks?: RemoteFunctionTasks;
   /** Launchers by the name they are declared under. */
   launchers: Map<string, Launcher>;
   /** Name of the launcher used when a job names none. */
