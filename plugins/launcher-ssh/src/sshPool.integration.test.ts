@@ -2,15 +2,15 @@
 // `ssh-pool` launcher running its jobs there: against the real loopback sshd of
 // `bash scripts/sshd-loopback.sh start`, as its non-root user. Everything of the
 // workspace is written by that user on the host, never by this process.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { defineTask, experiment } from '@baton/core';
+import { experiment } from '@baton/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import { echo, napper } from './__fixtures__/remoteCommandTasks.ts';
 // @ts-expect-error: a plain JavaScript fixture (the job on the host imports it without tsx).
 import { whoAmI } from './__fixtures__/remoteTasks.mjs';
 import { SshConnector, sshConnectorSettings } from './index.ts';
@@ -21,21 +21,23 @@ const inCI = process.env.CI === 'true';
 if (!probe.ssh && !inCI) console.warn(`SSH pool integration tests skipped: ${probe.problem}; ${START_HINT}`);
 
 const PLUGIN_ENTRY = fileURLToPath(new URL('./index.ts', import.meta.url));
+const DRIVER = fileURLToPath(new URL('./__fixtures__/poolDriver.ts', import.meta.url));
+const REPOSITORY = fileURLToPath(new URL('../../../', import.meta.url));
+const children: ChildProcess[] = [];
+
+/** The experiment of poolDriver.ts in a process of its own. */
+function startDriver(options: { cwd: string; name: string; seconds: number }) {
+  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=@baton/source', DRIVER, JSON.stringify(options)], { cwd: REPOSITORY, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  let output = '';
+  child.stdout!.on('data', (chunk) => (output += chunk));
+  child.stderr!.on('data', (chunk) => (output += chunk));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, exited, output: () => output };
+}
+
 /** The `baton` command as installed: built JavaScript (`pnpm test` builds first). */
 const BATON = fileURLToPath(new URL('../../../packages/cli/bin/baton.js', import.meta.url));
-
-/** Prints `started`, sleeps, prints `slept`: run twice, its stdout says so. */
-const napper = defineTask({
-  id: 'remote-nap',
-  params: z.object({ seconds: z.number(), label: z.string() }),
-  command: (p) => ['sh', '-c', 'echo started; sleep "$1"; echo slept', 'sh', String(p.seconds), p.label],
-});
-
-const echo = defineTask({
-  id: 'remote-echo',
-  params: z.object({ word: z.string(), code: z.number().int().default(0) }),
-  command: (p) => ['/bin/sh', '-c', 'printf "%s|%s|%s\\n" "$1" "$(id -un)" "$(pwd)"; exit "$2"', 'sh', p.word, String(p.code)],
-});
 
 describe.skipIf(!probe.ssh && !inCI)('a workspace on a remote host, jobs on its ssh-pool', () => {
   let local: string;
@@ -68,6 +70,7 @@ describe.skipIf(!probe.ssh && !inCI)('a workspace on a remote host, jobs on its 
   });
 
   afterAll(async () => {
+    for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
     await connector?.remove(remote).catch(() => undefined);
     await connector?.close();
     if (local) await rm(local, { recursive: true, force: true });
@@ -140,6 +143,25 @@ describe.skipIf(!probe.ssh && !inCI)('a workspace on a remote host, jobs on its 
     } finally {
       await writeFile(settingsFile, original);
     }
+  });
+
+  it('re-attaches to a job still running on the host after the experiment process is killed: it runs once', async () => {
+    const first = startDriver({ cwd: local, name: 'remote-reattach', seconds: 8 });
+    for (let waited = 0; !first.output().includes('state running'); waited += 100) {
+      if (waited > 60_000) throw new Error(`the job did not start:\n${first.output()}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const directory = /^job (.+)$/m.exec(first.output())![1]!;
+    const { pid } = JSON.parse(await connector.readFile(`${directory}/process.json`)) as { pid: number };
+    first.child.kill('SIGKILL');
+    await first.exited;
+    // The laptop is gone; the job goes on on the host.
+    expect(await connector.isProcessAlive(pid, directory)).toBe(true);
+    const second = startDriver({ cwd: local, name: 'remote-reattach', seconds: 8 });
+    expect(await second.exited, second.output()).toBe(0);
+    expect(second.output()).toContain('"done":1');
+    expect(JSON.parse(await connector.readFile(`${directory}/process.json`)).pid).toBe(pid);
+    expect(await connector.readFile(`${directory}/stdout`)).toBe('started\nslept\n');
   });
 
   it('carries on when the SSH connection drops mid-run: running jobs are not lost, none runs twice', async () => {
