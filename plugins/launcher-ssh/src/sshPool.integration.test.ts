@@ -164,6 +164,36 @@ describe.skipIf(!probe.ssh && !inCI)('a workspace on a remote host, jobs on its 
     expect(await connector.readFile(`${directory}/stdout`)).toBe('started\nslept\n');
   });
 
+  it('baton jobs log --follow and baton jobs kill reach a job on the host', async () => {
+    const driver = startDriver({ cwd: local, name: 'remote-kill', seconds: 120 });
+    for (let waited = 0; !driver.output().includes('state running'); waited += 100) {
+      if (waited > 60_000) throw new Error(`the job did not start:\n${driver.output()}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const directory = /^job (.+)$/m.exec(driver.output())![1]!;
+    const hash = directory.split('/').pop()!.slice(0, 12);
+    const { pid } = JSON.parse(await connector.readFile(`${directory}/process.json`)) as { pid: number };
+    const env = { ...process.env, NO_COLOR: '1', HOME: local, XDG_CONFIG_HOME: local, BATON_WORKSPACE: '' };
+    const follow = spawn(process.execPath, [BATON, 'jobs', 'log', '--follow', hash], { cwd: local, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(follow);
+    let followed = '';
+    follow.stdout!.on('data', (chunk) => (followed += chunk));
+    follow.stderr!.on('data', (chunk) => (followed += chunk));
+    const followEnded = new Promise<number | null>((resolve) => follow.on('exit', resolve));
+    for (let waited = 0; !followed.includes('started'); waited += 100) {
+      if (waited > 30_000) throw new Error(`baton jobs log --follow printed nothing: ${followed}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    execFileSync(process.execPath, [BATON, 'jobs', 'kill', hash], { cwd: local, env, encoding: 'utf8' });
+    // The job's group is gone on the host, its marker says cancelled, and the follower stops.
+    expect(await connector.isProcessGroupAlive(pid)).toBe(false);
+    expect(JSON.parse(await connector.readFile(`${directory}/failed`))).toMatchObject({ reason: 'cancelled' });
+    expect(await followEnded).toBe(0);
+    expect(followed).toBe('started\n');
+    expect(await driver.exited).toBe(1);
+    expect(driver.output()).toMatch(/summary .*"failed":1/);
+  });
+
   it('carries on when the SSH connection drops mid-run: running jobs are not lost, none runs twice', async () => {
     await using xp = await experiment({ name: 'remote-cut', cwd: local });
     const jobs = ['a', 'b'].map((label) => xp.submit(napper, { seconds: 6, label }));
