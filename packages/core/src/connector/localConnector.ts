@@ -3,13 +3,14 @@
 // The scheduler calls it thousands of times per run, so each method does the
 // least work it can: no sync calls, no extra stats.
 import { spawn } from 'node:child_process';
-import { appendFile, mkdir, open, readFile, readdir, readlink, rename, rm, rmdir, symlink, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, open, readFile, readdir, rename, rm, rmdir, symlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { existsSync } from 'node:fs';
 import { BatonError } from '../errors.ts';
-import { ProcessProbe, hasProcFs } from './processLiveness.ts';
+import { localFiles } from '../workspace/localFiles.ts';
+import { ProcessProbe } from './processLiveness.ts';
 import { ProcessSpawner } from './processSpawner.ts';
 import { createLogger } from '../logger.ts';
 import type {
@@ -142,13 +143,8 @@ export class LocalConnector implements Connector {
     }
   }
 
-  async isProcessAlive(pid: number, commandLineIncludes?: string): Promise<boolean> {
-    // A zombie has exited; only its parent has not collected it yet.
-    if (!(await new ProcessProbe().isProcessAlive(pid))) return false;
-    if (commandLineIncludes === undefined || !(await hasProcFs())) return true;
-    // Guards against pid reuse: the pid must still run the command we started.
-    const commandLine = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => undefined);
-    return commandLine !== undefined && commandLine.includes(commandLineIncludes);
+  isProcessAlive(pid: number, commandLineIncludes?: string): Promise<boolean> {
+    return localFiles.isProcessAlive(pid, commandLineIncludes);
   }
 
   isProcessGroupAlive(pgid: number): Promise<boolean> {
@@ -183,16 +179,8 @@ export class LocalConnector implements Connector {
     return readFileOrUndefined(path);
   }
 
-  async writeFile(path: string, data: string, options: { mode?: number } = {}): Promise<void> {
-    // Readers never see a half-written file: write beside it, then rename over it.
-    const temporary = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
-    try {
-      await writeFile(temporary, data, { mode: options.mode ?? 0o644 });
-      await rename(temporary, path);
-    } catch (error) {
-      await rm(temporary, { force: true });
-      throw error;
-    }
+  writeFile(path: string, data: string, options: { mode?: number } = {}): Promise<void> {
+    return localFiles.writeFile(path, data, options);
   }
 
   appendFile(path: string, data: string): Promise<void> {
@@ -226,12 +214,8 @@ export class LocalConnector implements Connector {
     return readdir(path);
   }
 
-  async listDirectory(path: string): Promise<DirectoryEntry[]> {
-    const entries = await readdir(path, { withFileTypes: true });
-    return entries.map((entry) => ({
-      name: entry.name,
-      kind: entry.isSymbolicLink() ? 'symlink' : entry.isDirectory() ? 'directory' : entry.isFile() ? 'file' : 'other',
-    }));
+  listDirectory(path: string): Promise<DirectoryEntry[]> {
+    return localFiles.listDirectory(path);
   }
 
   symlink(target: string, path: string): Promise<void> {
@@ -239,7 +223,7 @@ export class LocalConnector implements Connector {
   }
 
   readlink(path: string): Promise<string | undefined> {
-    return readlink(path).catch(() => undefined);
+    return localFiles.readlink(path);
   }
 
   async lock(path: string, options: LockOptions = {}): Promise<ReleaseLock> {
