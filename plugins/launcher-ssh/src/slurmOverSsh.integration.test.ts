@@ -3,7 +3,7 @@
 // `bash scripts/sshd-loopback.sh start`, as its non-root user) against the real
 // SLURM of `bash scripts/slurm-cluster.sh start`; the workspace lives on that
 // host, its job files written there through SFTP.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, it } from 'vitest';
 import { exitWith, sleeper } from '../../launcher-slurm/src/__fixtures__/slurmTasks.ts';
 import { SshConnector, sshConnectorSettings } from './index.ts';
 import { loopbackSettings, probeLoopbackSsh, START_HINT } from './testing/loopbackSsh.ts';
+import { startDriver, until } from './testing/processes.ts';
 
 const repositoryRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const SSH_PLUGIN = fileURLToPath(new URL('./index.ts', import.meta.url));
@@ -68,24 +69,6 @@ async function open(name: string): Promise<{ xp: Experiment; remote: string; roo
 
 function counts(xp: Experiment): SlurmLauncher['commandCounts'] {
   return (xp.workspace.launchers.get('cluster') as SlurmLauncher).commandCounts;
-}
-
-async function until(condition: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
-
-function startDriver(options: { cwd: string; name: string; seconds: number }) {
-  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=@baton/source', DRIVER, JSON.stringify(options)], { cwd: repositoryRoot, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let output = '';
-  child.stdout!.on('data', (chunk) => (output += chunk));
-  child.stderr!.on('data', (chunk) => (output += chunk));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, exited, output: () => output };
 }
 
 describe.skipIf(!ready && !inCI)('SLURM over SSH', () => {
@@ -148,14 +131,14 @@ describe.skipIf(!ready && !inCI)('SLURM over SSH', () => {
 
     it('re-attaches to its SLURM job after the experiment process is killed, without submitting it again', async ({ expect }) => {
       const { root } = await project();
-      const first = startDriver({ cwd: root, name: 'ssh-reattach', seconds: 15 });
+      const first = startDriver(DRIVER, { cwd: root, name: 'ssh-reattach', seconds: 15 }, children);
       await until(() => first.output().includes('state running'), 90_000, 'the job to run');
       const directory = /^job (.+)$/m.exec(first.output())![1]!;
       await until(async () => connector.exists(`${directory}/process.json`), 30_000, 'process.json');
       const before = JSON.parse(await connector.readFile(`${directory}/process.json`)).clusterId;
       first.child.kill('SIGKILL');
       await first.exited;
-      const second = startDriver({ cwd: root, name: 'ssh-reattach', seconds: 15 });
+      const second = startDriver(DRIVER, { cwd: root, name: 'ssh-reattach', seconds: 15 }, children);
       expect(await second.exited, second.output()).toBe(0);
       expect(second.output()).toContain('"done":1');
       expect(second.output()).toMatch(/commands \{"sbatch":0,/);

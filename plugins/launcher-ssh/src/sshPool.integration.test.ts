@@ -15,6 +15,7 @@ import { echo, napper } from './__fixtures__/remoteCommandTasks.ts';
 import { whoAmI } from './__fixtures__/remoteTasks.mjs';
 import { SshConnector, sshConnectorSettings } from './index.ts';
 import { loopbackSettings, probeLoopbackSsh, START_HINT } from './testing/loopbackSsh.ts';
+import { startDriver, until } from './testing/processes.ts';
 
 const probe = await probeLoopbackSsh();
 const inCI = process.env.CI === 'true';
@@ -22,19 +23,7 @@ if (!probe.ssh && !inCI) console.warn(`SSH pool integration tests skipped: ${pro
 
 const PLUGIN_ENTRY = fileURLToPath(new URL('./index.ts', import.meta.url));
 const DRIVER = fileURLToPath(new URL('./__fixtures__/poolDriver.ts', import.meta.url));
-const REPOSITORY = fileURLToPath(new URL('../../../', import.meta.url));
 const children: ChildProcess[] = [];
-
-/** The experiment of poolDriver.ts in a process of its own. */
-function startDriver(options: { cwd: string; name: string; seconds: number }) {
-  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=@baton/source', DRIVER, JSON.stringify(options)], { cwd: REPOSITORY, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let output = '';
-  child.stdout!.on('data', (chunk) => (output += chunk));
-  child.stderr!.on('data', (chunk) => (output += chunk));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, exited, output: () => output };
-}
 
 /** The `baton` command as installed: built JavaScript (`pnpm test` builds first). */
 const BATON = fileURLToPath(new URL('../../../packages/cli/bin/baton.js', import.meta.url));
@@ -146,18 +135,15 @@ describe.skipIf(!probe.ssh && !inCI)('a workspace on a remote host, jobs on its 
   });
 
   it('re-attaches to a job still running on the host after the experiment process is killed: it runs once', async () => {
-    const first = startDriver({ cwd: local, name: 'remote-reattach', seconds: 8 });
-    for (let waited = 0; !first.output().includes('state running'); waited += 100) {
-      if (waited > 60_000) throw new Error(`the job did not start:\n${first.output()}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    const first = startDriver(DRIVER, { cwd: local, name: 'remote-reattach', seconds: 8 }, children);
+    await until(() => first.output().includes('state running'), 60_000, 'the job to start');
     const directory = /^job (.+)$/m.exec(first.output())![1]!;
     const { pid } = JSON.parse(await connector.readFile(`${directory}/process.json`)) as { pid: number };
     first.child.kill('SIGKILL');
     await first.exited;
     // The laptop is gone; the job goes on on the host.
     expect(await connector.isProcessAlive(pid, directory)).toBe(true);
-    const second = startDriver({ cwd: local, name: 'remote-reattach', seconds: 8 });
+    const second = startDriver(DRIVER, { cwd: local, name: 'remote-reattach', seconds: 8 }, children);
     expect(await second.exited, second.output()).toBe(0);
     expect(second.output()).toContain('"done":1');
     expect(JSON.parse(await connector.readFile(`${directory}/process.json`)).pid).toBe(pid);
@@ -165,11 +151,8 @@ describe.skipIf(!probe.ssh && !inCI)('a workspace on a remote host, jobs on its 
   });
 
   it('baton jobs log --follow and baton jobs kill reach a job on the host', async () => {
-    const driver = startDriver({ cwd: local, name: 'remote-kill', seconds: 120 });
-    for (let waited = 0; !driver.output().includes('state running'); waited += 100) {
-      if (waited > 60_000) throw new Error(`the job did not start:\n${driver.output()}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    const driver = startDriver(DRIVER, { cwd: local, name: 'remote-kill', seconds: 120 }, children);
+    await until(() => driver.output().includes('state running'), 60_000, 'the job to start');
     const directory = /^job (.+)$/m.exec(driver.output())![1]!;
     const hash = directory.split('/').pop()!.slice(0, 12);
     const { pid } = JSON.parse(await connector.readFile(`${directory}/process.json`)) as { pid: number };
@@ -180,10 +163,7 @@ describe.skipIf(!probe.ssh && !inCI)('a workspace on a remote host, jobs on its 
     follow.stdout!.on('data', (chunk) => (followed += chunk));
     follow.stderr!.on('data', (chunk) => (followed += chunk));
     const followEnded = new Promise<number | null>((resolve) => follow.on('exit', resolve));
-    for (let waited = 0; !followed.includes('started'); waited += 100) {
-      if (waited > 30_000) throw new Error(`baton jobs log --follow printed nothing: ${followed}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    await until(() => followed.includes('started'), 30_000, 'baton jobs log --follow to print the output');
     execFileSync(process.execPath, [BATON, 'jobs', 'kill', hash], { cwd: local, env, encoding: 'utf8' });
     // The job's group is gone on the host, its marker says cancelled, and the follower stops.
     expect(await connector.isProcessGroupAlive(pid)).toBe(false);
@@ -198,10 +178,7 @@ describe.skipIf(!probe.ssh && !inCI)('a workspace on a remote host, jobs on its 
     await using xp = await experiment({ name: 'remote-cut', cwd: local });
     const jobs = ['a', 'b'].map((label) => xp.submit(napper, { seconds: 6, label }));
     const started = async () => (await Promise.all(jobs.map((job) => connector.readFileIfExists(`${job.directory}/stdout`)))).every((text) => text === 'started\n');
-    for (let waited = 0; !(await started()); waited += 200) {
-      if (waited > 30_000) throw new Error('the jobs did not start');
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
+    await until(started, 30_000, 'the jobs to start');
     // Every SSH session of the server ends at once (this test's own connection too: it reconnects).
     const cut = await cutAllSessions(probe.ssh!.pidFile);
     expect(cut).toBeGreaterThanOrEqual(2);
