@@ -76,6 +76,8 @@ describe('echo-local settings schema', () => {
       type: 'object',
       properties: {
         use: { const: 'echo-local', description: 'Launcher kind "echo-local"' },
+        // Every launcher block may name the host it runs jobs on.
+        connector: expect.objectContaining({ type: 'string' }),
         tag: { type: 'string', minLength: 1, default: 'echo', description: 'Written into each job directory as `launched-by: <tag>`' },
         maxConcurrent: { type: 'integer', exclusiveMinimum: 0, maximum: Number.MAX_SAFE_INTEGER, default: 2, description: 'Most jobs running at once for one experiment process' },
       },
