@@ -5,7 +5,7 @@
 // processes on the host and on other machines exclude each other; detached
 // processes get their own session on the host (setsid), pid = process group.
 import { posix } from 'node:path';
-import { BatonError, createLogger, type CommandResult, type Connector, type DirectoryEntry, type LockOptions, type LoggerLike, type ReleaseLock, type RunCommandOptions, type SpawnDetachedOptions } from '@baton/core';
+import { BatonError, createLogger, isTransientError, type CommandResult, type Connector, type DirectoryEntry, type LockOptions, type LoggerLike, type ReleaseLock, type RunCommandOptions, type SpawnDetachedOptions } from '@baton/core';
 import { resolveSshHost, type SshHost } from './sshConfigFile.ts';
 import { SshConnection, type ConnectionStats } from './sshConnection.ts';
 import { detachedCommand, PID_PREFIX, remoteCommand } from './remoteCommand.ts';
@@ -153,13 +153,27 @@ export class SshConnector implements Connector {
   async spawnDetached(argv: readonly string[], options: SpawnDetachedOptions): Promise<{ pid: number }> {
     checkArgv(argv);
     checkEnvironment(options.env);
+    const cwd = this.resolve(options.cwd);
+    const token = `${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
     const script = detachedCommand(argv, {
-      cwd: this.resolve(options.cwd),
+      cwd,
       stdoutPath: this.resolve(options.stdoutPath),
       stderrPath: this.resolve(options.stderrPath),
       ...(options.env ? { env: options.env } : {}),
+      token,
     });
-    const result = await this.run(['/bin/sh', '-c', script]);
+    // A connection lost before the answer: the same start again (same token) answers
+    // with the process the first one started, if it did, instead of a second one.
+    let result: CommandResult;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        result = await this.run(['/bin/sh', '-c', script]);
+        break;
+      } catch (error) {
+        if (attempt >= SPAWN_ATTEMPTS || !isTransientError(error)) throw error;
+        this.#log.warn('starting %s on %s: %s; asking again', argv[0], this.description, (error as Error).message);
+      }
+    }
     const pid = Number(result.stdout.trim().split('\n').pop());
     if (result.code !== 0 || !Number.isInteger(pid) || pid <= 1) {
       throw new BatonError(`Could not start ${argv[0]} on ${this.description} in ${options.cwd}: ${result.stderr.trim() || `exit code ${result.code}`}`, {
@@ -168,6 +182,14 @@ export class SshConnector implements Connector {
       });
     }
     this.#log.debug('spawned %d on %s: %o', pid, this.description, argv);
+    // The claim has served; nothing waits for it.
+    const claim = `${cwd}/.baton-spawn-${token}`;
+    void this.#connection
+      .withSftp(async (sftp) => {
+        await sftpCalls.unlink(sftp, `${claim}/pid`);
+        await sftpCalls.rmdir(sftp, claim);
+      })
+      .catch((error: unknown) => this.#log.debug('could not remove %s: %s', claim, (error as Error).message));
     return { pid };
   }
 
@@ -342,6 +364,9 @@ class ChannelRefused extends Error {
     super(message);
   }
 }
+
+/** Starts of one detached process tried over a connection that drops, before it fails. */
+const SPAWN_ATTEMPTS = 3;
 
 /** Refusals of a channel in a row before a command fails. */
 const MAX_REFUSALS = 40;
