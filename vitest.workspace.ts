@@ -41,7 +41,7 @@ export const projects: TestProjectInlineConfiguration[] = [
     // timeouts, stale locks and reconnects take seconds each.
     test: {
       name: 'integration-ssh',
-      include: ['plugins/launcher-ssh/src/**/*.integration.test.ts'],
+      include: ['plugins/launcher-ssh/src/**/*.integration.test.ts', 'examples/ssh/**/*.integration.test.ts'],
       exclude: ['**/node_modules/**'],
       testTimeout: 120_000,
       hookTimeout: 120_000,
