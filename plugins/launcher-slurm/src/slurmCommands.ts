@@ -2,7 +2,7 @@
 // benchmark reports how many calls a run made), and retried with jittered
 // exponential backoff when the failure is one that passes (controller busy or
 // restarting).
-import type { CommandResult, Connector, LoggerLike } from '@baton/core';
+import { isTransientError, type CommandResult, type Connector, type LoggerLike } from '@baton/core';
 
 export type SlurmCommandName = 'sbatch' | 'sacct' | 'squeue' | 'scancel' | 'scontrol';
 
@@ -25,6 +25,8 @@ export interface SlurmCommandResult {
   transient: boolean;
   /** Killed after the timeout. */
   timedOut: boolean;
+  /** It may have run although it failed: timed out, or its answer lost with the connection to the host. */
+  mayHaveRun: boolean;
   /** What went wrong, for messages (empty when ok). */
   message: string;
 }
@@ -54,16 +56,20 @@ export class SlurmCommands {
     try {
       result = await connector.run(argv, { timeoutMs });
     } catch (error) {
+      // The host out of reach for a moment (a dropped SSH connection): the command may have run.
+      if (isTransientError(error)) {
+        return { ok: false, stdout: '', stderr: '', transient: true, timedOut: false, mayHaveRun: true, message: `${command} on ${connector.hostname}: ${(error as Error).message}` };
+      }
       const message = `${command} could not be run on ${connector.hostname}: ${(error as Error).message}; is SLURM installed there and ${command} on the PATH?`;
-      return { ok: false, stdout: '', stderr: '', transient: false, timedOut: false, message };
+      return { ok: false, stdout: '', stderr: '', transient: false, timedOut: false, mayHaveRun: false, message };
     }
-    if (result.code === 0) return { ok: true, stdout: result.stdout, stderr: result.stderr, transient: false, timedOut: false, message: '' };
+    if (result.code === 0) return { ok: true, stdout: result.stdout, stderr: result.stderr, transient: false, timedOut: false, mayHaveRun: true, message: '' };
     const timedOut = result.code === null;
     const stderr = result.stderr.trim();
     const message = timedOut
       ? `${command} did not answer within ${timeoutMs} ms (killed by ${result.signal ?? 'a signal'})${stderr ? `: ${stderr}` : ''}`
       : stderr || result.stdout.trim() || `${command} exited with code ${result.code}`;
-    return { ok: false, stdout: result.stdout, stderr: result.stderr, transient: timedOut || TRANSIENT.test(result.stderr), timedOut, message };
+    return { ok: false, stdout: result.stdout, stderr: result.stderr, transient: timedOut || TRANSIENT.test(result.stderr), timedOut, mayHaveRun: timedOut, message };
   }
 
   /**

@@ -213,6 +213,20 @@ describe('submit', () => {
     expect(launcherCount(connector)).toBe(1);
   });
 
+  it('adopts the job an sbatch submitted when the connection to the login node dropped before its answer', async () => {
+    const job = request(0);
+    let submitted = false;
+    const connector = new FakeConnector()
+      .on('sbatch', () => {
+        submitted = true;
+        throw Object.assign(new Error('Lost the SSH connection to me@login (connection closed)'), { transient: true });
+      })
+      .on('squeue', (argv) => (submitted && argv.includes(`--name=${job.name}`) ? { stdout: '556\n' } : { stdout: '' }));
+    const [outcome] = await newLauncher(connector).submit([job]);
+    expect(outcome).toMatchObject({ handle: { clusterId: '556' } });
+    expect(launcherCount(connector)).toBe(1);
+  });
+
   it('says where sbatch is missing', async () => {
     const [outcome] = await newLauncher(new FakeConnector()).submit([request(0)]);
     expect((outcome as { failure: { message: string } }).failure.message).toMatch(/sbatch could not be run on login1.*PATH/);

@@ -205,8 +205,9 @@ export class SlurmLauncher implements Launcher {
   async #sbatch(jobName: string, args: readonly string[]): Promise<{ jobId: string } | { failure: FailureInfo }> {
     const result = await this.#commands.runWithRetries(['sbatch', '--parsable', ...args], {
       retries: this.settings.submitRetries,
-      // A timed-out sbatch may have gone through: adopt that job rather than submit it twice.
-      beforeRetry: async (failed) => (failed.timedOut ? this.#findSubmitted(jobName) : undefined),
+      // A timed-out sbatch, or one whose answer a dropped connection lost, may have gone
+      // through: adopt that job rather than submit it twice.
+      beforeRetry: async (failed) => (failed.mayHaveRun ? this.#findSubmitted(jobName) : undefined),
     });
     const jobId = result.ok ? /^(\d+)/.exec(result.stdout.trim())?.[1] : undefined;
     if (jobId) return { jobId };
