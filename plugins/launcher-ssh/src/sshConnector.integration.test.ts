@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { isBatonError, type Connector } from '@baton/core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SshConnector, sshConnectorSettings, type SshConnectorInput } from './index.ts';
+import { processesRunning, sshdAncestors } from './testing/processes.ts';
 import { hostKeyFingerprint, loopbackSettings, probeLoopbackSsh, sshShell, startAgentWithPassKey, START_HINT, type LoopbackSsh } from './testing/loopbackSsh.ts';
 
 const probe = await probeLoopbackSsh();
@@ -584,31 +585,6 @@ describe.skipIf(!probe.ssh && !inCI)('SshConnector against a real sshd', () => {
     return { child, locked };
   }
 });
-
-/** Pids on this machine whose command line (NUL-separated) starts with `commandLine`. */
-async function processesRunning(commandLine: string): Promise<number[]> {
-  const pids: number[] = [];
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const text = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
-    if (text.startsWith(commandLine)) pids.push(Number(entry));
-  }
-  return pids;
-}
-
-/** The sshd processes between `pid` and the listening sshd: those of the connection that started it. */
-async function sshdAncestors(pid: number, listener: number): Promise<number[]> {
-  const ancestors: number[] = [];
-  let current = pid;
-  for (;;) {
-    const stat = await readFile(`/proc/${current}/stat`, 'utf8');
-    const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-    if (parent === listener) return ancestors;
-    if (parent <= 1) throw new Error(`process ${pid} does not descend from the sshd listener ${listener}`);
-    if ((await readFile(`/proc/${parent}/comm`, 'utf8')).trim() === 'sshd') ancestors.push(parent);
-    current = parent;
-  }
-}
 
 async function until(condition: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
