@@ -10,6 +10,7 @@ import { resolveSshHost, type SshHost } from './sshConfigFile.ts';
 import { SshConnection, type ConnectionStats } from './sshConnection.ts';
 import { detachedCommand, PID_PREFIX, remoteCommand } from './remoteCommand.ts';
 import { takeRemoteLock } from './remoteLock.ts';
+import { RemoteProcesses } from './remoteProcesses.ts';
 import { isMissing, sftpCalls } from './sftpFiles.ts';
 import type { SshConnectorSettings } from './sshSettings.ts';
 
@@ -30,6 +31,7 @@ export class SshConnector implements Connector {
   readonly #log: LoggerLike;
   #hostname: string;
   #home = '/';
+  readonly #processes = new RemoteProcesses((argv) => this.run(argv, { timeoutMs: 30_000 }));
 
   private constructor(host: SshHost, settings: SshConnectorSettings, options: Required<SshConnectorOptions>) {
     this.#settings = settings;
@@ -193,21 +195,19 @@ export class SshConnector implements Connector {
     return { pid };
   }
 
-  async isProcessAlive(pid: number, commandLineIncludes?: string): Promise<boolean> {
-    const script = [
-      'state=$(ps -o stat= -p "$1" 2>/dev/null) || exit 1',
-      'case "$state" in Z*|"") exit 1;; esac',
-      '[ -n "$2" ] || exit 0',
-      'if [ -r "/proc/$1/cmdline" ]; then tr "\\000" " " < "/proc/$1/cmdline"; else ps -o args= -p "$1"; fi | grep -qF -- "$2"',
-    ].join('\n');
-    const result = await this.run(['/bin/sh', '-c', script, 'sh', String(pid), commandLineIncludes ?? '']);
-    return result.code === 0;
+  isProcessAlive(pid: number, commandLineIncludes?: string): Promise<boolean> {
+    if (!Number.isInteger(pid) || pid <= 0) return Promise.resolve(false);
+    return this.#processes.isProcessAlive(pid, commandLineIncludes);
   }
 
-  async isProcessGroupAlive(pgid: number): Promise<boolean> {
-    const script = 'ps -A -o pgid= -o stat= | awk -v group="$1" \'$1 == group && $2 !~ /^Z/ { found = 1 } END { exit !found }\'';
-    const result = await this.run(['/bin/sh', '-c', script, 'sh', String(pgid)]);
-    return result.code === 0;
+  isProcessGroupAlive(pgid: number): Promise<boolean> {
+    if (!Number.isInteger(pgid) || pgid <= 1) return Promise.resolve(false);
+    return this.#processes.isProcessGroupAlive(pgid);
+  }
+
+  /** How many times the host's process table was read (liveness checks share reads). */
+  get processTableReads(): number {
+    return this.#processes.reads;
   }
 
   async killProcessGroup(pgid: number, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
