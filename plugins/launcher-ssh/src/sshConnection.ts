@@ -304,6 +304,9 @@ export class SshConnection {
       };
       try {
         client.connect(config);
+        // Commands and their answers are small packets: without this, Nagle's algorithm
+        // holds each for the peer's delayed ACK (~40 ms a round trip), as OpenSSH avoids too.
+        client.setNoDelay(true);
       } catch (error) {
         finish(error as Error);
       }
