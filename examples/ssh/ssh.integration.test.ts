@@ -48,8 +48,8 @@ describe.skipIf(!probe.ssh && !inCI)('examples/ssh on the loopback sshd', () => 
 
   it('runs its jobs on the host as the remote user, and nothing twice', async () => {
     const first = await runExample(configDir);
+    expect(first.code, `${first.stdout}${first.stderr}`).toBe(0);
     expect(first.stderr).toBe('');
-    expect(first.code).toBe(0);
     expect(first.stdout).toContain('Finished: 10 jobs (10 done)');
 
     // Everything is on the host: the combined estimate, where the jobs ran, and who wrote the files.
@@ -63,7 +63,7 @@ describe.skipIf(!probe.ssh && !inCI)('examples/ssh on the loopback sshd', () => 
 
     // Run again: every job is done on the host, none runs again (each stdout keeps its one line).
     const again = await runExample(configDir);
-    expect(again.code).toBe(0);
+    expect(again.code, `${again.stdout}${again.stderr}`).toBe(0);
     expect(again.stdout).toContain('Finished: 10 jobs (10 done)');
     const lines = sshShell(ssh, `cat ${remote}/jobs/simulate/*/stdout`).stdout.trim().split('\n');
     expect(lines).toHaveLength(8);
