@@ -38,13 +38,15 @@ export const projects: TestProjectInlineConfiguration[] = [
   {
     ...fromSources,
     // Against the real sshd servers of `bash scripts/sshd-loopback.sh start` on 127.0.0.1;
-    // timeouts, stale locks and reconnects take seconds each.
+    // timeouts, stale locks and reconnects take seconds each. One file at a time: some
+    // tests cut or freeze every session of a server, which would cut the other files' too.
     test: {
       name: 'integration-ssh',
       include: ['plugins/launcher-ssh/src/**/*.integration.test.ts', 'examples/ssh/**/*.integration.test.ts'],
       exclude: ['**/node_modules/**'],
       testTimeout: 120_000,
       hookTimeout: 120_000,
+      fileParallelism: false,
     },
   },
   {

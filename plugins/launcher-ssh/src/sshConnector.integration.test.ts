@@ -197,6 +197,16 @@ describe.skipIf(!probe.ssh && !inCI)('SshConnector against a real sshd', () => {
   });
 
   describe('files over SFTP', () => {
+    it('makes the same missing folders from many calls at once (the jobs of one task prepared together)', async () => {
+      const directory = await remoteDirectory();
+      for (let round = 0; round < 6; round++) {
+        // Folders at every depth, asked for together, some sharing missing parents made by the others.
+        const paths = Array.from({ length: 24 }, (_, index) => `${directory}/r${round}/jobs/${index % 3 === 0 ? '' : `task${index % 2}/`}${index.toString(16).padStart(8, '0')}`);
+        await Promise.all(paths.map((path) => shared.mkdir(path)));
+        for (const path of paths) expect(await shared.exists(path)).toBe(true);
+      }
+    });
+
     it('writes, reads, appends, makes folders, lists, renames, links and removes', async () => {
       const directory = await remoteDirectory();
       const nested = `${directory}/a/b/c`;

@@ -371,23 +371,33 @@ const SPAWN_ATTEMPTS = 3;
 /** Refusals of a channel in a row before a command fails. */
 const MAX_REFUSALS = 40;
 
+/**
+ * `mkdir -p` over SFTP, safe when other calls make the same folders at the same
+ * time (the jobs of one task prepared together): a failed mkdir is looked at, the
+ * parent made, and the mkdir tried again, a folder that exists by then accepted.
+ */
 async function mkdirRecursive(sftp: import('ssh2').SFTPWrapper, path: string): Promise<void> {
   try {
     await sftpCalls.mkdir(sftp, path);
     return;
-  } catch (error) {
+  } catch {
     // SFTP says "failure" for a folder that exists and for a missing parent alike: look.
-    const stats = await sftpCalls.stat(sftp, path).catch(() => undefined);
-    if (stats?.isDirectory()) return;
-    const parent = posix.dirname(path);
-    if (stats || parent === path || (await sftpCalls.stat(sftp, parent).then(() => true, () => false))) throw error;
+    if (await isDirectory(sftp, path)) return;
   }
-  await mkdirRecursive(sftp, posix.dirname(path));
+  const parent = posix.dirname(path);
+  if (parent !== path) await mkdirRecursive(sftp, parent);
   try {
     await sftpCalls.mkdir(sftp, path);
   } catch (error) {
-    if (!(await sftpCalls.stat(sftp, path).catch(() => undefined))?.isDirectory()) throw error;
+    if (!(await isDirectory(sftp, path))) throw error;
   }
+}
+
+function isDirectory(sftp: import('ssh2').SFTPWrapper, path: string): Promise<boolean> {
+  return sftpCalls.stat(sftp, path).then(
+    (stats) => stats.isDirectory(),
+    () => false,
+  );
 }
 
 function remotePid(stdout: string): number | undefined {
