@@ -2,7 +2,6 @@
 // this folder), against the real loopback sshd of `bash scripts/sshd-loopback.sh
 // start`. Its settings file is used as written, but for the workspace's path:
 // a fresh folder of the host per test run, removed at the end.
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -10,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runBaton, type BatonResult } from '../../packages/cli/src/testing/runBaton.ts';
 import { probeLoopbackSsh, sshShell, START_HINT, type LoopbackSsh } from '../../plugins/launcher-ssh/src/testing/loopbackSsh.ts';
 
 const probe = await probeLoopbackSsh();
@@ -17,7 +17,6 @@ const inCI = process.env.CI === 'true';
 if (!probe.ssh && !inCI) console.warn(`SSH example test skipped: ${probe.problem}; ${START_HINT}`);
 
 const EXAMPLE = fileURLToPath(new URL('.', import.meta.url));
-const BATON = fileURLToPath(new URL('../../packages/cli/bin/baton.js', import.meta.url));
 /** What the settings file says, and what the test puts in its place. */
 const WORKSPACE_LINE = 'path: ~/baton-example-ssh';
 const CONFIG_FILE = '/tmp/baton-sshd/ssh_config';
@@ -72,19 +71,7 @@ describe.skipIf(!probe.ssh && !inCI)('examples/ssh on the loopback sshd', () => 
 });
 
 /** `baton run-experiment ssh.yaml` in the example's folder, with the test's settings. */
-function runExample(configDir: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BATON, 'run-experiment', '--config-dir', configDir, 'ssh.yaml'], {
-      cwd: EXAMPLE,
-      // A settings file, workspace or ssh-agent of the machine running the tests must not leak in.
-      env: { ...process.env, NO_COLOR: '1', HOME: configDir, XDG_CONFIG_HOME: configDir, BATON_WORKSPACE: '', SSH_AUTH_SOCK: '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function runExample(configDir: string): Promise<BatonResult> {
+  // A settings file, workspace or ssh-agent of the machine running the tests must not leak in.
+  return runBaton(['run-experiment', '--config-dir', configDir, 'ssh.yaml'], { cwd: EXAMPLE, env: { HOME: configDir, XDG_CONFIG_HOME: configDir, SSH_AUTH_SOCK: '' } });
 }
