@@ -49,6 +49,10 @@ export {
   requestCancel,
 } from './workspace/inProcessJobs.ts';
 export type { CancelOutcome, CancelRequest, InProcessHandle } from './workspace/inProcessJobs.ts';
+// For cluster launchers (SLURM, OAR, ...): scheduler commands and the markers they know better.
+export { ClusterCommands } from './cluster/clusterCommands.ts';
+export type { ClusterCommandsOptions, ClusterCommandResult } from './cluster/clusterCommands.ts';
+export { ClusterJobMarkers } from './cluster/clusterJobMarkers.ts';
 export { experiment, Experiment } from './experiment/experiment.ts';
 export type { ExperimentOptions, ExperimentSummary, JobStateEvent, SubmitOptions } from './experiment/experiment.ts';
 export { defineExperiment, isExperimentDefinition, runExperiment, baseConfigurationSchema, configurationSchema } from './experiment/defineExperiment.ts';

@@ -4,7 +4,7 @@
 // connector, so the same launcher works over SSH.
 import { randomBytes } from 'node:crypto';
 import { posix } from 'node:path';
-import { parseSize, readMarkers } from '@baton/core';
+import { ClusterJobMarkers, parseSize, readMarkers, type ClusterCommandResult, type ClusterCommands } from '@baton/core';
 import type {
   Connector,
   FailureInfo,
@@ -18,8 +18,7 @@ import type {
 } from '@baton/core';
 import { arrayListFile, arrayScript } from './jobArray.ts';
 import { sbatchOptions } from './sbatchOptions.ts';
-import { SlurmJobMarkers } from './slurmJobMarkers.ts';
-import { SlurmCommands, type SlurmCommandCounts, type SlurmCommandResult } from './slurmCommands.ts';
+import { slurmCommands, type SlurmCommandCounts, type SlurmCommandName } from './slurmCommands.ts';
 import { SACCT_FORMAT, SQUEUE_FORMAT, parseSacct, parseSqueue, queryId } from './slurmRecords.ts';
 import { parseSlurmMemory, parseSlurmTime, type SlurmLauncherSettings } from './slurmSettings.ts';
 import { FATAL_PENDING_REASONS, slurmStatus, type SlurmRecord } from './slurmStates.ts';
@@ -63,7 +62,7 @@ export class SlurmLauncher implements Launcher {
   readonly submitDelayMs = SUBMIT_DELAY_MS;
   readonly settings: SlurmLauncherSettings;
   readonly #logger: LoggerLike;
-  readonly #commands: SlurmCommands;
+  readonly #commands: ClusterCommands<SlurmCommandName>;
   readonly #arraysDirectory: string;
   readonly #missingGraceMs: number;
   readonly #preemptedGraceMs: number;
@@ -72,7 +71,7 @@ export class SlurmLauncher implements Launcher {
   #skipSacctUntil = 0;
   /** When this launcher first saw each preempted job. */
   readonly #preemptedSince = new Map<string, number>();
-  readonly #markers: SlurmJobMarkers;
+  readonly #markers: ClusterJobMarkers;
 
   constructor(options: SlurmLauncherOptions) {
     const { settings } = options;
@@ -82,7 +81,7 @@ export class SlurmLauncher implements Launcher {
     this.settings = settings;
     this.pollIntervalMs = settings.pollInterval;
     if (settings.maxConcurrent !== undefined) this.maxConcurrent = settings.maxConcurrent;
-    this.#commands = new SlurmCommands({
+    this.#commands = slurmCommands({
       connector: options.connector,
       logger: options.logger,
       timeoutMs: settings.commandTimeoutMs,
@@ -93,7 +92,7 @@ export class SlurmLauncher implements Launcher {
     this.#preemptedGraceMs = options.preemptedGraceMs ?? DEFAULT_PREEMPTED_GRACE_MS;
     this.#maxArraySize = settings.maxArraySize;
     this.host = hostDescription(settings);
-    this.#markers = new SlurmJobMarkers({ connector: options.connector, logger: options.logger });
+    this.#markers = new ClusterJobMarkers({ connector: options.connector, logger: options.logger, scheduler: 'SLURM' });
   }
 
   /** How many sbatch, sacct, squeue, scancel and scontrol calls this launcher made. */
@@ -219,7 +218,7 @@ export class SlurmLauncher implements Launcher {
     return { failure: { code: null, reason: 'rejected', message } };
   }
 
-  async #findSubmitted(jobName: string): Promise<SlurmCommandResult | undefined> {
+  async #findSubmitted(jobName: string): Promise<ClusterCommandResult | undefined> {
     const found = await this.#commands.run(['squeue', '--me', '-h', `--name=${jobName}`, '-o', '%i']);
     const id = found.ok ? /^(\d+)/.exec(found.stdout.trim())?.[1] : undefined;
     if (!id) return undefined;
@@ -277,7 +276,7 @@ export class SlurmLauncher implements Launcher {
         else this.#preemptedSince.delete(handle.clusterId);
         // job.sh's markers are written before SLURM notices the end: they win.
         if (status.state === 'running' && (await this.#markers.hasFinalMarker(handle.directory))) return { state: 'finished' };
-        if (status.state === 'queued') await this.#markers.dropRequeuedMarker(handle, record);
+        if (status.state === 'queued') await this.#markers.dropRequeuedMarker(handle, { requeueHinted: record.state.startsWith('REQUEUE') || record.state === 'PREEMPTED' });
         else if (status.state === 'running') this.#markers.seenStarted(handle.clusterId);
         else this.#markers.forget(handle.clusterId);
         if (status.state === 'finished' && status.failure) return { ...status, failure: await this.#markers.recordVerdict(handle, status.failure) };
