@@ -37,6 +37,22 @@ export const projects: TestProjectInlineConfiguration[] = [
   },
   {
     ...fromSources,
+    // Against the real OAR of `bash scripts/oar-cluster.sh start`; walltimes take most of a minute.
+    // OAR refuses root's jobs: run as root, a test file's process becomes the cluster's test user
+    // (plugins/launcher-oar/src/testing/oarCluster.ts), so each file needs a process of its own.
+    test: {
+      name: 'integration-oar',
+      include: ['plugins/launcher-oar/src/**/*.integration.test.ts', 'examples/oar/**/*.integration.test.ts'],
+      exclude: ['**/node_modules/**'],
+      testTimeout: 600_000,
+      hookTimeout: 600_000,
+      pool: 'forks',
+      isolate: true,
+      maxConcurrency: 16,
+    },
+  },
+  {
+    ...fromSources,
     // Against the real sshd servers of `bash scripts/sshd-loopback.sh start` on 127.0.0.1;
     // timeouts, stale locks and reconnects take seconds each. One file at a time: some
     // tests cut or freeze every session of a server, which would cut the other files' too.

@@ -5,7 +5,7 @@
 // `baton jobs list` agree.
 import { posix } from 'node:path';
 import { JOB_FILES } from '../job/jobFiles.ts';
-import { launcherMayKnowBetter, readMarkers, settleFailure, writeFailedMarker } from '../scheduler/jobMarkers.ts';
+import { launcherMayKnowBetter, readMarkers, settleFailure, writeFailedMarker, type JobProvenance } from '../scheduler/jobMarkers.ts';
 import type { Connector, FailureInfo, LaunchHandle, LoggerLike } from '../types.ts';
 
 export class ClusterJobMarkers {
@@ -58,9 +58,18 @@ export class ClusterJobMarkers {
     await this.#connector.remove(posix.join(handle.directory, JOB_FILES.failed));
   }
 
-  /** Writes the scheduler's verdict on a job that ended into its `failed` marker when job.sh could only see a signal; returns the failure to report. */
-  async recordVerdict(handle: LaunchHandle, verdict: FailureInfo): Promise<FailureInfo> {
+  /**
+   * Writes the scheduler's verdict on a job that ended into its `failed` marker when job.sh could
+   * only see a signal; returns the failure to report. With `provenance` (when and where the
+   * scheduler ran it), a job the scheduler killed before job.sh could write anything gets its
+   * marker here, so that it still says when and where it ran.
+   */
+  async recordVerdict(handle: LaunchHandle, verdict: FailureInfo, provenance?: JobProvenance): Promise<FailureInfo> {
     const markers = await readMarkers(this.#connector, handle.directory);
+    if (markers.state === 'none' && provenance) {
+      await writeFailedMarker(this.#connector, handle.directory, verdict, provenance);
+      return verdict;
+    }
     if (markers.state !== 'failed') return verdict;
     const { failure, rewrite } = settleFailure({ marker: markers.failure, launcher: verdict, cancelRequested: false });
     if (rewrite) await writeFailedMarker(this.#connector, handle.directory, failure, markers.provenance);

@@ -1,0 +1,297 @@
+// The OAR launcher driven through real experiments against the real one-node OAR of
+// `bash scripts/oar-cluster.sh start`. OAR refuses root's jobs: run as root (CI), this
+// test process becomes the cluster's test user, and workspaces live in that user's home.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { experiment, type Experiment, type Job } from '@baton/core';
+import { afterAll, beforeAll, describe, it } from 'vitest';
+import { chain, checkpointing, exitWith, sleeper } from './__fixtures__/oarTasks.ts';
+import type { OarLauncher } from './oarLauncher.ts';
+import { becomeClusterUser, clusterUser, oarClusterUp, ServerControl, START_HINT } from './testing/oarCluster.ts';
+
+const repositoryRoot = fileURLToPath(new URL('../../../', import.meta.url));
+const driver = fileURLToPath(new URL('./__fixtures__/oarDriver.ts', import.meta.url));
+const batonBin = join(repositoryRoot, 'packages', 'cli', 'bin', 'baton.js');
+
+const clusterUp = oarClusterUp();
+const inCI = process.env.CI === 'true';
+if (!clusterUp && !inCI) console.warn(`OAR integration tests skipped: no OAR cluster answers \`oarnodes -s\`; ${START_HINT}`);
+
+const roots: string[] = [];
+const children: ChildProcess[] = [];
+let server: ServerControl | undefined;
+let home = '';
+
+/** A folder in the cluster user's home with a settings file declaring OAR launchers; its workspace is `<root>/ws`. */
+async function oarProject(): Promise<string> {
+  const root = await mkdtemp(join(home, 'baton-oar-it-'));
+  roots.push(root);
+  await writeFile(
+    join(root, 'baton.config.yaml'),
+    [
+      'plugins: [oar]',
+      'workspaces:',
+      '  - id: main',
+      `    path: ${join(root, 'ws')}`,
+      '    launcher: cluster',
+      '    launchers:',
+      "      cluster: { use: oar, walltime: '0:10:00', pollInterval: 500 }",
+      "      tight: { use: oar, walltime: '0:00:20', pollInterval: 1000 }",
+      "      ckpt: { use: oar, walltime: '0:00:50', pollInterval: 1000 }",
+      "      held: { use: oar, walltime: '0:10:00', pollInterval: 500, extraArgs: ['--hold'] }",
+      '      nope: { use: oar, queue: nosuchqueue }',
+      '',
+    ].join('\n'),
+  );
+  return root;
+}
+
+async function open(name: string): Promise<{ xp: Experiment; root: string }> {
+  const root = await oarProject();
+  return { xp: await experiment({ name, cwd: root }), root };
+}
+
+function oarLauncher(xp: Experiment, name = 'cluster'): OarLauncher {
+  return xp.workspace.launchers.get(name) as OarLauncher;
+}
+
+/** The job's process.json: written once oarsub answered, so a fast job may have started before it. */
+async function processFileIn(directory: string): Promise<{ clusterId: string; kind: string; submittedAt: string }> {
+  const path = join(directory, 'process.json');
+  await until(async () => (await readFile(path, 'utf8').catch(() => '')).trim() !== '', 30_000, `${path} to be written`);
+  return JSON.parse(await readFile(path, 'utf8'));
+}
+
+async function until(condition: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const stdoutOf = (job: Job) => readFile(join(job.directory, 'stdout'), 'utf8').catch(() => '');
+
+/** OAR's own record of a job (`oarstat -f -J`). */
+function oarRecord(clusterId: string): { state: string; exit_code: number | null; events: { type: string }[] } {
+  const run = spawnSync('oarstat', ['-f', '-J', '-j', clusterId], { encoding: 'utf8', timeout: 30_000 });
+  return (JSON.parse(run.stdout) as Record<string, { state: string; exit_code: number | null; events: { type: string }[] }>)[clusterId]!;
+}
+
+interface ListedJob {
+  directory: string;
+  state: string;
+  failure?: { code: number | null; reason: string };
+  detail?: string;
+}
+
+/** `baton jobs list --json` run in the project, as a user would: the real CLI asks the OAR launcher about cluster jobs. */
+async function jobsList(root: string): Promise<Map<string, ListedJob>> {
+  const child = spawn(process.execPath, [batonBin, 'jobs', 'list', '--json'], {
+    cwd: root,
+    env: { ...process.env, NO_COLOR: '1', XDG_CONFIG_HOME: root, BATON_WORKSPACE: '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk) => (stdout += chunk));
+  child.stderr.on('data', (chunk) => (stderr += chunk));
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  if (code !== 0) throw new Error(`baton jobs list exited with ${code}: ${stderr}`);
+  return new Map((JSON.parse(stdout) as ListedJob[]).map((job) => [job.directory, job]));
+}
+
+function startDriver(options: { cwd: string; name: string; seconds: number }) {
+  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=@baton/source', driver, JSON.stringify(options)], { cwd: repositoryRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  let output = '';
+  child.stdout!.on('data', (chunk) => (output += chunk));
+  child.stderr!.on('data', (chunk) => (output += chunk));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, exited, output: () => output };
+}
+
+describe.skipIf(!clusterUp && !inCI)('OAR launcher on a real cluster', () => {
+  beforeAll(() => {
+    if (!clusterUp) throw new Error(`CI=true but no OAR cluster answers \`oarnodes -s\`: the OAR integration suite cannot run; ${START_HINT}`);
+    const user = clusterUser();
+    // Before giving up root: the helper that can stop and start the OAR server.
+    server = new ServerControl();
+    becomeClusterUser(user);
+    home = user.home;
+  });
+
+  afterAll(async () => {
+    for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+    server?.close();
+    await Promise.all(roots.map((root) => rm(root, { recursive: true, force: true })));
+  });
+
+  // Independent tests run side by side: the walltimes alone take most of a minute each.
+  describe.concurrent('jobs', () => {
+    it('runs jobs to success and failure with their real exit codes', async ({ expect }) => {
+      const { xp, root } = await open('exit-codes');
+      const ok = xp.submit(exitWith, { code: 0 }, { launcher: 'tight' });
+      const bad = xp.submit(exitWith, { code: 3 }, { launcher: 'tight' });
+      const summary = await xp.wait();
+      await xp.close();
+      expect(ok.state).toBe('done');
+      const okId = (await processFileIn(ok.directory)).clusterId;
+      expect(await stdoutOf(ok)).toBe(`exiting with 0 () in OAR job ${okId}\n`);
+      expect(bad.state).toBe('failed');
+      expect(bad.failure).toMatchObject({ code: 3, reason: 'failed' });
+      expect(summary.counts).toMatchObject({ done: 1, failed: 1 });
+      const badId = (await processFileIn(bad.directory)).clusterId;
+      // OAR's exit_code is the raw wait status: exit 3 is 768.
+      await until(() => oarRecord(badId).state === 'Terminated', 30_000, `OAR job ${badId} to be Terminated`);
+      expect(oarRecord(badId).exit_code).toBe(768);
+      expect((await processFileIn(ok.directory)).kind).toBe('oar');
+      const listed = await jobsList(root);
+      expect(listed.get(ok.directory)).toMatchObject({ state: 'done' });
+      expect(listed.get(bad.directory)).toMatchObject({ state: 'failed', failure: { code: 3, reason: 'failed' } });
+    });
+
+    it('cancels waiting (held) and running jobs with one oardel per launcher when the experiment is stopped with kill', async ({ expect }) => {
+      const { xp, root } = await open('cancel');
+      const running = xp.submit(sleeper, { seconds: 300, label: 'cancel-me' });
+      await until(async () => (await stdoutOf(running)).includes('started'), 60_000, 'the job to start');
+      const held = xp.submit(sleeper, { seconds: 300, label: 'never-runs' }, { launcher: 'held' });
+      await until(() => held.state === 'queued' && existsSync(join(held.directory, 'process.json')), 30_000, 'the held job to be queued');
+      // OAR's reason for a job that waits is shown, live and in `baton jobs list`.
+      const heldId = (await processFileIn(held.directory)).clusterId;
+      await until(async () => (await jobsList(root)).get(held.directory)?.detail?.includes('held by OAR') === true, 30_000, 'jobs list to say held');
+      expect((await jobsList(root)).get(held.directory)?.detail).toContain(`oarresume ${heldId}`);
+      await xp.stop({ kill: true });
+      await until(() => running.state === 'failed' && held.state === 'failed', 60_000, 'both jobs to be reported cancelled');
+      await xp.close();
+      expect(running.failure?.reason).toBe('cancelled');
+      expect(held.failure?.reason).toBe('cancelled');
+      expect(oarLauncher(xp).commandCounts.oardel).toBe(1);
+      expect(oarLauncher(xp, 'held').commandCounts.oardel).toBe(1);
+      for (const job of [running, held]) {
+        const { clusterId } = await processFileIn(job.directory);
+        const record = oarRecord(clusterId);
+        expect(record.state).toBe('Error');
+        expect(record.events.map((event) => event.type)).toContain('FRAG_JOB_REQUEST');
+      }
+      expect(JSON.parse(await readFile(join(running.directory, 'failed'), 'utf8')).reason).toBe('cancelled');
+      expect(await stdoutOf(running)).toBe('started\n');
+      const listed = await jobsList(root);
+      for (const job of [running, held]) expect(listed.get(job.directory)).toMatchObject({ state: 'failed', failure: { reason: 'cancelled' } });
+    });
+
+    it('classifies a real walltime kill as a timeout, not a cancel', async ({ expect }) => {
+      const { xp, root } = await open('walltime');
+      const job = xp.submit(sleeper, { seconds: 600, label: 'too-long' }, { launcher: 'tight' });
+      await xp.wait();
+      await xp.close();
+      expect(job.state).toBe('failed');
+      expect(job.failure?.reason).toBe('timeout');
+      expect(job.failure?.message).toContain('walltime');
+      const { clusterId } = await processFileIn(job.directory);
+      expect(oarRecord(clusterId).events.map((event) => event.type)).toContain('WALLTIME');
+      // OAR kills the job before job.sh can write a marker: the launcher writes it from OAR's
+      // record (when and where it ran), and `baton jobs list` says the same as the live output.
+      const written = JSON.parse(await readFile(join(job.directory, 'failed'), 'utf8')) as Record<string, number | string>;
+      expect(written).toMatchObject({ reason: 'timeout', host: expect.any(String) });
+      expect((written.end as number) - (written.start as number)).toBeGreaterThanOrEqual(20);
+      expect((await jobsList(root)).get(job.directory)).toMatchObject({ state: 'failed', failure: { reason: 'timeout' } });
+    });
+
+    it('resubmits a resumable task after its walltime: signalled ahead, it checkpoints, and the next attempt resumes', async ({ expect }) => {
+      const { xp } = await open('resumable');
+      const job = xp.submit(checkpointing, { label: 'ckpt' }, { launcher: 'ckpt' });
+      const firstId = (await processFileIn(job.directory)).clusterId;
+      await xp.wait();
+      await xp.close();
+      expect(job.state).toBe('done');
+      // Logs append across attempts: started, checkpointed on SIGUSR2, resumed in another OAR job.
+      expect(await stdoutOf(job)).toMatch(new RegExp(`^started ckpt in ${firstId}\\ncheckpointed in ${firstId}\\n(.*\\n)*resumed in (?!${firstId}\\n)\\d+\\n$`));
+      expect((await processFileIn(job.directory)).clusterId).not.toBe(firstId);
+    });
+
+    it('submits a batch of 50 jobs as one OAR array, each task in its own job directory, with one oarstat per poll', async ({ expect }) => {
+      const { xp } = await open('array');
+      const jobs = Array.from({ length: 50 }, (_, index) => xp.submit(exitWith, { code: index === 7 ? 5 : 0, label: `task${index}` }));
+      const summary = await xp.wait();
+      await xp.close();
+      expect(summary.counts).toMatchObject({ done: 49, failed: 1 });
+      const counts = oarLauncher(xp).commandCounts;
+      expect(counts.oarsub).toBe(1);
+      for (const [index, job] of jobs.entries()) {
+        // Each task ran its own job.sh: the OAR job id it printed is the one its handle has.
+        const { clusterId } = await processFileIn(job.directory);
+        expect(await stdoutOf(job)).toBe(`exiting with ${index === 7 ? 5 : 0} (task${index}) in OAR job ${clusterId}\n`);
+      }
+      expect(jobs[7]!.failure).toMatchObject({ code: 5, reason: 'failed' });
+      // One status query per poll, not one per job.
+      expect(counts.oarstat).toBeLessThan(60);
+    });
+
+    it('runs a dependency chain across OAR jobs in order', async ({ expect }) => {
+      const { xp } = await open('chain');
+      const first = xp.submit(chain, { label: 'one' });
+      const second = xp.submit(chain, { input: first.path('stdout'), label: 'two' });
+      const third = xp.submit(chain, { input: second.path('stdout'), label: 'three' });
+      await xp.wait();
+      await xp.close();
+      expect(await stdoutOf(third)).toBe('one\ntwo\nthree\n');
+      const ids = await Promise.all([first, second, third].map(async (job) => Number((await processFileIn(job.directory)).clusterId)));
+      expect(ids[0]).toBeLessThan(ids[1]!);
+      expect(ids[1]).toBeLessThan(ids[2]!);
+    });
+
+    it("reports a rejected submission with oarsub's own message", async ({ expect }) => {
+      const { xp } = await open('rejected');
+      const job = xp.submit(exitWith, { code: 0 }, { launcher: 'nope' });
+      await xp.wait();
+      await xp.close();
+      expect(job.state).toBe('failed');
+      expect(job.failure).toMatchObject({ code: null, reason: 'rejected' });
+      expect(job.failure?.message).toMatch(/oarsub refused the job/);
+      expect(job.failure?.message).toContain('nosuchqueue');
+      expect(oarLauncher(xp, 'nope').commandCounts.oarsub).toBe(1);
+    });
+
+    it('re-attaches to its OAR job after the experiment process is killed, without submitting it again', async ({ expect }) => {
+      const root = await oarProject();
+      const first = startDriver({ cwd: root, name: 'reattach', seconds: 20 });
+      await until(() => first.output().includes('state running'), 60_000, 'the job to run');
+      const directory = /^job (.+)$/m.exec(first.output())![1]!;
+      const before = (await processFileIn(directory)).clusterId;
+      first.child.kill('SIGKILL');
+      await first.exited;
+      const second = startDriver({ cwd: root, name: 'reattach', seconds: 20 });
+      expect(await second.exited, second.output()).toBe(0);
+      expect(second.output()).toContain('summary {"waiting":0,"ready":0,"queued":0,"running":0,"done":1,"failed":0}');
+      expect(second.output()).toMatch(/commands \{"oarsub":0,/);
+      expect((await processFileIn(directory)).clusterId).toBe(before);
+      expect(await readFile(join(directory, 'stdout'), 'utf8')).toBe('started\nslept\n');
+    });
+  });
+
+  it('loses no job when the OAR server is down for 30 s in the middle of a run', async ({ expect, skip }) => {
+    if (!server?.available) skip('stopping the OAR server needs root or passwordless sudo');
+    const { xp } = await open('server-outage');
+    const wave1 = Array.from({ length: 6 }, (_, index) => xp.submit(sleeper, { seconds: 15, label: `wave1-${index}` }));
+    await until(() => wave1.every((job) => job.state === 'running'), 60_000, 'the first wave to run');
+    await server!.run('stop-server');
+    try {
+      // Submitted while the server is away.
+      const wave2 = Array.from({ length: 3 }, (_, index) => xp.submit(sleeper, { seconds: 2, label: `wave2-${index}` }));
+      await sleep(30_000);
+      await server!.run('start-server');
+      const summary = await xp.wait();
+      await xp.close();
+      expect(summary.failed).toEqual([]);
+      expect(summary.counts.done).toBe(9);
+      for (const job of [...wave1, ...wave2]) expect(await stdoutOf(job)).toBe('started\nslept\n');
+    } finally {
+      if (!oarClusterUp()) await server!.run('start-server');
+    }
+  });
+});
