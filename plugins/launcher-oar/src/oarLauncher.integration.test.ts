@@ -89,9 +89,9 @@ interface ListedJob {
   detail?: string;
 }
 
-/** `baton jobs list --json` run in the project, as a user would: the real CLI asks the OAR launcher about cluster jobs. */
-async function jobsList(root: string): Promise<Map<string, ListedJob>> {
-  const child = spawn(process.execPath, [batonBin, 'jobs', 'list', '--json'], {
+/** The real `baton` command run in the project, as a user would. */
+async function batonCommand(root: string, args: string[]): Promise<{ code: number | null; stdout: string; output: string }> {
+  const child = spawn(process.execPath, [batonBin, ...args], {
     cwd: root,
     env: { ...process.env, NO_COLOR: '1', XDG_CONFIG_HOME: root, BATON_WORKSPACE: '' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -101,8 +101,14 @@ async function jobsList(root: string): Promise<Map<string, ListedJob>> {
   child.stdout.on('data', (chunk) => (stdout += chunk));
   child.stderr.on('data', (chunk) => (stderr += chunk));
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  if (code !== 0) throw new Error(`baton jobs list exited with ${code}: ${stderr}`);
-  return new Map((JSON.parse(stdout) as ListedJob[]).map((job) => [job.directory, job]));
+  return { code, stdout, output: `${stdout}${stderr}` };
+}
+
+/** `baton jobs list --json`: the real CLI asks the OAR launcher about cluster jobs. */
+async function jobsList(root: string): Promise<Map<string, ListedJob>> {
+  const listed = await batonCommand(root, ['jobs', 'list', '--json']);
+  if (listed.code !== 0) throw new Error(`baton jobs list exited with ${listed.code}: ${listed.output}`);
+  return new Map((JSON.parse(listed.stdout) as ListedJob[]).map((job) => [job.directory, job]));
 }
 
 function startDriver(options: { cwd: string; name: string; seconds: number }) {
@@ -255,6 +261,22 @@ describe.skipIf(!clusterUp && !inCI)('OAR launcher on a real cluster', () => {
       expect(job.failure?.message).toMatch(/oarsub refused the job/);
       expect(job.failure?.message).toContain('nosuchqueue');
       expect(oarLauncher(xp, 'nope').commandCounts.oarsub).toBe(1);
+    });
+
+    it('cancels a running OAR job with `baton jobs kill` from another process', async ({ expect }) => {
+      const root = await oarProject();
+      const running = startDriver({ cwd: root, name: 'jobs-kill', seconds: 300 });
+      await until(() => running.output().includes('state running'), 60_000, 'the job to run');
+      const directory = /^job (.+)$/m.exec(running.output())![1]!;
+      const { clusterId } = await processFileIn(directory);
+      const kill = await batonCommand(root, ['jobs', 'kill', directory]);
+      expect(kill.code, kill.output).toBe(0);
+      // The experiment following the job sees it end as cancelled.
+      expect(await running.exited, running.output()).toBe(1);
+      expect(running.output()).toMatch(/failure \{"code":[^}]*"reason":"cancelled"/);
+      await until(() => oarRecord(clusterId).state === 'Error', 30_000, `OAR job ${clusterId} to be in Error`);
+      expect(oarRecord(clusterId).events.map((event) => event.type)).toContain('FRAG_JOB_REQUEST');
+      expect(JSON.parse(await readFile(join(directory, 'failed'), 'utf8')).reason).toBe('cancelled');
     });
 
     it('re-attaches to its OAR job after the experiment process is killed, without submitting it again', async ({ expect }) => {
