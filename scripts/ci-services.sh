@@ -4,6 +4,7 @@
 # in CI a suite that cannot find its cluster fails, so a broken service must be reported here first.
 #
 #   bash scripts/ci-services.sh start    SLURM (with accounting), then a quick behaviour check;
+#                                        OAR (scripts/oar-cluster.sh), then a quick behaviour check;
 #                                        then the loopback sshd servers (scripts/sshd-loopback.sh)
 #   bash scripts/ci-services.sh stop
 #   bash scripts/ci-services.sh status
@@ -35,6 +36,16 @@ start_services() {
     show_logs
     fail "SLURM is up but does not behave as the integration suites expect"
   fi
+  echo "== services: OAR"
+  if ! as_root bash "$HERE/oar-cluster.sh" start; then
+    show_oar_logs
+    fail "OAR did not come up"
+  fi
+  # the server-outage and walltime checks take a minute; the launcher's own suite covers them
+  if ! as_root bash "$HERE/oar-cluster-check.sh" --quick; then
+    show_oar_logs
+    fail "OAR is up but does not behave as the integration suites expect"
+  fi
   echo "== services: sshd on 127.0.0.1 (main, jump, few-sessions)"
   # sshd-loopback.sh checks each server with the real ssh client and prints its log tail when one fails
   if ! as_root bash "$HERE/sshd-loopback.sh" start; then
@@ -47,14 +58,16 @@ start_services() {
 stop_services() {
   local failed=0
   as_root bash "$HERE/sshd-loopback.sh" stop || failed=1
+  as_root bash "$HERE/oar-cluster.sh" stop || failed=1
   as_root bash "$HERE/slurm-cluster.sh" stop || failed=1
   return $failed
 }
 
-# Exit 0 only when every service is up; both are listed either way.
+# Exit 0 only when every service is up; all are listed either way.
 show_status() {
   local failed=0
   as_root bash "$HERE/slurm-cluster.sh" status || failed=1
+  as_root bash "$HERE/oar-cluster.sh" status || failed=1
   as_root bash "$HERE/sshd-loopback.sh" status || failed=1
   return $failed
 }
@@ -72,6 +85,15 @@ as_root() {
 show_logs() {
   local file
   for file in /var/log/baton-slurm/*.log /var/log/baton-slurm/*.err; do
+    [[ -f "$file" ]] || continue
+    echo "---- last lines of $file" >&2
+    tail -n 25 "$file" >&2 || true
+  done
+}
+
+show_oar_logs() {
+  local file
+  for file in /var/log/oar.log /var/log/baton-oar/*.log /var/log/baton-oar/*.out; do
     [[ -f "$file" ]] || continue
     echo "---- last lines of $file" >&2
     tail -n 25 "$file" >&2 || true
