@@ -12,7 +12,7 @@ export type OarCommandCounts = Record<OarCommandName, number>;
  * read and write the database.
  */
 const TRANSIENT =
-  /Cannot connect to (?:the )?(?:database|server|Almighty)|could not connect to (?:the )?server|Connection refused|Connection timed out|Connection reset|database system is (?:starting up|shutting down)|the server is not (?:running|answering)|Resource temporarily unavailable|try again later/i;
+  /Cannot connect to (?:the )?(?:database|server|executor|Almighty)|Could not connect to the socket|could not connect to (?:the )?server|Connection refused|Connection timed out|Connection reset|database system is (?:starting up|shutting down)|the server is not (?:running|answering)|Resource temporarily unavailable|try again later/i;
 
 export function oarCommands(options: { connector: Connector; logger: LoggerLike; timeoutMs: number; retryBaseMs?: number }): ClusterCommands<OarCommandName> {
   return new ClusterCommands({ ...options, scheduler: 'OAR', commands: ['oarsub', 'oarstat', 'oardel'], transient: TRANSIENT });

@@ -82,6 +82,21 @@ function oarRecord(clusterId: string): { state: string; exit_code: number | null
   return (JSON.parse(run.stdout) as Record<string, { state: string; exit_code: number | null; events: { type: string }[] }>)[clusterId]!;
 }
 
+/** OAR jobs of these tests still queued or running (a test that failed half-way): cancelled, so they do not hold the cluster's cores. */
+function cancelLeftovers(): void {
+  const listed = spawnSync('oarstat', ['-J', '-u', clusterUser().name], { encoding: 'utf8', timeout: 30_000 });
+  let current: Record<string, { launchingDirectory?: string }> = {};
+  try {
+    current = JSON.parse(listed.stdout || '{}') as typeof current;
+  } catch {
+    return;
+  }
+  const ids = Object.entries(current)
+    .filter(([, job]) => roots.some((root) => job.launchingDirectory?.startsWith(root)))
+    .map(([id]) => id);
+  if (ids.length > 0) spawnSync('oardel', ids, { stdio: 'ignore', timeout: 30_000 });
+}
+
 interface ListedJob {
   directory: string;
   state: string;
@@ -133,6 +148,7 @@ describe.skipIf(!clusterUp && !inCI)('OAR launcher on a real cluster', () => {
 
   afterAll(async () => {
     for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+    cancelLeftovers();
     server?.close();
     await Promise.all(roots.map((root) => rm(root, { recursive: true, force: true })));
   });
@@ -164,7 +180,7 @@ describe.skipIf(!clusterUp && !inCI)('OAR launcher on a real cluster', () => {
     it('cancels waiting (held) and running jobs with one oardel per launcher when the experiment is stopped with kill', async ({ expect }) => {
       const { xp, root } = await open('cancel');
       const running = xp.submit(sleeper, { seconds: 300, label: 'cancel-me' });
-      await until(async () => (await stdoutOf(running)).includes('started'), 60_000, 'the job to start');
+      await until(async () => (await stdoutOf(running)).includes('started'), 240_000, 'the job to start');
       const held = xp.submit(sleeper, { seconds: 300, label: 'never-runs' }, { launcher: 'held' });
       await until(() => held.state === 'queued' && existsSync(join(held.directory, 'process.json')), 30_000, 'the held job to be queued');
       // OAR's reason for a job that waits is shown, live and in `baton jobs list`.
@@ -266,7 +282,7 @@ describe.skipIf(!clusterUp && !inCI)('OAR launcher on a real cluster', () => {
     it('cancels a running OAR job with `baton jobs kill` from another process', async ({ expect }) => {
       const root = await oarProject();
       const running = startDriver({ cwd: root, name: 'jobs-kill', seconds: 300 });
-      await until(() => running.output().includes('state running'), 60_000, 'the job to run');
+      await until(() => running.output().includes('state running'), 240_000, 'the job to run');
       const directory = /^job (.+)$/m.exec(running.output())![1]!;
       const { clusterId } = await processFileIn(directory);
       const kill = await batonCommand(root, ['jobs', 'kill', directory]);
@@ -282,7 +298,7 @@ describe.skipIf(!clusterUp && !inCI)('OAR launcher on a real cluster', () => {
     it('re-attaches to its OAR job after the experiment process is killed, without submitting it again', async ({ expect }) => {
       const root = await oarProject();
       const first = startDriver({ cwd: root, name: 'reattach', seconds: 20 });
-      await until(() => first.output().includes('state running'), 60_000, 'the job to run');
+      await until(() => first.output().includes('state running'), 240_000, 'the job to run');
       const directory = /^job (.+)$/m.exec(first.output())![1]!;
       const before = (await processFileIn(directory)).clusterId;
       first.child.kill('SIGKILL');

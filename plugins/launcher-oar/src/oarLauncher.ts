@@ -163,12 +163,18 @@ export class OarLauncher implements Launcher {
     const startedAt = Math.floor(Date.now() / 1000);
     const result = await this.#commands.runWithRetries(['oarsub', ...args], {
       retries: this.settings.submitRetries,
-      // A timed-out oarsub, or one whose answer a dropped connection lost, may have gone
-      // through: adopt those jobs rather than submit them twice.
-      beforeRetry: async (failed) => (failed.mayHaveRun ? this.#findSubmitted(name, count, startedAt) : undefined),
+      // Jobs oarsub registered although it failed, or that a timed-out oarsub (or one whose
+      // answer a dropped connection lost) may have registered: adopted rather than submitted twice.
+      beforeRetry: async (failed) => (registered(failed, count) ? failed : failed.mayHaveRun ? this.#findSubmitted(name, count, startedAt) : undefined),
     });
-    const jobIds = result.ok ? parseJobIds(result.stdout) : [];
-    if (result.ok && jobIds.length === count) return { jobIds };
+    const jobIds = parseJobIds(result.stdout);
+    if (jobIds.length === count && (result.ok || registered(result, count))) {
+      // oarsub 2.5 registers the job, then fails to notify a server that is down ("Cannot connect to
+      // executor ... Job is killed", exit 9): the job waits in OAR's database and runs once the server
+      // is back. Submitting it again would run it twice.
+      if (!result.ok) this.#logger.warn(`oarsub registered OAR job(s) ${jobIds.join(', ')} but reported: ${result.message}; following them`);
+      return { jobIds };
+    }
     const message = result.ok
       ? `oarsub printed ${jobIds.length} job id(s) where ${count} were expected: ${JSON.stringify(result.stdout.trim().slice(0, 500))}`
       : result.transient
@@ -267,8 +273,14 @@ export class OarLauncher implements Launcher {
     const ids = [...new Set(handles.map((handle) => handle.clusterId).filter((id): id is string => id !== undefined))];
     if (ids.length === 0) return;
     // job.sh traps the SIGTERM oardel sends and writes its `failed` marker (reason: cancelled).
-    const result = await this.#commands.runWithRetries(['oardel', ...ids], { retries: this.settings.submitRetries });
+    const result = await this.#commands.runWithRetries(['oardel', ...ids], {
+      retries: this.settings.submitRetries,
+      // With the OAR server down, oardel registers the request, fails to notify the server (exit 2),
+      // and the server applies it when it is back: nothing to retry.
+      beforeRetry: async (failed) => (/REGISTERED/.test(failed.stdout) ? { ...failed, ok: true } : undefined),
+    });
     if (!result.ok) this.#logger.warn(`oardel of ${ids.length} OAR job(s) reported: ${result.message}`);
+    else if (result.message) this.#logger.debug(`oardel registered the cancel of ${ids.length} OAR job(s); the OAR server applies it when it answers (${result.message})`);
   }
 }
 
@@ -295,12 +307,20 @@ function jobName(name: string): string {
   return name.replace(/[^\w.-]/g, '_');
 }
 
+/**
+ * A failed oarsub that registered its jobs all the same: it printed a (positive) id for each
+ * and failed only to reach the OAR server afterwards. (A refused job prints none, or `OAR_JOB_ID=-N`.)
+ */
+function registered(result: ClusterCommandResult, count: number): boolean {
+  return !result.ok && parseJobIds(result.stdout).length === count && /Cannot connect to executor|Could not connect to the socket/i.test(`${result.stderr}\n${result.stdout}`);
+}
+
 /** oarsub's rejection, without the admission rules' chatter about what they changed. */
 function oarsubMessage(result: ClusterCommandResult): string {
   const lines = `${result.stderr}\n${result.stdout}`
     .split('\n')
     .map((line) => line.trim())
-    .filter((line) => line && !/^\[ADMISSION RULE\] (?:Modify|Set|Add|Automatically)/i.test(line));
+    .filter((line) => line && !/^OAR_JOB_ID=/.test(line) && !/^\[ADMISSION RULE\] (?:Modify|Set|Add|Automatically)/i.test(line));
   return `oarsub refused the job: ${lines.join(' ') || result.message}`;
 }
 
