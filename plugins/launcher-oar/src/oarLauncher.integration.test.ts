@@ -327,6 +327,9 @@ describe.skipIf(!clusterUp && !inCI)('OAR launcher on a real cluster', () => {
       await xp.close();
       expect(summary.failed).toEqual([]);
       expect(summary.counts.done).toBe(9);
+      // One array per wave: the second wave's oarsub registered its jobs but could not reach the
+      // server (exit 9); they were followed, not submitted again, and each ran once.
+      expect(oarLauncher(xp).commandCounts.oarsub).toBe(2);
       for (const job of [...wave1, ...wave2]) expect(await stdoutOf(job)).toBe('started\nslept\n');
     } finally {
       if (!oarClusterUp()) await server!.run('start-server');
