@@ -53,6 +53,10 @@ export type { CancelOutcome, CancelRequest, InProcessHandle } from './workspace/
 export { ClusterCommands } from './cluster/clusterCommands.ts';
 export type { ClusterCommandsOptions, ClusterCommandResult } from './cluster/clusterCommands.ts';
 export { ClusterJobMarkers } from './cluster/clusterJobMarkers.ts';
+export { submitInGroups } from './cluster/submitInGroups.ts';
+export { clusterHandle, missingJobStatus } from './cluster/clusterHandles.ts';
+export type { MissingJobOptions } from './cluster/clusterHandles.ts';
+export type { SubmitInGroupsOptions } from './cluster/submitInGroups.ts';
 export { experiment, Experiment } from './experiment/experiment.ts';
 export type { ExperimentOptions, ExperimentSummary, JobStateEvent, SubmitOptions } from './experiment/experiment.ts';
 export { defineExperiment, isExperimentDefinition, runExperiment, baseConfigurationSchema, configurationSchema } from './experiment/defineExperiment.ts';

@@ -3,7 +3,7 @@
 // Every command goes through the connector, so the same launcher works over SSH.
 import { randomBytes } from 'node:crypto';
 import { posix } from 'node:path';
-import { ClusterJobMarkers, readMarkers, type ClusterCommandResult, type ClusterCommands } from '@baton/core';
+import { ClusterJobMarkers, clusterHandle, missingJobStatus, submitInGroups, type ClusterCommandResult, type ClusterCommands } from '@baton/core';
 import type { Connector, FailureInfo, JobProvenance, HostDescription, LaunchHandle, LaunchRequest, LaunchStatus, Launcher, LoggerLike, SubmitOutcome } from '@baton/core';
 import { arrayParamFile, jobCommand } from './oarArray.ts';
 import { oarCommands, type OarCommandCounts, type OarCommandName } from './oarCommands.ts';
@@ -86,33 +86,19 @@ export class OarLauncher implements Launcher {
     }
   }
 
-  async #submitNow(requests: readonly LaunchRequest[]): Promise<SubmitOutcome[]> {
-    const outcomes: SubmitOutcome[] = new Array(requests.length);
-    const groups = new Map<string, { options: string[]; indexes: number[] }>();
-    requests.forEach((request, index) => {
-      const unusable = unusablePath(request.directory) ?? unusablePath(this.connector.resolve(this.#arraysDirectory));
-      if (unusable) {
-        outcomes[index] = { failure: { code: null, reason: 'rejected', message: unusable } };
-        return;
-      }
-      const options = oarsubOptions({ settings: this.settings, requirements: request.requirements, resumable: request.resumable });
-      const key = JSON.stringify(options);
-      const group = groups.get(key) ?? { options, indexes: [] };
-      group.indexes.push(index);
-      groups.set(key, group);
+  #submitNow(requests: readonly LaunchRequest[]): Promise<SubmitOutcome[]> {
+    // Jobs with the same options go together (as an array when there are several).
+    return submitInGroups({
+      requests,
+      optionsOf: (request) => {
+        const unusable = unusablePath(request.directory) ?? unusablePath(this.connector.resolve(this.#arraysDirectory));
+        if (unusable) throw new Error(unusable);
+        return oarsubOptions({ settings: this.settings, requirements: request.requirements, resumable: request.resumable });
+      },
+      arraySize: () => this.settings.maxArraySize,
+      submitOne: (request, options) => this.#submitSingle(request, options),
+      submitArray: (batch, options) => this.#submitArray(batch, options),
     });
-    const chunkSize = Math.max(1, this.settings.maxArraySize);
-    const work: Promise<void>[] = [];
-    for (const { options, indexes } of groups.values()) {
-      for (let start = 0; start < indexes.length; start += chunkSize) {
-        const chunk = indexes.slice(start, start + chunkSize);
-        const batch = chunk.map((index) => requests[index]!);
-        const submitted = batch.length === 1 ? this.#submitSingle(batch[0]!, options).then((outcome) => [outcome]) : this.#submitArray(batch, options);
-        work.push(submitted.then((results) => chunk.forEach((index, i) => (outcomes[index] = results[i]!))));
-      }
-    }
-    await Promise.all(work);
-    return outcomes;
   }
 
   async #submitSingle(request: LaunchRequest, options: readonly string[]): Promise<SubmitOutcome> {
@@ -128,7 +114,7 @@ export class OarLauncher implements Launcher {
     ]);
     if ('failure' in submitted) return submitted;
     this.#logger.debug(`submitted ${request.name} as OAR job ${submitted.jobIds[0]}`);
-    return { handle: this.#handle(directory, submitted.jobIds[0]!), state: 'queued' };
+    return { handle: clusterHandle(this, directory, submitted.jobIds[0]!), state: 'queued' };
   }
 
   async #submitArray(requests: readonly LaunchRequest[], options: readonly string[]): Promise<SubmitOutcome[]> {
@@ -155,7 +141,7 @@ export class OarLauncher implements Launcher {
     if ('failure' in submitted) return requests.map(() => submitted);
     this.#logger.debug(`submitted ${requests.length} jobs as OAR array ${submitted.jobIds[0]} (${name})`);
     // oarsub prints the tasks' ids in the order of the parameter lines.
-    return requests.map((request, index) => ({ handle: this.#handle(request.directory, submitted.jobIds[index]!), state: 'queued' }));
+    return requests.map((request, index) => ({ handle: clusterHandle(this, request.directory, submitted.jobIds[index]!), state: 'queued' }));
   }
 
   /** Runs oarsub with retries; `count` job ids, or oarsub's own message as a rejection. */
@@ -200,17 +186,6 @@ export class OarLauncher implements Launcher {
     return { ...found, stdout: ids.map((id) => `OAR_JOB_ID=${id}`).join('\n') };
   }
 
-  #handle(directory: string, clusterId: string): LaunchHandle {
-    return {
-      launcher: this.name,
-      kind: this.kind,
-      host: this.connector.hostname,
-      directory,
-      clusterId,
-      submittedAt: new Date().toISOString(),
-    };
-  }
-
   // -------------------------------------------------------------------------
   // Status: one oarstat for all handles.
 
@@ -252,18 +227,8 @@ export class OarLauncher implements Launcher {
   }
 
   /** A job oarstat does not list: just submitted (counts as queued for a grace period), or gone from OAR's database. */
-  async #missing(handle: LaunchHandle, now: number): Promise<LaunchStatus> {
-    const age = now - Date.parse(handle.submittedAt);
-    if (!(age > this.#missingGraceMs)) return { state: 'queued', detail: 'submitted; not yet listed by OAR' };
-    if ((await readMarkers(this.connector, handle.directory)).state !== 'none') return { state: 'finished' };
-    return {
-      state: 'finished',
-      failure: {
-        code: null,
-        reason: 'lost',
-        message: `OAR job ${handle.clusterId} is not listed by oarstat, and it left no done or failed marker in ${handle.directory}`,
-      },
-    };
+  #missing(handle: LaunchHandle, now: number): Promise<LaunchStatus> {
+    return missingJobStatus({ connector: this.connector, handle, scheduler: 'OAR', graceMs: this.#missingGraceMs, notListed: 'is not listed by oarstat', now });
   }
 
   // -------------------------------------------------------------------------

@@ -4,7 +4,7 @@
 // connector, so the same launcher works over SSH.
 import { randomBytes } from 'node:crypto';
 import { posix } from 'node:path';
-import { ClusterJobMarkers, parseSize, readMarkers, type ClusterCommandResult, type ClusterCommands } from '@baton/core';
+import { ClusterJobMarkers, clusterHandle, missingJobStatus, parseSize, submitInGroups, type ClusterCommandResult, type ClusterCommands } from '@baton/core';
 import type {
   Connector,
   FailureInfo,
@@ -116,42 +116,19 @@ export class SlurmLauncher implements Launcher {
     }
   }
 
-  async #submitNow(requests: readonly LaunchRequest[]): Promise<SubmitOutcome[]> {
-    const outcomes: SubmitOutcome[] = new Array(requests.length);
+  #submitNow(requests: readonly LaunchRequest[]): Promise<SubmitOutcome[]> {
     // Jobs with the same options go together (as a job array when there are several).
-    const groups = new Map<string, { options: string[]; indexes: number[] }>();
-    requests.forEach((request, index) => {
-      const unusable = unusablePath(request.directory);
-      if (unusable) {
-        outcomes[index] = { failure: { code: null, reason: 'rejected', message: unusable } };
-        return;
-      }
-      let options: string[];
-      try {
-        options = sbatchOptions({ settings: this.settings, requirements: request.requirements, resumable: request.resumable });
-      } catch (error) {
-        outcomes[index] = { failure: { code: null, reason: 'rejected', message: (error as Error).message } };
-        return;
-      }
-      const key = JSON.stringify(options);
-      const group = groups.get(key) ?? { options, indexes: [] };
-      group.indexes.push(index);
-      groups.set(key, group);
+    return submitInGroups({
+      requests,
+      optionsOf: (request) => {
+        const unusable = unusablePath(request.directory);
+        if (unusable) throw new Error(unusable);
+        return sbatchOptions({ settings: this.settings, requirements: request.requirements, resumable: request.resumable });
+      },
+      arraySize: () => this.#arrayChunkSize(),
+      submitOne: (request, options) => this.#submitSingle(request, options),
+      submitArray: (batch, options) => this.#submitArray(batch, options),
     });
-    await Promise.all(
-      [...groups.values()].map(async ({ options, indexes }) => {
-        const chunkSize = indexes.length > 1 ? await this.#arrayChunkSize() : 1;
-        const work: Promise<void>[] = [];
-        for (let start = 0; start < indexes.length; start += chunkSize) {
-          const chunk = indexes.slice(start, start + chunkSize);
-          const batch = chunk.map((index) => requests[index]!);
-          const submitted = batch.length === 1 ? this.#submitSingle(batch[0]!, options).then((outcome) => [outcome]) : this.#submitArray(batch, options);
-          work.push(submitted.then((results) => chunk.forEach((index, i) => (outcomes[index] = results[i]!))));
-        }
-        await Promise.all(work);
-      }),
-    );
-    return outcomes;
   }
 
   async #submitSingle(request: LaunchRequest, options: readonly string[]): Promise<SubmitOutcome> {
@@ -167,7 +144,7 @@ export class SlurmLauncher implements Launcher {
     ]);
     if ('failure' in submitted) return submitted;
     this.#logger.debug(`submitted ${request.name} as SLURM job ${submitted.jobId}`);
-    return { handle: this.#handle(directory, submitted.jobId), state: 'queued' };
+    return { handle: clusterHandle(this, directory, submitted.jobId), state: 'queued' };
   }
 
   async #submitArray(requests: readonly LaunchRequest[], options: readonly string[]): Promise<SubmitOutcome[]> {
@@ -197,7 +174,7 @@ export class SlurmLauncher implements Launcher {
     ]);
     if ('failure' in submitted) return requests.map(() => submitted);
     this.#logger.debug(`submitted ${requests.length} jobs as SLURM array ${submitted.jobId} (${name})`);
-    return requests.map((request, index) => ({ handle: this.#handle(request.directory, `${submitted.jobId}_${index}`), state: 'queued' }));
+    return requests.map((request, index) => ({ handle: clusterHandle(this, request.directory, `${submitted.jobId}_${index}`), state: 'queued' }));
   }
 
   /** Runs sbatch with retries; the job id, or sbatch's own message as a rejection. */
@@ -238,17 +215,6 @@ export class SlurmLauncher implements Launcher {
     }
     // Indexes run from 0 to MaxArraySize - 1.
     return Math.max(1, this.#maxArraySize);
-  }
-
-  #handle(directory: string, clusterId: string): LaunchHandle {
-    return {
-      launcher: this.name,
-      kind: this.kind,
-      host: this.connector.hostname,
-      directory,
-      clusterId,
-      submittedAt: new Date().toISOString(),
-    };
   }
 
   // -------------------------------------------------------------------------
@@ -350,18 +316,15 @@ export class SlurmLauncher implements Launcher {
    * job has ended and been forgotten. When sacct answered, it may just have been submitted
    * (accounting lags): it counts as queued for a grace period.
    */
-  async #missing(handle: LaunchHandle, now: number, squeueAlone: boolean): Promise<LaunchStatus> {
-    const age = now - Date.parse(handle.submittedAt);
-    if (!squeueAlone && !(age > this.#missingGraceMs)) return { state: 'queued', detail: 'submitted; not yet listed by SLURM' };
-    if ((await readMarkers(this.connector, handle.directory)).state !== 'none') return { state: 'finished' };
-    return {
-      state: 'finished',
-      failure: {
-        code: null,
-        reason: 'lost',
-        message: `SLURM job ${handle.clusterId} is listed neither by sacct nor by squeue, and it left no done or failed marker in ${handle.directory}`,
-      },
-    };
+  #missing(handle: LaunchHandle, now: number, squeueAlone: boolean): Promise<LaunchStatus> {
+    return missingJobStatus({
+      connector: this.connector,
+      handle,
+      scheduler: 'SLURM',
+      graceMs: squeueAlone ? 0 : this.#missingGraceMs,
+      notListed: 'is listed neither by sacct nor by squeue',
+      now,
+    });
   }
 
   #preempted(clusterId: string, status: LaunchStatus, now: number): LaunchStatus {
