@@ -8,12 +8,13 @@
 // ($BATON_OAR_USER, default batontest), with its scratch folder in that user's home.
 // Prints a table of medians and minima, and how many oarsub/oarstat/oardel calls each
 // run made; not a timed test. See docs/benchmarks.md.
-import { spawn, spawnSync } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, homedir, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { argv, which } from 'zx';
+import { argv } from 'zx';
+import { callsText, checkDone, commandWrappers, loadText, timed } from './bench/clusterBench.mjs';
 import { cpuModel, format, median } from './bench/figures.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -51,7 +52,7 @@ if (spawnSync('oarnodes', ['-s'], { encoding: 'utf8', timeout: 15_000 }).stdout?
 
 // In the user's home: OAR's job-resource manager may purge the user's files in /tmp.
 const scratch = await mkdtemp(join(homedir(), 'baton-bench-oar-'));
-const bin = await commandWrappers(join(scratch, 'bin'));
+const bin = await commandWrappers(join(scratch, 'bin'), COMMANDS, 'is OAR installed? (sudo bash scripts/oar-cluster.sh start)');
 const rows = [];
 
 note(`machine: ${availableParallelism()} cores, ${cpuModel()}, node ${process.version}, load ${loadText()}`);
@@ -88,7 +89,7 @@ try {
 /** The real `baton` command on a fresh project whose settings declare one oar launcher. */
 async function batonCli({ label, count, pollInterval, extra }) {
   const project = await oarProject(label, { pollInterval, extra });
-  const { ms, calls, output } = await timed(['node', BATON, 'run-experiment', '--config-dir', project, FIXTURE, '-c', `count=${count}`], { label });
+  const { ms, calls, output } = await timedRun(['node', BATON, 'run-experiment', '--config-dir', project, FIXTURE, '-c', `count=${count}`], { label });
   if (!output.includes(`${count} done`)) throw new Error(`${label}: the summary does not say "${count} done":\n${output}`);
   const polls = calls.oarstat;
   await checkDone(join(project, 'ws'), count);
@@ -117,7 +118,7 @@ while :; do
   [ "$left" -eq 0 ] && break
   sleep 1
 done`;
-  const { ms, calls, output } = await timed(['sh', '-c', script], { label, cwd: directory });
+  const { ms, calls, output } = await timedRun(['sh', '-c', script], { label, cwd: directory });
   const outputs = (await readdir(directory)).filter((name) => /^OAR\.\d+\.out$/.test(name));
   if (outputs.length !== count) throw new Error(`${label}: ${outputs.length} job outputs in ${directory}, expected ${count}`);
   return { ms, calls, submitMs: Number(/submitted in (\d+) ms/.exec(output)?.[1]), polls: calls.oarstat };
@@ -146,45 +147,6 @@ workspaces:
   return project;
 }
 
-/**
- * Scripts named oarsub, oarstat, oardel first on the PATH: each appends its name to
- * the file in $BATON_BENCH_CALLS and execs the real command. This counts the calls
- * of the real CLI (and of the shell loop) without changing any code.
- */
-async function commandWrappers(directory) {
-  await mkdir(directory, { recursive: true });
-  for (const name of COMMANDS) {
-    const real = await which(name, { nothrow: true });
-    if (!real) throw new Error(`${name} is not on the PATH; is OAR installed? (sudo bash scripts/oar-cluster.sh start)`);
-    const path = join(directory, name);
-    await writeFile(path, `#!/bin/sh\necho ${name} >>"$BATON_BENCH_CALLS"\nexec ${real} "$@"\n`);
-    await chmod(path, 0o755);
-  }
-  return directory;
-}
-
-/** Wall time of a command from spawn to exit, in ms, with the OAR calls it made; fails unless it exits 0. */
-async function timed(command, { label, cwd = ROOT }) {
-  const callsFile = join(scratch, `${label}.calls`);
-  await writeFile(callsFile, '');
-  const { ms, output } = await new Promise((resolve, reject) => {
-    const started = process.hrtime.bigint();
-    const child = spawn(command[0], command.slice(1), { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: benchEnv(callsFile) });
-    let output = '';
-    child.stdout.on('data', (chunk) => (output += chunk));
-    child.stderr.on('data', (chunk) => (output += chunk));
-    child.once('error', reject);
-    child.once('close', (code) => {
-      const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      if (code !== 0) return reject(new Error(`${label}: ${command.join(' ').slice(0, 200)} exited with ${code}:\n${output}`));
-      resolve({ ms, output });
-    });
-  });
-  const calls = Object.fromEntries(COMMANDS.map((name) => [name, 0]));
-  for (const line of (await readFile(callsFile, 'utf8')).split('\n')) if (line) calls[line]++;
-  return { ms, calls, output };
-}
-
 /** Runs `once` `repeats` times and keeps every figure. */
 async function measure(name, options, once) {
   const runs = [];
@@ -197,14 +159,6 @@ async function measure(name, options, once) {
   return { name, runs, ...options };
 }
 
-/** Every job must have run: one done marker per job directory. */
-async function checkDone(workspace, count) {
-  const base = join(workspace, 'jobs', 'bench-echo');
-  const hashes = await readdir(base);
-  const markers = await Promise.all(hashes.map((hash) => readdir(join(base, hash)).then((names) => names.includes('done'))));
-  const done = markers.filter(Boolean).length;
-  if (hashes.length !== count || done !== count) throw new Error(`${workspace}: ${done} done of ${hashes.length} job directories, expected ${count}`);
-}
 
 /** A run that failed half-way must not leave its jobs in the queue. */
 async function cancelLeftovers() {
@@ -256,11 +210,6 @@ function printTable(results) {
   );
 }
 
-function callsText(calls) {
-  return COMMANDS.filter((name) => calls[name] > 0)
-    .map((name) => `${name} ${calls[name]}`)
-    .join(', ');
-}
 
 function clusterText() {
   const version = spawnSync('oarstat', ['-V'], { encoding: 'utf8' }).stdout.trim();
@@ -268,8 +217,7 @@ function clusterText() {
   return `${version || 'OAR'}, ${resources} resources alive`;
 }
 
-function loadText() {
-  return loadavg()
-    .map((value) => value.toFixed(2))
-    .join(' ');
+/** A timed run with this benchmark's scheduler commands counted. */
+function timedRun(command, { label, cwd = ROOT }) {
+  return timed(command, { label, cwd, scratch, commands: COMMANDS, env: benchEnv });
 }

@@ -6,12 +6,13 @@
 // Needs a running cluster: sudo bash scripts/slurm-cluster.sh start
 // Prints a table of medians and minima, and how many scheduler commands each run
 // made; not a timed test. See docs/benchmarks.md.
-import { spawn, spawnSync } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { argv, which } from 'zx';
+import { argv } from 'zx';
+import { callsText, checkDone, commandWrappers, loadText, timed } from './bench/clusterBench.mjs';
 import { cpuModel, format, median } from './bench/figures.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -36,7 +37,7 @@ if (spawnSync('sinfo', ['-h'], { timeout: 15_000, stdio: 'ignore' }).status !== 
 }
 
 const scratch = await mkdtemp(join(tmpdir(), 'baton-bench-slurm-'));
-const bin = await commandWrappers(join(scratch, 'bin'));
+const bin = await commandWrappers(join(scratch, 'bin'), COMMANDS, 'is SLURM installed? (sudo bash scripts/slurm-cluster.sh start)');
 const rows = [];
 
 note(`machine: ${availableParallelism()} cores, ${cpuModel()}, node ${process.version}, load ${loadText()}`);
@@ -78,23 +79,23 @@ try {
 /** The real `baton` command on a fresh project whose settings declare one slurm launcher. */
 async function batonCli({ label, count, pollInterval, extra }) {
   const project = await slurmProject(label, { pollInterval, extra });
-  const { ms, calls, output } = await timed(['node', BATON, 'run-experiment', '--config-dir', project, FIXTURE, '-c', `count=${count}`], { label });
+  const { ms, calls, output } = await timedRun(['node', BATON, 'run-experiment', '--config-dir', project, FIXTURE, '-c', `count=${count}`], { label });
   if (!output.includes(`${count} done`)) throw new Error(`${label}: the summary does not say "${count} done":\n${output}`);
-  const clusterIds = await checkDone(join(project, 'ws'), count);
+  const clusterIds = (await checkDone(join(project, 'ws'), count)).map((handle) => handle.clusterId);
   return { ms, calls, slurmMs: slurmSpan(clusterIds) };
 }
 
 /** The same experiment through the core API (scripts/bench/slurm/driver.ts): adds polls and in-process time. */
 async function batonDriver({ label, count }) {
   const project = await slurmProject(label, {});
-  const { ms, calls, output } = await timed(['node', '--import', 'tsx', DRIVER, '--count', String(count), '--config-dir', project], { label });
+  const { ms, calls, output } = await timedRun(['node', '--import', 'tsx', DRIVER, '--count', String(count), '--config-dir', project], { label });
   const figures = JSON.parse(output.trim().split('\n').pop());
   if (figures.done !== count) throw new Error(`${label}: ${figures.done} of ${count} jobs done:\n${output}`);
   // The launcher's own counts must agree with what the PATH wrappers saw.
   for (const name of COMMANDS) {
     if (figures.commands[name] !== calls[name]) throw new Error(`${label}: the launcher counted ${figures.commands[name]} ${name} calls, the wrapper ${calls[name]}`);
   }
-  const clusterIds = await checkDone(join(project, 'ws'), count);
+  const clusterIds = (await checkDone(join(project, 'ws'), count)).map((handle) => handle.clusterId);
   return { ms, calls, inProcessMs: figures.waitMs, polls: figures.polls, largestPoll: figures.largestPoll, slurmMs: slurmSpan(clusterIds) };
 }
 
@@ -123,7 +124,7 @@ while :; do
   fi
   sleep 1
 done`;
-  const { ms, calls, output } = await timed(['sh', '-c', script], { label, cwd: directory });
+  const { ms, calls, output } = await timedRun(['sh', '-c', script], { label, cwd: directory });
   const outputs = (await readdir(directory)).filter((name) => /^slurm-\d+\.out$/.test(name));
   if (outputs.length !== count) throw new Error(`${label}: ${outputs.length} job outputs in ${directory}, expected ${count}`);
   const clusterIds = (await readFile(join(directory, 'ids.txt'), 'utf8')).trim().split(',');
@@ -153,45 +154,6 @@ workspaces:
   return project;
 }
 
-/**
- * Scripts named sbatch, sacct... first on the PATH: each appends its name to the
- * file in $BATON_BENCH_CALLS and execs the real command. This counts the calls
- * of the real CLI (and of the shell loop) without changing any code.
- */
-async function commandWrappers(directory) {
-  await mkdir(directory, { recursive: true });
-  for (const name of COMMANDS) {
-    const real = await which(name, { nothrow: true });
-    if (!real) throw new Error(`${name} is not on the PATH; is SLURM installed? (sudo bash scripts/slurm-cluster.sh start)`);
-    const path = join(directory, name);
-    await writeFile(path, `#!/bin/sh\necho ${name} >>"$BATON_BENCH_CALLS"\nexec ${real} "$@"\n`);
-    await chmod(path, 0o755);
-  }
-  return directory;
-}
-
-/** Wall time of a command from spawn to exit, in ms, with the SLURM calls it made; fails unless it exits 0. */
-async function timed(command, { label, cwd = ROOT }) {
-  const callsFile = join(scratch, `${label}.calls`);
-  await writeFile(callsFile, '');
-  const { ms, output } = await new Promise((resolve, reject) => {
-    const started = process.hrtime.bigint();
-    const child = spawn(command[0], command.slice(1), { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: benchEnv(callsFile) });
-    let output = '';
-    child.stdout.on('data', (chunk) => (output += chunk));
-    child.stderr.on('data', (chunk) => (output += chunk));
-    child.once('error', reject);
-    child.once('close', (code) => {
-      const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      if (code !== 0) return reject(new Error(`${label}: ${command.join(' ').slice(0, 200)} exited with ${code}:\n${output}`));
-      resolve({ ms, output });
-    });
-  });
-  const calls = Object.fromEntries(COMMANDS.map((name) => [name, 0]));
-  for (const line of (await readFile(callsFile, 'utf8')).split('\n')) if (line) calls[line]++;
-  return { ms, calls, output };
-}
-
 /** Runs `once` `repeats` times and keeps every figure. */
 async function measure(name, options, once) {
   const runs = [];
@@ -209,15 +171,6 @@ async function measure(name, options, once) {
   return { name, runs, ...options };
 }
 
-/** Every job must have run: one done marker per job directory. Returns their SLURM job ids. */
-async function checkDone(workspace, count) {
-  const base = join(workspace, 'jobs', 'bench-echo');
-  const hashes = await readdir(base);
-  const markers = await Promise.all(hashes.map((hash) => readdir(join(base, hash)).then((names) => names.includes('done'))));
-  const done = markers.filter(Boolean).length;
-  if (hashes.length !== count || done !== count) throw new Error(`${workspace}: ${done} done of ${hashes.length} job directories, expected ${count}`);
-  return Promise.all(hashes.map(async (hash) => JSON.parse(await readFile(join(base, hash, 'process.json'), 'utf8')).clusterId));
-}
 
 /**
  * SLURM's own share of a run, from accounting: first submission to last end of
@@ -291,14 +244,6 @@ function printTable(results) {
   );
 }
 
-function callsText(calls) {
-  return COMMANDS.filter((name) => calls[name] > 0)
-    .map((name) => `${name} ${calls[name]}`)
-    .join(', ');
-}
-
-
-
 
 function clusterText() {
   const version = spawnSync('sinfo', ['--version'], { encoding: 'utf8' }).stdout.trim();
@@ -307,8 +252,7 @@ function clusterText() {
   return `${version}, node ${nodes}, accounting ${/disabled/i.test(accounting.stderr) ? 'off' : 'on'}`;
 }
 
-function loadText() {
-  return loadavg()
-    .map((value) => value.toFixed(2))
-    .join(' ');
+/** A timed run with this benchmark's scheduler commands counted. */
+function timedRun(command, { label, cwd = ROOT }) {
+  return timed(command, { label, cwd, scratch, commands: COMMANDS, env: benchEnv });
 }
