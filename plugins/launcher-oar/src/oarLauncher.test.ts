@@ -240,6 +240,26 @@ describe('submit', () => {
     expect(oar.jobs.size).toBe(1);
   });
 
+  it('follows the jobs an oarsub registered while the OAR server was down (exit 9, "Job is killed"), never submitting them twice', async () => {
+    for (const submitRetries of [6, 0]) {
+      const { connector, oar } = fakeOar(80);
+      oar.serverDown = true;
+      const launcher = newLauncher(connector, { submitRetries });
+      const [lone] = await launcher.submit([request(0)]);
+      const array = await launcher.submit([request(1), request(2), request(3)]);
+      expect(clusterIds([lone!, ...array])).toEqual(['80', '81', '82', '83']);
+      expect(launcher.commandCounts.oarsub).toBe(2);
+      expect(oar.jobs.size).toBe(4);
+    }
+  });
+
+  it('keeps OAR_JOB_ID lines out of the message of a refusal', async () => {
+    const { connector, oar } = fakeOar();
+    oar.oarsubFaults.push({ code: 5, stdout: 'OAR_JOB_ID=-5\n', stderr: '[ADMISSION RULE] Error: walltime too long for this queue\n' });
+    const [outcome] = await newLauncher(connector).submit([request(0)]);
+    expect(outcome).toEqual({ failure: { code: null, reason: 'rejected', message: 'oarsub refused the job: [ADMISSION RULE] Error: walltime too long for this queue' } });
+  });
+
   it('refuses, with the reason, a workspace path OAR cannot run jobs under (a quote or a backslash), without running oarsub', async () => {
     for (const workspacePath of ["/home/o'brien/ws", '/home/a\\b/ws']) {
       const { connector } = fakeOar();
@@ -385,6 +405,24 @@ describe('cancel', () => {
     expect(launcher.commandCounts.oardel).toBe(1);
     const statuses = await launcher.status(ids.map((id) => handle(id)));
     for (const status of statuses) expect(status).toMatchObject({ state: 'finished', failure: { reason: 'cancelled' } });
+  });
+
+  it('does not repeat an oardel that OAR registered while its server was down (exit 2): the server applies it when back', async () => {
+    const { connector, oar } = fakeOar();
+    const ids = [1, 2].map(() => String(oar.start(oar.add().id).id));
+    oar.serverDown = true;
+    const launcher = newLauncher(connector);
+    await launcher.cancel(ids.map((id) => handle(id)));
+    expect(connector.calls('oardel')).toEqual([['oardel', ...ids]]);
+    oar.serverUp();
+    for (const status of await launcher.status(ids.map((id) => handle(id)))) expect(status).toMatchObject({ state: 'finished', failure: { reason: 'cancelled' } });
+  });
+
+  it('retries an oardel that could not reach OAR at all', async () => {
+    let attempts = 0;
+    const connector = new FakeConnector().on('oardel', () => (++attempts === 1 ? { code: 1, stderr: 'Cannot connect to the database\n' } : { stdout: 'Deleting the job = 5 ...REGISTERED.\n' }));
+    await newLauncher(connector).cancel([handle('5')]);
+    expect(connector.calls('oardel')).toHaveLength(2);
   });
 
   it('runs nothing when no handle has an OAR id', async () => {

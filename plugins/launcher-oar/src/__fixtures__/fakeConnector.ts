@@ -138,6 +138,13 @@ export class FakeOar {
   readonly oarsubFaults: OarsubFault[] = [];
   /** The user oardel acts as (named in FRAG_JOB_REQUEST events). */
   user = 'batontest';
+  /**
+   * Almighty stopped, as observed on OAR 2.5.9 (scripts/oar-cluster.sh stop-server): oarsub
+   * registers its jobs, prints their ids, then fails to reach the server (exit 9); oardel
+   * registers its requests, which the server applies once it is back (exit 2).
+   */
+  serverDown = false;
+  readonly #pendingDeletes: string[] = [];
   #nextId: number;
 
   constructor(
@@ -179,6 +186,12 @@ export class FakeOar {
     };
     this.jobs.set(id, job);
     return job;
+  }
+
+  /** Almighty is back: it applies the oardel requests registered meanwhile. */
+  serverUp(): void {
+    this.serverDown = false;
+    for (const id of this.#pendingDeletes.splice(0)) this.#delete(id);
   }
 
   /** The job runs on `host` (OAR sets its start time and nodes). */
@@ -240,7 +253,10 @@ export class FakeOar {
     );
     if (fault) return { code: 1, ...fault };
     const ids = jobs.map((job) => `OAR_JOB_ID=${job.id}\n`).join('');
-    return { stdout: `${ADMISSION_CHATTER}\n${ids}${paramFile === undefined ? '' : `OAR_ARRAY_ID=${arrayId}\n`}` };
+    const stdout = `${ADMISSION_CHATTER}\n${ids}${paramFile === undefined ? '' : `OAR_ARRAY_ID=${arrayId}\n`}`;
+    // Wrong, as in 2.5.9: the jobs are in the database and run once the server is back.
+    if (this.serverDown) return { code: 9, stdout, stderr: '[ERROR] Cannot connect to executor localhost:6666. Job is killed.\n' };
+    return { stdout };
   }
 
   // oarstat -f -J -j ID...: full records; oarstat -J --sql "...": short records. Nothing at all when no job matches.
@@ -258,6 +274,7 @@ export class FakeOar {
   }
 
   // oardel ID...: a FRAG_JOB_REQUEST per job, which then ends in Error; an unknown id fails the call.
+  // With the server down: registered, applied once it is back.
   #oardel(argv: readonly string[]): Partial<CommandResult> {
     let stdout = '';
     let stderr = '';
@@ -268,17 +285,24 @@ export class FakeOar {
         continue;
       }
       stdout += `Deleting the job = ${id} ...REGISTERED.\n`;
-      if (job.state === 'Terminated' || job.state === 'Error') continue;
-      const date = nowSeconds();
-      job.events.push(
-        { type: 'FRAG_JOB_REQUEST', description: `User ${this.user} requested to frag the job ${id}`, date },
-        { type: 'SEND_KILL_JOB', description: `[Leon] Send kill signal to oarexec on vm for the job ${id}`, date },
-        { type: 'SWITCH_INTO_ERROR_STATE', description: `[bipbip ${id}] Ask to change the job state`, date: date + 2 },
-      );
-      Object.assign(job, { state: 'Error', exitCode: null, stopTime: job.startTime ? date + 2 : 0 });
+      if (this.serverDown) this.#pendingDeletes.push(id);
+      else this.#delete(id);
     }
     if (stdout) stdout += 'The job(s) [ ' + argv.slice(1).join(' ') + ' ] will be deleted in the near future.\n';
+    if (this.serverDown) return { code: 2, stdout, stderr: `${stderr}Could not connect to the socket localhost:6666\n` };
     return { code: stderr ? 1 : 0, stdout, stderr };
+  }
+
+  #delete(id: string): void {
+    const job = this.job(id);
+    if (job.state === 'Terminated' || job.state === 'Error') return;
+    const date = nowSeconds();
+    job.events.push(
+      { type: 'FRAG_JOB_REQUEST', description: `User ${this.user} requested to frag the job ${id}`, date },
+      { type: 'SEND_KILL_JOB', description: `[Leon] Send kill signal to oarexec on vm for the job ${id}`, date },
+      { type: 'SWITCH_INTO_ERROR_STATE', description: `[bipbip ${id}] Ask to change the job state`, date: date + 2 },
+    );
+    Object.assign(job, { state: 'Error', exitCode: null, stopTime: job.startTime ? date + 2 : 0 });
   }
 }
 
