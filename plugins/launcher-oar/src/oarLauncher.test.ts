@@ -57,10 +57,13 @@ describe('submit', () => {
     const launcher = newLauncher(connector, { queue: 'production', walltime: '2:00:00' });
     const job = request(1);
     const [outcome] = await launcher.submit([job]);
+    // The name carries the job's identity and a mark of this submission.
+    const name = connector.calls('oarsub')[0]![1]!;
+    expect(name).toMatch(new RegExp(`^--name=${job.name}\\.[0-9a-f]{6}$`));
     expect(connector.calls('oarsub')).toEqual([
       [
         'oarsub',
-        `--name=${job.name}`,
+        name,
         `--directory=${job.directory}`,
         `--stdout=${job.directory}/oar.%jobid%.stdout`,
         `--stderr=${job.directory}/oar.%jobid%.stderr`,
@@ -84,7 +87,7 @@ describe('submit', () => {
     const job = { ...request(1), directory, scriptPath: `${directory}/job.sh`, name: "my task's-abc" };
     await newLauncher(connector).submit([job]);
     const argv = connector.calls('oarsub')[0]!;
-    expect(argv).toContain('--name=my_task_s-abc');
+    expect(argv[1]).toMatch(/^--name=my_task_s-abc\.[0-9a-f]{6}$/);
     expect(argv).toContain(`--directory=${directory}`);
     expect(argv.at(-1)).toBe(`exec /bin/sh '${directory}/job.sh'`);
   });
@@ -212,10 +215,27 @@ describe('submit', () => {
     expect(oar.jobs.size).toBe(1);
     const [lookup] = connector.calls('oarstat');
     expect(lookup!.slice(0, 3)).toEqual(['oarstat', '-J', '--sql']);
-    const since = Number(/^job_name = 'train-00000000' AND submission_time >= (\d+)$/.exec(lookup![3]!)![1]);
+    // Looked up by the name of this submission, not only the job's: an earlier attempt of the same job is never adopted.
+    const submittedName = connector.calls('oarsub')[0]![1]!.slice('--name='.length);
+    expect(submittedName).toMatch(/^train-00000000\.[0-9a-f]{6}$/);
+    const since = Number(new RegExp(`^job_name = '${submittedName.replace('.', '\\.')}' AND submission_time >= (\\d+)$`).exec(lookup![3]!)![1]);
     // A minute before the oarsub: the server's clock may be behind this host's.
     expect(since).toBeGreaterThanOrEqual(before - 60);
     expect(since).toBeLessThanOrEqual(after - 60);
+  });
+
+  it('never adopts an earlier attempt of the same job when an oarsub that timed out never reached OAR', async () => {
+    const { connector, oar } = fakeOar(30);
+    const job = request(0);
+    const launcher = newLauncher(connector);
+    const [first] = await launcher.submit([job]);
+    expect(first).toMatchObject({ handle: { clusterId: '30' } });
+    // The same job again (a resubmission after its walltime), whose oarsub is killed before OAR took it.
+    oar.oarsubFaults.push({ code: null, signal: 'SIGKILL' });
+    const [second] = await launcher.submit([job]);
+    expect(second).toMatchObject({ state: 'queued', handle: { clusterId: '31' } });
+    expect(launcher.commandCounts.oarsub).toBe(3);
+    expect(oar.jobs.size).toBe(2);
   });
 
   it("adopts a timed-out array's jobs in the order of their ids", async () => {

@@ -267,9 +267,13 @@ function hostDescription(settings: OarLauncherSettings): HostDescription {
   return host;
 }
 
-/** A job name OAR and an SQL string both take as it is: `train-3fa2c1d0`. */
+/**
+ * The OAR name of one submission: the job's identity and a mark of this submission
+ * (`train-3fa2c1d0.1a2b3c`), so that a lost oarsub's job is found among the job's earlier
+ * attempts. OAR and an SQL string both take it as it is.
+ */
 function jobName(name: string): string {
-  return name.replace(/[^\w.-]/g, '_');
+  return `${name.replace(/[^\w.-]/g, '_')}.${randomBytes(3).toString('hex')}`;
 }
 
 /**

@@ -4,6 +4,7 @@ import { parseDuration } from '@baton/core';
 import { z } from 'zod';
 
 const OAR_CLOCK = /^(\d+)(?::(\d+))?(?::(\d+))?$/;
+const DECIMAL_HOURS = /^\d*\.\d+$/;
 
 export const oarLauncherSettings = z
   .object({
@@ -65,6 +66,8 @@ export function parseOarWalltime(value: string | number, where = 'walltime'): nu
   const text = value.trim();
   const clock = OAR_CLOCK.exec(text);
   if (clock) return Number(clock[1]) * 3600 + Number(clock[2] ?? 0) * 60 + Number(clock[3] ?? 0);
+  // `1.5`: hours, as a bare number is (never seconds).
+  if (DECIMAL_HOURS.test(text)) return Math.round(Number(text) * 3600);
   return parseDuration(text, where);
 }
 

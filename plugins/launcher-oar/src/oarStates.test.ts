@@ -73,6 +73,26 @@ describe('oarStatus', () => {
       expect(oarStatus(record('Error', { jobId: '89', events: WALLTIME_EVENTS })).failure).toMatchObject({ reason: 'timeout', message: 'OAR job 89 reached its walltime' });
     });
 
+    it("is a timeout when OAR's own frag request is stamped a second before its WALLTIME event", () => {
+      const [frag, walltime, ...rest] = WALLTIME_EVENTS;
+      const events = [{ ...frag!, date: frag!.date! - 1 }, walltime!, ...rest];
+      expect(oarStatus(record('Error', { jobId: '89', events })).failure).toMatchObject({ reason: 'timeout' });
+    });
+
+    it("is a cancel when an administrator's oardel ended it, with no walltime reached", () => {
+      const events = [{ type: 'FRAG_JOB_REQUEST', description: 'User root requested to frag the job 7', date: 1796163810 }, ...OARDEL_EVENTS.slice(1)];
+      expect(oarStatus(record('Error', { jobId: '7', events })).failure).toMatchObject({ reason: 'cancelled', message: expect.stringContaining('User root') });
+    });
+
+    it('is a preemption when OAR killed a besteffort job for another one', () => {
+      const events = [
+        { type: 'BESTEFFORT_KILL', description: '[MetaSched] kill the besteffort job 12', date: 1796163810 },
+        { type: 'FRAG_JOB_REQUEST', description: 'User oar requested to frag the job 12', date: 1796163810 },
+        ...OARDEL_EVENTS.slice(1),
+      ];
+      expect(oarStatus(record('Error', { jobId: '12', events })).failure).toMatchObject({ reason: 'preempted', message: expect.stringContaining('besteffort') });
+    });
+
     it('is a cancel when the user asked before the walltime came', () => {
       const events = [{ type: 'FRAG_JOB_REQUEST', description: 'User batontest requested to frag the job 89', date: 1796163810 }, ...WALLTIME_EVENTS.slice(1)];
       expect(oarStatus(record('Error', { jobId: '89', events })).failure).toMatchObject({ reason: 'cancelled', message: expect.stringContaining('User batontest') });

@@ -114,16 +114,24 @@ function terminated(record: OarRecord): LaunchStatus {
   return { state: 'finished', failure: { code, reason: 'failed', message: `OAR job ${record.jobId} failed (${how})` } };
 }
 
+/** The description of a cancel request OAR's own modules make (sarko at the walltime): `User root requested to frag the job 89`. */
+const OAR_ITSELF = /^User (?:root|oar) requested/;
+
 /** Events that say nothing about why a job ended in Error: OAR's own steps. */
 const BOOKKEEPING_EVENTS = new Set(['FRAG_JOB_REQUEST', 'SWITCH_INTO_ERROR_STATE', 'SWITCH_INTO_TERMINATE_STATE', 'SEND_KILL_JOB', 'CHECKPOINT', 'CHECKPOINT_SUCCESSFULL', 'HOLD_WAITING_JOB', 'RESUME_JOB']);
 
 function inError(record: OarRecord): LaunchStatus {
   const failure = (reason: FailureInfo['reason'], message: string): LaunchStatus => ({ state: 'finished', failure: { code: null, reason, message } });
-  // OAR ends a job at its walltime by a cancel request of its own (sarko's FRAG_JOB_REQUEST, at
-  // the time of the WALLTIME event): a timeout. A request dated before it is the user's oardel.
+  // A besteffort job OAR killed to give its resources to another job.
+  if (record.events.some((event) => event.type === 'BESTEFFORT_KILL')) {
+    return failure('preempted', `OAR job ${record.jobId}, a besteffort job, was killed to give its resources to another job`);
+  }
+  // OAR ends a job at its walltime by a cancel request of its own (sarko's FRAG_JOB_REQUEST, as
+  // root, with the WALLTIME event): a timeout. A cancel request by someone else before it, or any
+  // cancel request without a WALLTIME event, is a cancel.
   const walltimeEvent = record.events.find((event) => event.type === 'WALLTIME');
   const cancelRequest = record.events.find(
-    (event) => event.type === 'FRAG_JOB_REQUEST' && !(walltimeEvent && (event.date === undefined || walltimeEvent.date === undefined || event.date >= walltimeEvent.date)),
+    (event) => event.type === 'FRAG_JOB_REQUEST' && (!walltimeEvent || (!OAR_ITSELF.test(event.description) && (event.date ?? Infinity) < (walltimeEvent.date ?? -Infinity))),
   );
   if (cancelRequest) return failure('cancelled', `OAR job ${record.jobId} was cancelled (${cancelRequest.description.trim() || 'oardel'})`);
   if (walltimeEvent) {

@@ -88,6 +88,9 @@ describe('OAR walltimes', () => {
     [' 48 ', 48 * 3600],
     [2, 7200],
     [1.5, 5400],
+    // A decimal written as a string is hours too, never seconds.
+    ['1.5', 5400],
+    ['.25', 900],
     ['2h', 7200],
     ['90m', 5400],
     ['1d12h', 129_600],
