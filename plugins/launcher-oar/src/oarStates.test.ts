@@ -141,9 +141,13 @@ describe('oarStatus', () => {
       expect(oarStatus(record('toLaunch', { message: 'Scheduled on vm' }))).toEqual({ state: 'queued', detail: 'about to be launched: Scheduled on vm' });
     });
 
-    it('says when OAR expects to start it', () => {
-      const status = oarStatus(record('Waiting', { message: 'R=1,W=0:5:0,J=B,N=t2 (Karma=0.000,quota_ok)', scheduledStart: 1796163429 }));
-      expect(status).toEqual({ state: 'queued', detail: `expected to start at ${new Date(1796163429 * 1000).toISOString()}` });
+    it('says when OAR expects to start it, and nothing once that time has passed', () => {
+      const later = Math.floor(Date.now() / 1000) + 3600;
+      const status = oarStatus(record('Waiting', { message: 'R=1,W=0:5:0,J=B,N=t2 (Karma=0.000,quota_ok)', scheduledStart: later }));
+      expect(status).toEqual({ state: 'queued', detail: `expected to start at ${new Date(later * 1000).toISOString()}` });
+      // A job being launched has its start time behind it: "expected to start" at a past time says nothing.
+      const launching = oarStatus(record('Launching', { message: 'R=1,W=0:5:0,J=B,N=t2 (Karma=0.000,quota_ok)', scheduledStart: Math.floor(Date.now() / 1000) - 5 }));
+      expect(launching).toEqual({ state: 'queued', detail: 'being launched on its node' });
     });
   });
 });

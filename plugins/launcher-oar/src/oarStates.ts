@@ -147,7 +147,8 @@ function inError(record: OarRecord): LaunchStatus {
 function waitingReason(record: OarRecord): string | undefined {
   const message = record.message?.trim();
   if (message && !/^R=\d+,W=[\d:]+,J=\w(?:,N=[^ ]*)?(?: \(.*\))?$/.test(message)) return message;
-  if (record.scheduledStart) return `expected to start at ${new Date(record.scheduledStart * 1000).toISOString()}`;
+  // Once that time has passed (a job being launched), it says nothing.
+  if (record.scheduledStart && record.scheduledStart * 1000 > Date.now()) return `expected to start at ${new Date(record.scheduledStart * 1000).toISOString()}`;
   return undefined;
 }
 
