@@ -66,6 +66,29 @@ export const projects: TestProjectInlineConfiguration[] = [
     },
   },
   {
+    ...fromSources,
+    // Against a real `tensorboard` (the venv of `bash scripts/tensorboard-venv.sh`).
+    test: {
+      name: 'integration-tensorboard',
+      include: ['plugins/service-tensorboard/src/**/*.integration.test.ts'],
+      exclude: ['**/node_modules/**'],
+      testTimeout: 120_000,
+      hookTimeout: 120_000,
+    },
+  },
+  {
+    ...fromSources,
+    // The monitor in a real browser: Debian's chromium driven by playwright-core.
+    test: {
+      name: 'browser',
+      include: ['packages/monitor/src/**/*.browser.test.ts'],
+      exclude: ['**/node_modules/**'],
+      testTimeout: 120_000,
+      hookTimeout: 120_000,
+      fileParallelism: false,
+    },
+  },
+  {
     // The packages as a user receives them: packs them, installs the tarballs with npm and
     // pnpm into fresh projects in the OS temp folder (needs the npm registry), runs them there.
     test: {
