@@ -5,7 +5,8 @@
 #
 #   bash scripts/ci-services.sh start    SLURM (with accounting), then a quick behaviour check;
 #                                        OAR (scripts/oar-cluster.sh), then a quick behaviour check;
-#                                        then the loopback sshd servers (scripts/sshd-loopback.sh)
+#                                        then the loopback sshd servers (scripts/sshd-loopback.sh);
+#                                        then TensorBoard in a venv (scripts/tensorboard-venv.sh)
 #   bash scripts/ci-services.sh stop
 #   bash scripts/ci-services.sh status
 #
@@ -52,6 +53,11 @@ start_services() {
     show_sshd_logs
     fail "the loopback sshd servers did not come up"
   fi
+  echo "== services: TensorBoard (a venv at /opt/baton-tensorboard; the tests start their own tensorboard)"
+  # tensorboard-venv.sh prints pip's log tail when the install fails
+  if ! as_root bash "$HERE/tensorboard-venv.sh" start; then
+    fail "TensorBoard could not be installed in its venv"
+  fi
   echo "== services: all up in $((SECONDS - started)) s"
 }
 
@@ -69,6 +75,7 @@ show_status() {
   as_root bash "$HERE/slurm-cluster.sh" status || failed=1
   as_root bash "$HERE/oar-cluster.sh" status || failed=1
   as_root bash "$HERE/sshd-loopback.sh" status || failed=1
+  as_root bash "$HERE/tensorboard-venv.sh" status || failed=1
   return $failed
 }
 
