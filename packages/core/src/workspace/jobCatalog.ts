@@ -11,6 +11,9 @@ import { inProcessJobState, isInProcessHandle } from './inProcessJobs.ts';
 import { localFiles, type WorkspaceFiles } from './localFiles.ts';
 
 export type { WorkspaceFiles } from './localFiles.ts';
+// Killing a job from outside its process (`baton jobs kill`, the monitor): light too.
+export { killJob } from './killJob.ts';
+export type { KillJobOptions, KillJobResult } from './killJob.ts';
 
 /** A job's state as seen from its files; `incomplete`: no marker and no live process. */
 export type CatalogJobState = 'done' | 'failed' | 'running' | 'queued' | 'incomplete';
