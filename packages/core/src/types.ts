@@ -306,10 +306,28 @@ export interface ServiceLike {
   readonly description: string;
   readonly state: ServiceState;
   readonly url?: string | undefined;
+  /** Left running when the experiment closes (the CLI prints where); default false: stopped with it. */
+  readonly keep?: boolean;
   addListener(listener: ServiceListener): void;
   removeListener(listener: ServiceListener): void;
   start(): Promise<void>;
   stop(): Promise<void>;
+  /** Told by the experiment it is attached to (`xp.addService`), before it starts. */
+  attach?(context: ServiceContext): void;
+  /** What the monitor shows and `services.json` records. */
+  toJSON?(): object;
+}
+
+/** What a service learns from the experiment it is attached to. */
+export interface ServiceContext {
+  /** The experiment's name. */
+  experiment: string;
+  /** The run's folder, `<workspace>/experiments/<name>/<run-id>`, as the workspace's host sees it. */
+  runPath: string;
+  workspacePath: string;
+  /** True when the workspace is on this machine, so that its paths can be read here (services run here). */
+  local: boolean;
+  logger: LoggerLike;
 }
 
 // ---------------------------------------------------------------------------
@@ -342,9 +360,19 @@ export interface ConnectorFactory<S extends z.ZodType = z.ZodType> {
   create(settings: z.output<S>, context: { logger: LoggerLike }): Connector | Promise<Connector>;
 }
 
+/** What a service factory gets besides its settings. */
+export interface ServiceFactoryContext {
+  /** The name the service is declared under (`tb` in `services: { tb: {...} }`): the service's id. */
+  name: string;
+  /** Folder relative paths of the settings resolve from (the settings file's). */
+  baseDir: string;
+  logger: LoggerLike;
+}
+
 export interface ServiceFactory<S extends z.ZodType = z.ZodType> {
+  /** Schema of the service's settings block (without `use`). */
   settings: S;
-  create(settings: z.output<S>, context: { logger: LoggerLike }): ServiceLike | Promise<ServiceLike>;
+  create(settings: z.output<S>, context: ServiceFactoryContext): ServiceLike | Promise<ServiceLike>;
 }
 
 export interface TokenFactory<S extends z.ZodType = z.ZodType> {

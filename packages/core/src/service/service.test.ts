@@ -90,7 +90,7 @@ describe('Service', () => {
     expect(service.state).toBe('error');
     expect(states).toEqual(['stopped', 'starting', 'error']);
     expect(errors).toEqual([failure]);
-    expect(service.toJSON()).toEqual({ id: 'callback', description: 'a test service', state: 'error', url: undefined });
+    expect(service.toJSON()).toEqual({ id: 'callback', description: 'a test service', state: 'error', url: undefined, keep: false });
   });
 
   it('can start again after a failed start', async () => {

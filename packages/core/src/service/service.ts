@@ -1,12 +1,14 @@
 // A long-running helper attached to an experiment (TensorBoard, any web server):
 // a state machine with listeners, so the monitor can show and restart it.
 import { createLogger } from '../logger.ts';
-import type { ServiceLike, ServiceListener, ServiceState } from '../types.ts';
+import type { ServiceContext, ServiceLike, ServiceListener, ServiceState } from '../types.ts';
 
 export interface ServiceOptions {
   id: string;
   /** What the monitor shows; defaults to the id. */
   description?: string;
+  /** Leave it running when the experiment closes (default false: stopped with the experiment). */
+  keep?: boolean;
 }
 
 /** What the monitor shows about a service. */
@@ -15,6 +17,8 @@ export interface ServiceSummary {
   description: string;
   state: ServiceState;
   url: string | undefined;
+  /** Left running when the experiment closes. */
+  keep: boolean;
 }
 
 const logger = createLogger('baton:service');
@@ -27,6 +31,8 @@ const logger = createLogger('baton:service');
 export abstract class Service<Started = void> implements ServiceLike {
   readonly id: string;
   readonly description: string;
+  readonly keep: boolean;
+  #context: ServiceContext | undefined;
   #state: ServiceState = 'stopped';
   readonly #listeners = new Set<ServiceListener>();
   #starting: Promise<void> | undefined;
@@ -36,6 +42,17 @@ export abstract class Service<Started = void> implements ServiceLike {
   constructor(options: ServiceOptions) {
     this.id = options.id;
     this.description = options.description ?? options.id;
+    this.keep = options.keep ?? false;
+  }
+
+  /** The experiment's side: its run folder, its workspace (see ServiceContext). */
+  attach(context: ServiceContext): void {
+    this.#context = context;
+  }
+
+  /** What the experiment it is attached to told it; undefined when used on its own. */
+  protected get context(): ServiceContext | undefined {
+    return this.#context;
   }
 
   get state(): ServiceState {
@@ -89,7 +106,7 @@ export abstract class Service<Started = void> implements ServiceLike {
   }
 
   toJSON(): ServiceSummary {
-    return { id: this.id, description: this.description, state: this.#state, url: this.url };
+    return { id: this.id, description: this.description, state: this.#state, url: this.url, keep: this.keep };
   }
 
   protected abstract doStart(): Promise<Started>;

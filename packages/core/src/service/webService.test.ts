@@ -13,7 +13,7 @@ describe('WebService', () => {
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
     const response = await fetch(url!);
     expect(await response.text()).toBe('hello from the service');
-    expect(service.toJSON()).toEqual({ id: 'http', description: 'a plain HTTP server', state: 'running', url });
+    expect(service.toJSON()).toEqual({ id: 'http', description: 'a plain HTTP server', state: 'running', url, keep: false });
 
     await service.stop();
     expect(service.url).toBeUndefined();
