@@ -23,6 +23,7 @@ const { BUILTIN_PLUGINS } = await importTs(join(root, 'packages', 'core', 'src',
 
 const launcherKinds = {};
 const connectorKinds = {};
+const serviceKinds = {};
 const builtInPackages = new Set(Object.values(BUILTIN_PLUGINS));
 for (const folder of (await readdir(join(root, 'plugins'), { withFileTypes: true }).catch(() => [])).sort((a, b) => a.name.localeCompare(b.name))) {
   if (!folder.isDirectory()) continue;
@@ -39,17 +40,18 @@ for (const folder of (await readdir(join(root, 'plugins'), { withFileTypes: true
   }
   for (const [kind, factory] of Object.entries(plugin?.launchers ?? {})) launcherKinds[kind] = factory.settings;
   for (const [kind, factory] of Object.entries(plugin?.connectors ?? {})) connectorKinds[kind] = factory.settings;
+  for (const [kind, factory] of Object.entries(plugin?.services ?? {})) serviceKinds[kind] = factory.settings;
 }
 
-const text = `${JSON.stringify(settingsJsonSchema({ launcherKinds, connectorKinds }), null, 2)}\n`;
+const text = `${JSON.stringify(settingsJsonSchema({ launcherKinds, connectorKinds, serviceKinds }), null, 2)}\n`;
 if (check) {
   const committed = await readFile(target, 'utf8').catch(() => '');
   if (committed !== text) {
     console.error(`${target} is out of date with the settings schema: run node scripts/generate-settings-schema.mjs`);
     process.exit(1);
   }
-  console.log(`${target} is up to date (launcher kinds: ${Object.keys(launcherKinds).join(', ') || 'none'}; connector kinds: ${Object.keys(connectorKinds).join(', ') || 'none'})`);
+  console.log(`${target} is up to date (launcher kinds: ${Object.keys(launcherKinds).join(', ') || 'none'}; connector kinds: ${Object.keys(connectorKinds).join(', ') || 'none'}; service kinds: ${['process', ...Object.keys(serviceKinds)].join(', ')})`);
 } else {
   await writeFile(target, text);
-  console.log(`wrote ${target} (launcher kinds: ${Object.keys(launcherKinds).join(', ') || 'none'}; connector kinds: ${Object.keys(connectorKinds).join(', ') || 'none'})`);
+  console.log(`wrote ${target} (launcher kinds: ${Object.keys(launcherKinds).join(', ') || 'none'}; connector kinds: ${Object.keys(connectorKinds).join(', ') || 'none'}; service kinds: ${['process', ...Object.keys(serviceKinds)].join(', ')})`);
 }

@@ -16,6 +16,8 @@ export const baseConfigurationSchema = z.object({
   description: z.string().default(''),
   /** YAML file merged before this one (already merged when the configuration is loaded). */
   parent: z.string().optional(),
+  /** Services declared in the workspace's settings (`services:`) to start before the run function. */
+  services: z.array(z.string().min(1)).default([]),
 });
 
 export type BaseConfiguration = z.output<typeof baseConfigurationSchema>;
@@ -67,9 +69,9 @@ export interface RunExperimentOptions {
 }
 
 /**
- * Validates the configuration, opens the experiment named by its id, runs the
- * definition, waits for every job and closes. If the run function throws, the
- * experiment stops launching (running jobs stay alive) and the error propagates.
+ * Validates the configuration, opens the experiment named by its id, starts the services
+ * it names, runs the definition, waits for every job and closes. If the run function
+ * throws, the experiment stops launching (running jobs stay alive) and the error propagates.
  */
 export async function runExperiment(options: RunExperimentOptions): Promise<ExperimentSummary> {
   const configuration = validateConfiguration(options);
@@ -77,6 +79,10 @@ export async function runExperiment(options: RunExperimentOptions): Promise<Expe
   try {
     options.onExperiment?.(xp);
     try {
+      // A configuration schema of its own may use `services` for something else.
+      if (!ownsKey(options.definition, 'services')) {
+        for (const name of configuration.services) await xp.useService(name);
+      }
       await options.definition.run({ xp, configuration }, configuration);
     } catch (error) {
       await xp.stop();
@@ -103,6 +109,10 @@ function validateConfiguration(options: RunExperimentOptions): BaseConfiguration
     where: options.source,
     hint: 'fix the YAML file or the -c overrides; `baton run-experiment --show FILE` prints the merged configuration',
   });
+}
+
+function ownsKey(definition: ExperimentDefinition, key: string): boolean {
+  return definition.configuration !== undefined && key in definition.configuration.shape;
 }
 
 /** The object schema at a key path, to suggest its keys. */

@@ -14,7 +14,8 @@ import { jobIdentity } from '../task/identity.ts';
 import { prepareParams } from '../task/taskParams.ts';
 import { claimTaskId } from '../task/taskRegistry.ts';
 import { CounterToken } from '../token/counterToken.ts';
-import type { FailureInfo, JobState, RunMode, ServiceLike, Token } from '../types.ts';
+import { unknownService } from '../settings/workspaceServices.ts';
+import type { FailureInfo, JobState, RunMode, ServiceLike, ServiceListener, Token } from '../types.ts';
 import { openWorkspace, type OpenWorkspaceOptions } from '../workspace/openWorkspace.ts';
 import { RUN_JOB_INDEX, RunJobIndex, openRun, readCurrentRun } from './runFolder.ts';
 import { decodeSaved, encodeSaved } from './savedValues.ts';
@@ -63,7 +64,12 @@ export type { ExperimentSummary } from './experimentSummary.ts';
 interface ExperimentEvents {
   'job-state': [JobStateEvent];
   'dry-run': [DryRunRecord];
+  /** A service was attached (xp.addService, xp.useService); its listeners tell its states. */
+  service: [ServiceLike];
 }
+
+/** The run's record of its services (`<run>/services.json`): what each is, its state and URL. */
+export const RUN_SERVICES_FILE = 'services.json';
 
 // The workspace's paths as its host sees them (a POSIX host, maybe over SSH).
 const { join } = posix;
@@ -114,6 +120,9 @@ export class Experiment implements AsyncDisposable {
   readonly #env: Record<string, string>;
   readonly #tokens = new Map<string, Token>();
   readonly #services: ServiceLike[] = [];
+  /** Writes of services.json, one after the other. */
+  #servicesWritten: Promise<void> = Promise.resolve();
+  readonly #onServiceState: ServiceListener = () => this.#recordServices();
   /** The run's `jobs.jsonl` (none in a dry run). */
   #index: RunJobIndex | undefined;
   /** Error codes of index appends that failed, each told once. */
@@ -254,13 +263,54 @@ export class Experiment implements AsyncDisposable {
     return this.#scheduler.prepare(job);
   }
 
-  /** Attaches a service; it is stopped when the experiment closes. */
+  /**
+   * Attaches a service without starting it; it is stopped when the experiment closes
+   * (unless it is kept). Its state and URL are recorded in the run's `services.json`.
+   */
   addService<S extends ServiceLike>(service: S): S {
     if (this.#services.some((other) => other.id === service.id)) {
       throw new UserInputError(`A service with id "${service.id}" is already attached`, { hint: 'give each service its own id' });
     }
+    if (this.#closed) throw new BatonError(`Experiment "${this.name}" is closed`, { hint: 'attach services while the experiment runs' });
+    service.attach?.({
+      experiment: this.name,
+      runPath: this.path,
+      workspacePath: this.workspace.path,
+      local: this.workspace.connector.kind === 'local',
+      logger: this.#logger.child(`service:${service.id}`),
+    });
     this.#services.push(service);
+    service.addListener(this.#onServiceState);
+    this.#recordServices();
+    this.events.emit('service', service);
     return service;
+  }
+
+  /**
+   * Starts a service and resolves once it runs: one declared under `services:` in the
+   * workspace's settings, by name (created once per experiment), or a service object
+   * (attached first if it is not yet).
+   */
+  useService(service: string): Promise<ServiceLike>;
+  useService<S extends ServiceLike>(service: S): Promise<S>;
+  async useService(service: string | ServiceLike): Promise<ServiceLike> {
+    let attached: ServiceLike;
+    if (typeof service === 'string') {
+      const known = this.#services.find((other) => other.id === service);
+      if (known) {
+        attached = known;
+      } else {
+        const declared = this.workspace.services;
+        if (!declared?.names.includes(service)) {
+          throw unknownService({ name: service, workspace: this.workspace, declared: declared?.names ?? [], settingsFile: this.workspace.settingsFile });
+        }
+        attached = this.addService(await declared.create(service));
+      }
+    } else {
+      attached = this.#services.includes(service) ? service : this.addService(service);
+    }
+    await attached.start();
+    return attached;
   }
 
   get services(): readonly ServiceLike[] {
@@ -363,7 +413,10 @@ export class Experiment implements AsyncDisposable {
       if (!this.#stopped) await this.wait();
     } finally {
       this.#closed = true;
-      await Promise.allSettled(this.#services.filter((service) => service.state !== 'stopped').map((service) => service.stop()));
+      // A kept service runs on after the experiment (the CLI prints where).
+      await Promise.allSettled(this.#services.filter((service) => service.state !== 'stopped' && !service.keep).map((service) => service.stop()));
+      for (const service of this.#services) service.removeListener(this.#onServiceState);
+      await this.#servicesWritten;
       await this.#scheduler.close();
       await this.#index?.flushed();
       if (this.#ownsWorkspace) await this.workspace.close();
@@ -391,6 +444,20 @@ export class Experiment implements AsyncDisposable {
         });
       }
     }
+  }
+
+  /** Writes `services.json` (after the writes already asked for), so that another process (the monitor) can list them. */
+  #recordServices(): void {
+    if (this.runMode === 'dry-run' || !this.path) return;
+    const path = join(this.path, RUN_SERVICES_FILE);
+    this.#servicesWritten = this.#servicesWritten.then(async () => {
+      const summaries = this.#services.map((service) => service.toJSON?.() ?? { id: service.id, description: service.description, state: service.state, url: service.url });
+      try {
+        await this.workspace.connector.writeFile(path, `${JSON.stringify(summaries, null, 2)}\n`);
+      } catch (error) {
+        this.#logger.warn(`could not record the services in ${path}: ${(error as Error).message}`);
+      }
+    });
   }
 
   /** The run's job index is for people and `baton jobs list`; a run goes on without it, and says so once. */

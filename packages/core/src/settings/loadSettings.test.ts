@@ -90,7 +90,7 @@ describe('loadSettings', () => {
     const { settings, filepath } = await loadSettings({ cwd: root, env });
     expect(filepath).toBeUndefined();
     expect(settings.workspaces).toEqual([
-      { id: 'default', path: join(root, 'home', 'baton-workspace'), env: {}, triggers: [], launcher: 'local', launchers: {}, tokens: {}, keyPath: '' },
+      { id: 'default', path: join(root, 'home', 'baton-workspace'), env: {}, triggers: [], launcher: 'local', launchers: {}, tokens: {}, services: {}, keyPath: '' },
     ]);
   });
 

@@ -42,6 +42,7 @@ function chooseWorkspace(options: ResolveWorkspaceOptions): WorkspaceSettings {
         launcher: DEFAULT_LAUNCHER,
         launchers: {},
         tokens: {},
+        services: {},
         keyPath: '',
       }
     );

@@ -32,4 +32,14 @@ describe('settings JSON schema', () => {
     expect(slurm).toMatchObject({ properties: { use: { const: 'slurm' }, partition: { type: 'string' } }, required: ['use', 'partition'], additionalProperties: false });
     expect(other).toMatchObject({ required: ['use'], properties: { use: { type: 'string', not: { enum: ['slurm'] } } } });
   });
+
+  it('describes service blocks: core\'s `process` kind always, and the kinds passed in', () => {
+    const schema = settingsJsonSchema({ serviceKinds: { board: z.object({ logdir: z.string() }) } }) as {
+      $defs: { ServiceBlock: { anyOf: { properties: Record<string, unknown>; required: string[] }[] } };
+    };
+    const [board, processKind, other] = schema.$defs.ServiceBlock.anyOf;
+    expect(board).toMatchObject({ properties: { use: { const: 'board' }, logdir: { type: 'string' } }, required: ['use', 'logdir'] });
+    expect(processKind).toMatchObject({ properties: { use: { const: 'process' }, command: { type: 'array' } }, required: ['use', 'command'] });
+    expect(other).toMatchObject({ properties: { use: { not: { enum: ['board', 'process'] } } } });
+  });
 });

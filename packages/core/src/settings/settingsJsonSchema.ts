@@ -1,8 +1,10 @@
 // The JSON schema of the settings file, for editors (packages/core/settings.schema.json,
 // published as @baton/core/settings.schema.json, written by
-// scripts/generate-settings-schema.mjs). Launcher and connector blocks list the kinds
-// passed in (the script passes the built-in plugins'; core imports no plugin).
+// scripts/generate-settings-schema.mjs). Launcher, connector and service blocks list the
+// kinds passed in (the script passes the built-in plugins'; core imports no plugin), and
+// service blocks core's own `process` kind.
 import { z } from 'zod';
+import { PROCESS_SERVICE_KIND, processServiceSettings } from '../service/processService.ts';
 import { settingsSchema } from './settingsSchema.ts';
 
 /** `$id` of the schema that @baton/core ships: a stable name, not an address to download it from. */
@@ -13,6 +15,8 @@ export interface SettingsJsonSchemaOptions {
   launcherKinds?: Record<string, z.ZodType>;
   /** Connector kind → schema of its settings block (without `use`). */
   connectorKinds?: Record<string, z.ZodType>;
+  /** Service kind → schema of its settings block (without `use`); `process` is always there. */
+  serviceKinds?: Record<string, z.ZodType>;
   /** `$id` of the schema; a plugin that ships a schema with its own launcher kinds gives its own. */
   id?: string;
 }
@@ -27,11 +31,12 @@ export function settingsJsonSchema(options: SettingsJsonSchemaOptions = {}): Jso
   const connectorName = { type: 'string', minLength: 1, description: 'Name of a `connectors:` entry: the host this launcher runs jobs on, the workspace\'s' };
   blockKinds({ defs, name: 'LauncherBlock', label: 'Launcher', kinds: options.launcherKinds ?? {}, extra: { connector: connectorName } });
   blockKinds({ defs, name: 'ConnectorBlock', label: 'Connector', kinds: options.connectorKinds ?? {}, extra: {} });
+  blockKinds({ defs, name: 'ServiceBlock', label: 'Service', kinds: { ...options.serviceKinds, [PROCESS_SERVICE_KIND]: processServiceSettings }, extra: {} });
   const { $schema, ...rest } = schema;
   return { $schema, $id: options.id ?? SETTINGS_SCHEMA_ID, title: 'Baton settings', ...rest };
 }
 
-/** A block definition (`LauncherBlock`, `ConnectorBlock`) as one schema per known kind, or any other kind's `use`. */
+/** A block definition (`LauncherBlock`, `ConnectorBlock`, `ServiceBlock`) as one schema per known kind, or any other kind's `use`. */
 function blockKinds(options: { defs: Record<string, JsonSchema>; name: string; label: string; kinds: Record<string, z.ZodType>; extra: Record<string, JsonSchema> }): void {
   const { defs, name, label, kinds, extra } = options;
   const generic = defs[name];

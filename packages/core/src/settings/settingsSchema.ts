@@ -1,5 +1,5 @@
-// Schema of the settings file (baton.config.yaml and friends). Launcher blocks are
-// only checked for `use` here; the plugin that provides the kind validates the rest.
+// Schema of the settings file (baton.config.yaml and friends). Launcher, connector and
+// service blocks are only checked for `use` here; the kind's factory validates the rest.
 import { z } from 'zod';
 
 /** Names that end up as folder names on disk (workspace ids, token names). */
@@ -25,6 +25,13 @@ export const connectorBlockSchema = z
   })
   .describe('A way to reach a host: `use` names its kind; the other keys are that kind\'s settings (for ssh: host, user, port...)')
   .meta({ id: 'ConnectorBlock' });
+
+export const serviceBlockSchema = z
+  .looseObject({
+    use: z.string().min(1).describe('Service kind: process (built in), or one a plugin provides: tensorboard...'),
+  })
+  .describe('A service experiments of this workspace can start by name: `use` names its kind; the other keys are that kind\'s settings')
+  .meta({ id: 'ServiceBlock' });
 
 export const workspaceSchema = z
   .strictObject({
@@ -54,6 +61,10 @@ export const workspaceSchema = z
       .record(z.string().regex(SAFE_NAME, 'must be letters, digits, "_", "-" or "." (it names a folder)'), z.int().positive())
       .optional()
       .describe('Counter tokens shared by every process using the workspace, with their totals, e.g. { gpu: 2 }'),
+    services: z
+      .record(z.string().regex(SAFE_NAME, 'must be letters, digits, "_", "-" or "." (it names the service in URLs)'), serviceBlockSchema)
+      .optional()
+      .describe('Services by name, e.g. { tb: { use: tensorboard, logdir: ~/runs } }; an experiment starts one with xp.useService(name) or `services: [name]` in its YAML configuration'),
   })
   .meta({ id: 'Workspace' });
 
@@ -85,3 +96,4 @@ export type SettingsInput = z.input<typeof settingsSchema>;
 export type ParsedSettings = z.output<typeof settingsSchema>;
 export type LauncherBlock = z.output<typeof launcherBlockSchema>;
 export type ConnectorBlock = z.output<typeof connectorBlockSchema>;
+export type ServiceBlock = z.output<typeof serviceBlockSchema>;

@@ -2,7 +2,7 @@
 // collected into one ValidationError; paths are absolute and defaults filled in.
 import { ValidationError, didYouMean, type Issue } from '../errors.ts';
 import { expandPath } from './expandPath.ts';
-import { settingsSchema, type ConnectorBlock, type LauncherBlock, type ParsedSettings } from './settingsSchema.ts';
+import { settingsSchema, type ConnectorBlock, type LauncherBlock, type ParsedSettings, type ServiceBlock } from './settingsSchema.ts';
 import { compileTrigger } from './triggers.ts';
 import { formatKeyPath, zodIssuesToIssues } from './zodIssues.ts';
 
@@ -26,6 +26,8 @@ export interface WorkspaceSettings {
   launchers: Record<string, LauncherBlock>;
   /** Counter tokens: name → total. */
   tokens: Record<string, number>;
+  /** Services experiments can start by name (checked against their kind when the workspace opens). */
+  services: Record<string, ServiceBlock>;
   /** Where it is declared in the settings file (`workspaces[0]`); '' when built in or ad hoc. */
   keyPath: string;
 }
@@ -85,6 +87,7 @@ export function defaultWorkspace(options: { cwd: string; env?: NodeJS.ProcessEnv
     launcher: DEFAULT_LAUNCHER,
     launchers: {},
     tokens: {},
+    services: {},
     keyPath: '',
   };
 }
@@ -138,6 +141,7 @@ function toSettings(options: { parsed: ParsedSettings; baseDir: string; env: Nod
       launcher,
       launchers,
       tokens: workspace.tokens ?? {},
+      services: workspace.services ?? {},
       keyPath,
     };
   });

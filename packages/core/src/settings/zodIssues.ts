@@ -23,6 +23,9 @@ export function zodIssuesToIssues(options: ZodIssuesOptions): Issue[] {
       for (const key of issue.keys) {
         result.push({ path: formatKeyPath([...path, key]), message: `unknown key "${key}"${didYouMean(key, known)}` });
       }
+    } else if (issue.code === 'invalid_key' && issue.issues.length > 0) {
+      // A map key that breaks its rule (a name that is a folder or part of a URL): the rule's own words.
+      for (const inner of issue.issues) result.push({ path: formatKeyPath(path), message: `invalid name: ${inner.message}` });
     } else if (issue.code === 'invalid_type' && !('input' in issue && issue.input !== undefined) && issue.message.endsWith('received undefined')) {
       result.push({ path: formatKeyPath(path), message: `missing (expected ${issue.expected})` });
     } else {

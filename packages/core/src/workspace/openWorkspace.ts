@@ -1,5 +1,5 @@
-// Opens the workspace a command works in: settings → plugins → launchers and
-// tokens, all validated before anything runs.
+// Opens the workspace a command works in: settings → plugins → launchers, tokens
+// and services, all validated before anything runs.
 import { UserInputError } from '../errors.ts';
 import { RemoteFunctionTasks } from '../job/remoteFunctionTasks.ts';
 import { createLogger } from '../logger.ts';
@@ -8,6 +8,7 @@ import { loadSettings, type LoadedSettings } from '../settings/loadSettings.ts';
 import { resolveWorkspace } from '../settings/resolveWorkspace.ts';
 import { createWorkspaceConnector } from '../settings/workspaceConnector.ts';
 import { createWorkspaceLaunchers } from '../settings/workspaceLaunchers.ts';
+import { createWorkspaceServices } from '../settings/workspaceServices.ts';
 import { createWorkspaceTokens } from '../settings/workspaceTokens.ts';
 import type { Connector } from '../types.ts';
 import type { Workspace } from './workspace.ts';
@@ -60,6 +61,8 @@ export async function openWorkspace(options: OpenWorkspaceOptions = {}): Promise
     settingsFile: filepath,
     resolveFrom: options.resolvePluginsFrom,
   });
+  // Checked now, created when an experiment starts one.
+  const services = createWorkspaceServices({ workspace: chosen, plugins, settingsFile: filepath, baseDir: settings.baseDir });
   const connector = await createWorkspaceConnector({
     workspace: chosen,
     connectors: settings.connectors,
@@ -96,6 +99,7 @@ export async function openWorkspace(options: OpenWorkspaceOptions = {}): Promise
     launchers: new Map(launchers.map((launcher) => [launcher.name, launcher])),
     defaultLauncher: defaultLauncher.name,
     tokens,
+    services,
     settingsFile: filepath,
     async close() {
       await Promise.allSettled(launchers.map((launcher) => launcher.close?.()));

@@ -1,7 +1,8 @@
 import type { RemoteFunctionTasks } from '../job/remoteFunctionTasks.ts';
+import type { WorkspaceServices } from '../settings/workspaceServices.ts';
 import type { Connector, Launcher, Token } from '../types.ts';
 
-/** An opened workspace: its directory, launchers and tokens, ready for an experiment. */
+/** An opened workspace: its directory, launchers, tokens and services, ready for an experiment. */
 export interface Workspace {
   id: string;
   /** Absolute path of the workspace directory. */
@@ -18,6 +19,8 @@ export interface Workspace {
   defaultLauncher: string;
   /** Counter tokens declared in the settings, by name. */
   tokens: Map<string, Token>;
+  /** Services declared in the settings (`services:`), created by name when an experiment starts one. */
+  services?: WorkspaceServices;
   /** Settings file the workspace comes from, if any. */
   settingsFile?: string;
   close(): Promise<void>;
