@@ -13,7 +13,7 @@ export { CounterToken, tokenDirectory } from './token/counterToken.ts';
 export type { CounterTokenOptions, HolderRecord } from './token/counterToken.ts';
 export { Service } from './service/service.ts';
 export type { ServiceOptions, ServiceSummary } from './service/service.ts';
-export { WebService } from './service/webService.ts';
+export { WebService, servicePath } from './service/webService.ts';
 export type { WebServiceStarted } from './service/webService.ts';
 export { ProcessWebService, SERVICE_HOST } from './service/processWebService.ts';
 export type { ProcessWebServiceOptions, ProcessLaunch, ProcessServiceSummary } from './service/processWebService.ts';

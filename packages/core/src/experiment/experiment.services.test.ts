@@ -67,7 +67,7 @@ describe('experiment services', () => {
 
   it('says which services the workspace declares when a name is unknown', async () => {
     await using xp = await experiment({ name: 'typo', cwd: dir });
-    const error = await xp.useService('file').catch((caught: unknown) => caught as UserInputError);
+    const error = (await xp.useService('file').catch((caught: unknown) => caught)) as UserInputError;
     expect(error).toBeInstanceOf(UserInputError);
     expect(error.message).toBe('No service named "file" in workspace "main" (did you mean "files"?); declared: files, kept');
     expect(xp.services).toEqual([]);

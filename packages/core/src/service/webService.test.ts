@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { HttpServerService } from './__fixtures__/httpServerService.ts';
+import { servicePath } from './webService.ts';
 
 describe('WebService', () => {
   it('has a URL only while it runs, and serves on it', async () => {
@@ -39,5 +40,12 @@ describe('WebService', () => {
     expect(await (await fetch(service.url!)).text()).toBe('again');
     await service.stop();
     expect(service.servers).toBe(2);
+  });
+});
+
+describe('servicePath', () => {
+  it('is where the monitor proxies a service: /services/<id>/, the id encoded', () => {
+    expect(servicePath('tb')).toBe('/services/tb/');
+    expect(servicePath('a b')).toBe('/services/a%20b/');
   });
 });

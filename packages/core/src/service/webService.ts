@@ -21,3 +21,12 @@ export abstract class WebService extends Service<WebServiceStarted> {
     this.#url = undefined;
   }
 }
+
+/**
+ * Where the monitor reaches a service through its proxy: `/services/<id>/`. The proxy
+ * keeps the path as it is, so a service that can serve under a prefix (TensorBoard's
+ * --path_prefix) serves under this one, and its links work through the proxy too.
+ */
+export function servicePath(id: string): string {
+  return `/services/${encodeURIComponent(id)}/`;
+}
