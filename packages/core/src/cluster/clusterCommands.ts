@@ -3,6 +3,7 @@
 // run made), and retried with jittered exponential backoff when the failure is
 // one that passes (the scheduler busy, restarting or out of reach for a moment).
 import { isTransientError } from '../errors.ts';
+import { limitIo, type IoLimit } from '../scheduler/limitIo.ts';
 import type { CommandResult, Connector, LoggerLike } from '../types.ts';
 
 export interface ClusterCommandsOptions<Name extends string> {
@@ -18,6 +19,11 @@ export interface ClusterCommandsOptions<Name extends string> {
   /** First retry delay; doubles per attempt up to maxRetryDelayMs, each randomized down to half. */
   retryBaseMs?: number;
   maxRetryDelayMs?: number;
+  /**
+   * Most commands under way at once (default 8): 200 jobs that cannot share an array are 200
+   * submissions, which must not all hit the scheduler's server at the same moment.
+   */
+  maxParallel?: number;
 }
 
 export interface ClusterCommandResult {
@@ -37,9 +43,11 @@ export interface ClusterCommandResult {
 export class ClusterCommands<Name extends string> {
   readonly #options: Required<ClusterCommandsOptions<Name>>;
   readonly #counts: Record<Name, number>;
+  readonly #limit: IoLimit;
 
   constructor(options: ClusterCommandsOptions<Name>) {
-    this.#options = { retryBaseMs: 2000, maxRetryDelayMs: 30_000, ...options };
+    this.#options = { retryBaseMs: 2000, maxRetryDelayMs: 30_000, maxParallel: 8, ...options };
+    this.#limit = limitIo(this.#options.maxParallel);
     this.#counts = Object.fromEntries(options.commands.map((name) => [name, 0])) as Record<Name, number>;
   }
 
@@ -54,7 +62,7 @@ export class ClusterCommands<Name extends string> {
     const { connector, timeoutMs, scheduler } = this.#options;
     let result: CommandResult;
     try {
-      result = await connector.run(argv, { timeoutMs });
+      result = await this.#limit(() => connector.run(argv, { timeoutMs }));
     } catch (error) {
       // The host out of reach for a moment (a dropped SSH connection): the command may have run.
       if (isTransientError(error)) {

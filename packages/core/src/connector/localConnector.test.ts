@@ -1,10 +1,10 @@
-import { spawn } from 'node:child_process';
+import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { LocalConnector } from './localConnector.ts';
 
 const connector = new LocalConnector();
@@ -42,6 +42,23 @@ describe('run', () => {
     expect(result.code).toBeNull();
     expect(result.signal).toBe('SIGKILL');
     expect(Date.now() - started).toBeLessThan(5000);
+  });
+
+  it('reports a timed-out command it cannot kill (a setuid command such as oarsub) as timed out, not as one that could not start', async () => {
+    // The kill of a command that became another user fails with EPERM, as ChildProcess reports it.
+    const kill = vi.spyOn(ChildProcess.prototype, 'kill').mockImplementationOnce(function (this: ChildProcess) {
+      this.emit('error', Object.assign(new Error('kill EPERM'), { code: 'EPERM', errno: -1, syscall: 'kill' }));
+      return false;
+    });
+    try {
+      const started = Date.now();
+      const result = await connector.run(['sleep', '2'], { timeoutMs: 200 });
+      expect(result.code).toBeNull();
+      expect(result.stderr).toContain('could not kill it: kill EPERM');
+      expect(Date.now() - started).toBeLessThan(1500);
+    } finally {
+      kill.mockRestore();
+    }
   });
 
   it('feeds input, adds environment variables and runs in cwd', async () => {

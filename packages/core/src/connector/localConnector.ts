@@ -87,6 +87,13 @@ export class LocalConnector implements Connector {
             }, options.timeoutMs);
       child.once('error', (error) => {
         if (settled) return;
+        // The kill of a timed-out command failed (EPERM: a setuid command such as oarsub now runs
+        // as another user): it is still a timeout, not a command that could not start.
+        if (timedOut && child.pid !== undefined) {
+          log.debug('could not kill timed-out %o (pid %d): %s', argv, child.pid, error.message);
+          stderr.push(Buffer.from(`\n(timed out; Baton could not kill it: ${error.message})\n`));
+          return finishAfterTimeout();
+        }
         settled = true;
         clearTimeout(timer);
         reject(spawnError(error, command, options.cwd));
