@@ -16,7 +16,7 @@ interface FakeJob {
 function fakeExperiment(count: number) {
   const jobs: FakeJob[] = Array.from({ length: count }, (_, i) => ({ taskId: 'train', hash: `${i}`.padStart(64, '0'), directory: `/ws/jobs/train/${i}`, state: 'waiting' }));
   const events = new EventEmitter();
-  const xp = { name: 'xp', jobs, events } as unknown as Experiment;
+  const xp = { name: 'xp', jobs, events, services: [] } as unknown as Experiment;
   const change = (job: FakeJob, state: JobState, extra: Partial<FakeJob> = {}) => {
     const previous = job.state;
     Object.assign(job, { state, ...extra });

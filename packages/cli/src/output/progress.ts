@@ -1,9 +1,10 @@
 // Follows an experiment: counts per state of every job it submitted, a line per failed job, and
 // a line per job in dry-run mode. On a terminal the counts are a live line; off a terminal (a
 // pipe, nohup, a batch job's log) they are a plain line every few seconds and at once on news
-// (a failure, a new pending reason).
+// (a failure, a new pending reason). Each service's URL is printed when it starts.
 import type { DryRunRecord, Experiment, JobState, JobStateEvent } from '@baton/core';
 import { describeFailure, failureKey } from './failures.ts';
+import { followServices } from './services.ts';
 import type { StatusLine } from './statusLine.ts';
 import { formatDuration, jobName } from './table.ts';
 
@@ -88,6 +89,7 @@ export function followExperiment(options: FollowOptions): Progress {
   };
   xp.events.on('job-state', onJobState);
   xp.events.on('dry-run', onDryRun);
+  const services = followServices({ xp, statusLine });
   if (!plain) scheduleRender();
 
   return {
@@ -98,6 +100,8 @@ export function followExperiment(options: FollowOptions): Progress {
       if (clock) clearInterval(clock);
       xp.events.off('job-state', onJobState);
       xp.events.off('dry-run', onDryRun);
+      // Kept services are printed last, above the summary: where they run on.
+      services.close();
       statusLine.close();
     },
   };
