@@ -171,6 +171,7 @@ export class ProcessWebService extends WebService {
     this.#stopping = true;
     if (!running) return;
     await running.stop({ graceMs: this.#options.stopTimeoutMs ?? 10_000 });
+    this.logger.debug('service %s (pid %d) stopped', this.id, running.pid);
     this.#process = undefined;
   }
 
