@@ -1,7 +1,7 @@
 // The monitor's page: Preact components written with htm (tagged templates, no build step),
 // fed by the monitor's JSON API and kept live by its event channel. Every URL is relative to
 // the page, so the monitor works behind a path prefix too.
-/* global document, window, EventSource, navigator, URLSearchParams */
+/* global document, EventSource, navigator, URLSearchParams */
 import { h, render } from 'preact';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import htm from 'htm';
@@ -183,6 +183,7 @@ function JobPanel({ id, version, onSelect, onClose, onKilled }) {
   const [job, setJob] = useState(undefined);
   const [error, setError] = useState(undefined);
   const [stream, setStream] = useState('stdout');
+  const [killResult, setKillResult] = useState(undefined);
   const now = useNow();
   useEffect(() => {
     let stale = false;
@@ -214,7 +215,9 @@ function JobPanel({ id, version, onSelect, onClose, onKilled }) {
     <section class="panel box" data-testid="job-panel">
       <header class="panel-head">
         <h2><span class="mono">${job.taskId}/${job.hash.slice(0, 12)}</span></h2>
-        ${KILLABLE.has(job.state) && html`<${KillButton} job=${job} onKilled=${onKilled} />`}
+        ${killResult
+          ? html`<span class="kill-result" role="status">${killResult}</span>`
+          : KILLABLE.has(job.state) && html`<${KillButton} job=${job} onResult=${(message) => (setKillResult(message), onKilled())} />`}
         <button class="close" title="close" onClick=${onClose}>×</button>
       </header>
       <dl class="fields">${fields.map(([name, value]) => html`<dt>${name}</dt><dd>${value}</dd>`)}</dl>
@@ -240,27 +243,23 @@ function JobLinks({ title, jobs, onSelect }) {
   `;
 }
 
-function KillButton({ job, onKilled }) {
+function KillButton({ job, onResult }) {
   const [step, setStep] = useState('idle');
-  const [message, setMessage] = useState(undefined);
   const kill = async () => {
     setStep('killing');
     try {
       const response = await fetch(`api/jobs/${job.id}/kill`, { method: 'POST' });
       const result = await response.json();
-      setMessage(result.error ?? (result.hint ? `${result.message} (${result.hint})` : result.message));
+      onResult(result.error ?? (result.hint ? `${result.message} (${result.hint})` : result.message));
     } catch (reason) {
-      setMessage(reason.message);
+      onResult(reason.message);
     }
-    setStep('done');
-    onKilled();
   };
   if (step === 'idle') return html`<button class="danger" onClick=${() => setStep('confirm')}>Kill</button>`;
   if (step === 'confirm') {
     return html`<span class="confirm">Kill this job? <button class="danger" onClick=${kill}>Yes, kill it</button> <button onClick=${() => setStep('idle')}>No</button></span>`;
   }
-  if (step === 'killing') return html`<span class="muted">Killing…</span>`;
-  return html`<span class="kill-result" role="status">${message}</span>`;
+  return html`<span class="muted">Killing…</span>`;
 }
 
 /** The job's output, followed as it grows (a live channel per view; it ends with the job). */
@@ -371,5 +370,7 @@ async function getJson(url) {
   return body;
 }
 
-render(html`<${App} />`, document.getElementById('app'));
-window.batonMonitorReady = true;
+const root = document.getElementById('app');
+// Preact renders next to what is there: the loading line goes first.
+root.replaceChildren();
+render(html`<${App} />`, root);

@@ -30,6 +30,10 @@ export async function createMonitor(options: MonitorOptions): Promise<Monitor> {
     await monitor.close();
     throw error;
   }
+  if (options.holdProcess === false) {
+    server.unref();
+    server.on('connection', (socket) => socket.unref());
+  }
   const port = (server.address() as AddressInfo).port;
   const origin = `http://${urlHost(host)}:${port}`;
   let closing: Promise<void> | undefined;

@@ -3,7 +3,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Hono, type Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
-import { LocalConnector, type LaunchHandle, type Launcher, type Workspace } from '@baton/core';
+import { LocalConnector, UserInputError, type LaunchHandle, type Launcher, type Workspace } from '@baton/core';
 import { killJob } from '@baton/core/catalog';
 import { loadAssets } from './assets.ts';
 import { refuseCrossSite, requireToken, type AccessVariables } from './auth/access.ts';
@@ -133,7 +133,8 @@ export function createMonitorApp(options: MonitorAppOptions): MonitorApp {
             return;
           }
           // More already written: read on at once; otherwise wait for more.
-          if (chunk.next >= chunk.size) await sleep(pollMs);
+          // Not a reason for the process to stay (the server says whether it does).
+          if (chunk.next >= chunk.size) await sleep(pollMs, undefined, { ref: false });
           if (ended) return;
           chunk = await logs.read({ taskId, hash, stream, offset: chunk.next });
         }
@@ -158,7 +159,7 @@ export function createMonitorApp(options: MonitorAppOptions): MonitorApp {
       const send = () => void sse.writeSSE({ event: 'changed', data: String(++version) }).catch(() => undefined);
       const stopData = data.onChange(send);
       const stopServices = services.onChange(send);
-      const keepAlive = setInterval(() => void sse.write(': keep-alive\n\n').catch(() => undefined), KEEP_ALIVE_MS);
+      const keepAlive = setInterval(() => void sse.write(': keep-alive\n\n').catch(() => undefined), KEEP_ALIVE_MS).unref();
       try {
         await sse.writeSSE({ event: 'hello', data: String(version), retry: 2000 });
         await new Promise<void>((resolve) => {
@@ -196,10 +197,14 @@ export function createMonitorApp(options: MonitorAppOptions): MonitorApp {
   };
 }
 
+/** The token given, the experiment's, $BATON_MONITOR_TOKEN (when set and not empty), or a new one. */
 function chooseToken(options: MonitorAppOptions): string {
-  const token = options.token ?? options.experiment?.monitor.token ?? process.env[TOKEN_VARIABLE] ?? newToken();
-  if (token.trim() === '' || /\s/.test(token)) {
-    throw new TypeError(`The monitor's token must be a non-empty string without spaces (check ${TOKEN_VARIABLE})`);
+  const token = options.token ?? options.experiment?.monitor.token ?? (process.env[TOKEN_VARIABLE] || undefined) ?? newToken();
+  if (token === '' || !/^[\x21-\x7e]+$/.test(token)) {
+    throw new UserInputError("The monitor's token must be printable ASCII characters, without spaces", {
+      where: options.token === undefined ? TOKEN_VARIABLE : 'the monitor token',
+      hint: `leave ${TOKEN_VARIABLE} unset for a random token, or set it to a long random value (e.g. openssl rand -base64 32)`,
+    });
   }
   return token;
 }

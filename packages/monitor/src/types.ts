@@ -24,6 +24,11 @@ export interface MonitorOptions {
   status?: HandleStatusFunction;
   /** How often a workspace's files are read again while a page is open; default 2000 ms. */
   pollIntervalMs?: number;
+  /**
+   * Whether the monitor alone keeps Node running (default true). False: it serves while the
+   * process has other work (an experiment), and does not keep it from ending.
+   */
+  holdProcess?: boolean;
 }
 
 export interface Monitor {

@@ -74,7 +74,7 @@ export class ExperimentData implements MonitorData {
     this.#pending ??= setTimeout(() => {
       this.#pending = undefined;
       for (const listener of [...this.#listeners]) listener();
-    }, CHANGE_COALESCE_MS);
+    }, CHANGE_COALESCE_MS).unref();
   }
 
   async #markerOf(job: { hash: string; directory: string }): Promise<JobProvenance | undefined> {

@@ -92,7 +92,7 @@ export class WorkspaceData implements MonitorData {
 
   onChange(listener: () => void): () => void {
     this.#listeners.add(listener);
-    this.#timer ??= setInterval(() => void this.#poll(), this.#pollIntervalMs);
+    this.#timer ??= setInterval(() => void this.#poll(), this.#pollIntervalMs).unref();
     return () => {
       this.#listeners.delete(listener);
       if (this.#listeners.size === 0 && this.#timer) {

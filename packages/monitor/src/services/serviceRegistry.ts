@@ -43,7 +43,7 @@ export class ServiceRegistry {
   onChange(listener: () => void): () => void {
     this.#listeners.add(listener);
     this.#follow();
-    if (this.#experiment) this.#timer ??= setInterval(() => this.#follow(), NEW_SERVICE_CHECK_MS);
+    if (this.#experiment) this.#timer ??= setInterval(() => this.#follow(), NEW_SERVICE_CHECK_MS).unref();
     return () => {
       this.#listeners.delete(listener);
       if (this.#listeners.size === 0) this.#stopFollowing();

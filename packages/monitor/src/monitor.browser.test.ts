@@ -1,0 +1,247 @@
+// The monitor in a real browser (Debian's chromium, driven by playwright-core): a real
+// experiment runs jobs with the local launcher while the page shows them, live.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdir, rm } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import type { ServiceListener, ServiceLike, ServiceState } from '@baton/core';
+import { createMonitor } from './createMonitor.ts';
+import { CHROMIUM, INSTALL_HINT, chromiumAvailable, launchChromium } from './testing/chromium.ts';
+import { sleeper, startLiveExperiment, summary, type LiveExperiment } from './testing/liveExperiment.ts';
+import type { Monitor } from './types.ts';
+
+const inCI = process.env.CI === 'true';
+const available = chromiumAvailable();
+if (!available && !inCI) console.warn(`Browser tests skipped: no Chromium at ${CHROMIUM}; install it: ${INSTALL_HINT}`);
+
+/** Where to save a screenshot of the page, for the docs: BATON_MONITOR_SCREENSHOT=docs/images/monitor.png */
+const SCREENSHOT = process.env.BATON_MONITOR_SCREENSHOT;
+
+describe.skipIf(!available && !inCI)('the monitor in Chromium', () => {
+  let live: LiveExperiment;
+  let monitor: Monitor;
+  let browser: Awaited<ReturnType<typeof launchChromium>>;
+  let page: Page;
+  let service: StandInService;
+  let otherSite: Server;
+  let otherSiteUrl: string;
+
+  beforeAll(async () => {
+    if (!available) throw new Error(`CI=true but there is no Chromium at ${CHROMIUM}: the browser suite cannot run; ${INSTALL_HINT}`);
+    live = await startLiveExperiment('browser');
+    service = await StandInService.start('web');
+    live.xp.addService(service);
+    await service.start();
+    monitor = await createMonitor({ experiment: live.xp });
+    // Another site: `localhost` is not the same site as 127.0.0.1 for the browser.
+    otherSite = createServer((request, response) => {
+      response.writeHead(200, { 'content-type': 'text/html' });
+      const target = new URL(request.url ?? '/', 'http://localhost').searchParams.get('target') ?? '';
+      response.end(
+        request.url?.startsWith('/link')
+          ? `<a id="go" href="${target}">monitor</a>`
+          : `<form id="f" method="POST" action="${target}"></form><script>document.getElementById('f').submit()</script>`,
+      );
+    });
+    await new Promise<void>((done) => otherSite.listen(0, '127.0.0.1', done));
+    otherSiteUrl = `http://localhost:${(otherSite.address() as AddressInfo).port}`;
+    browser = await launchChromium();
+    page = browser.pages()[0] ?? (await browser.newPage());
+  });
+
+  afterAll(async () => {
+    await browser?.dispose();
+    await monitor?.close();
+    await live?.xp.stop({ kill: true });
+    await live?.xp.close();
+    await service?.close();
+    await new Promise((done) => otherSite?.close(done));
+    if (live) await rm(live.root, { recursive: true, force: true });
+  });
+
+  it('opens with the token, which moves into an HttpOnly cookie and out of the address bar', async () => {
+    const response = await page.goto(monitor.url);
+    expect(response?.status()).toBe(200);
+    expect(page.url()).toBe(`${monitor.origin}/`);
+    await page.getByTestId('live').filter({ hasText: 'live' }).waitFor();
+    const cookies = await browser.cookies(monitor.origin);
+    expect(cookies).toEqual([expect.objectContaining({ name: `baton-monitor-${monitor.port}`, value: monitor.token, httpOnly: true, sameSite: 'Strict', path: '/' })]);
+    await expect(page.locator('h1').textContent()).resolves.toBe('Baton monitor');
+  });
+
+  it('shows a job go from running to done without a reload', async () => {
+    await page.evaluate(() => ((globalThis as unknown as { notReloaded: boolean }).notReloaded = true));
+    const job = live.xp.submit(sleeper, { label: 'first', seconds: 1.5 });
+    const row = page.locator(`tr[data-job="sleeper/${job.hash}"]`);
+    await row.and(page.locator('[data-state="running"]')).waitFor({ timeout: 20_000 });
+    await expect(row.locator('td').nth(3).textContent()).resolves.toBe('local');
+    await row.and(page.locator('[data-state="done"]')).waitFor({ timeout: 20_000 });
+    // Its duration comes from its marker once it is done.
+    await expect(row.locator('td.num').textContent()).resolves.toMatch(/^1\.\ds$/);
+    expect(await page.evaluate(() => (globalThis as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true);
+  });
+
+  it("opens a job's log, follows it as it grows, and shows its stderr and dependencies", async () => {
+    const first = live.xp.submit(sleeper, { label: 'second', seconds: 2 });
+    const after = live.xp.submit(summary, { input: first.output });
+    const row = page.locator(`tr[data-job="sleeper/${first.hash}"]`);
+    await row.and(page.locator('[data-state="running"]')).waitFor({ timeout: 20_000 });
+    await row.click();
+    const log = page.getByTestId('log');
+    await expect.poll(() => log.textContent(), { timeout: 10_000 }).toBe('start second\n');
+    // Still open: the end of the output arrives while we look.
+    await expect.poll(() => log.textContent(), { timeout: 20_000 }).toBe('start second\nend second\n');
+    await page.getByTestId('log-status').filter({ hasText: 'complete' }).waitFor();
+    await page.getByRole('tab', { name: 'stderr' }).click();
+    await expect.poll(() => page.locator('pre[data-stream="stderr"]').textContent()).toBe('to stderr second\n');
+    // Its dependent, and back to it from there.
+    const panel = page.getByTestId('job-panel');
+    await panel.getByRole('button', { name: `summary/${after.hash.slice(0, 12)}` }).click();
+    await panel.getByText('Depends on').waitFor();
+    await expect.poll(() => page.getByTestId('log').textContent(), { timeout: 20_000 }).toBe(`summary of ${first.directory}\n`);
+  });
+
+  it('kills a running job', async () => {
+    const job = live.xp.submit(sleeper, { label: 'long', seconds: 120 });
+    const row = page.locator(`tr[data-job="sleeper/${job.hash}"]`);
+    await row.and(page.locator('[data-state="running"]')).waitFor({ timeout: 20_000 });
+    await row.click();
+    const panel = page.getByTestId('job-panel');
+    await panel.getByRole('button', { name: 'Kill', exact: true }).click();
+    await panel.getByRole('button', { name: 'Yes, kill it' }).click();
+    await panel.getByRole('status').filter({ hasText: 'killed' }).waitFor({ timeout: 20_000 });
+    await row.and(page.locator('[data-state="failed"]')).waitFor({ timeout: 20_000 });
+    await expect(row.locator('td.reason').textContent()).resolves.toMatch(/^cancelled/);
+    await job.wait();
+    expect(job.state).toBe('failed');
+    expect(job.failure?.reason).toBe('cancelled');
+  });
+
+  it("follows a service's link through the monitor's proxy, and the service never sees the token", async () => {
+    const link = page.locator('[data-service="web"] a');
+    await link.waitFor();
+    const [tab] = await Promise.all([browser.waitForEvent('page'), link.click()]);
+    await tab.waitForLoadState();
+    expect(tab.url()).toBe(`${monitor.origin}/services/web/`);
+    await expect(tab.locator('h1').textContent()).resolves.toBe('Hello from the web service');
+    // The service page's own request, also through the proxy.
+    await expect.poll(() => tab.locator('#data').textContent()).toBe('{"value":42}');
+    await tab.close();
+    expect(service.requests.length).toBeGreaterThanOrEqual(2);
+    for (const request of service.requests) {
+      expect(request.url.startsWith('/services/web/')).toBe(true);
+      expect(JSON.stringify(request.headers)).not.toContain(monitor.token);
+    }
+  });
+
+  it("refuses another site's page: its form cannot kill a job", async () => {
+    const job = live.xp.submit(sleeper, { label: 'target', seconds: 120 });
+    const row = page.locator(`tr[data-job="sleeper/${job.hash}"]`);
+    await row.and(page.locator('[data-state="running"]')).waitFor({ timeout: 20_000 });
+    const attack = await browser.newPage();
+    const refused = attack.waitForResponse((response) => response.url().endsWith('/kill'));
+    await attack.goto(`${otherSiteUrl}/form?target=${encodeURIComponent(`${monitor.origin}/api/jobs/sleeper/${job.hash}/kill`)}`);
+    expect([401, 403]).toContain((await refused).status());
+    await attack.close();
+    await new Promise((done) => setTimeout(done, 1500));
+    expect(job.state).toBe('running');
+  });
+
+  it("opens from a link on another site's page (the SameSite=Strict cookie still lands)", async () => {
+    const fresh = await browser.newPage();
+    await browser.clearCookies();
+    await fresh.goto(`${otherSiteUrl}/link?target=${encodeURIComponent(monitor.url)}`);
+    await fresh.locator('#go').click();
+    await fresh.getByTestId('live').filter({ hasText: 'live' }).waitFor({ timeout: 20_000 });
+    expect(fresh.url()).toBe(`${monitor.origin}/`);
+    await fresh.close();
+  });
+
+  it('looks right (and saves a screenshot for the docs when asked)', async () => {
+    // A page with a bit of everything: a running job, a done one, a failed one, a service.
+    const running = live.xp.submit(sleeper, { label: 'shown', seconds: 60 });
+    await page.reload();
+    const row = page.locator(`tr[data-job="sleeper/${running.hash}"]`);
+    await row.and(page.locator('[data-state="running"]')).waitFor({ timeout: 20_000 });
+    await row.click();
+    await expect.poll(() => page.getByTestId('log').textContent(), { timeout: 10_000 }).toBe('start shown\n');
+    const counts = await page.locator('.summary').textContent();
+    expect(counts).toMatch(/\d+ running/);
+    expect(counts).toMatch(/\d+ failed/);
+    expect(counts).toMatch(/\d+ done/);
+    if (SCREENSHOT) {
+      const path = resolve(SCREENSHOT);
+      await mkdir(dirname(path), { recursive: true });
+      await page.screenshot({ path });
+    }
+  });
+});
+
+/** Stands in for a web service (TensorBoard's kind): serves under /services/<id>/, records what it receives. */
+class StandInService implements ServiceLike {
+  readonly description: string;
+  readonly requests: { url: string; headers: unknown }[] = [];
+  #state: ServiceState = 'stopped';
+  readonly #listeners = new Set<ServiceListener>();
+
+  private constructor(
+    readonly id: string,
+    private readonly server: Server,
+  ) {
+    this.description = `${id} (a stand-in web service)`;
+  }
+
+  static async start(id: string): Promise<StandInService> {
+    const server = createServer();
+    const service = new StandInService(id, server);
+    server.on('request', (request, response) => {
+      service.requests.push({ url: request.url ?? '', headers: request.headers });
+      if (request.url === `/services/${id}/data`) {
+        response.writeHead(200, { 'content-type': 'application/json' });
+        response.end('{"value":42}');
+        return;
+      }
+      response.writeHead(200, { 'content-type': 'text/html' });
+      // A relative URL, as TensorBoard's pages use: it stays behind the proxy.
+      response.end(`<h1>Hello from the ${id} service</h1><pre id="data"></pre><script>fetch('data').then((r) => r.text()).then((t) => (document.getElementById('data').textContent = t));</script>`);
+    });
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    return service;
+  }
+
+  get state(): ServiceState {
+    return this.#state;
+  }
+
+  get url(): string | undefined {
+    return this.#state === 'running' ? `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/services/${this.id}/` : undefined;
+  }
+
+  addListener(listener: ServiceListener): void {
+    this.#listeners.add(listener);
+  }
+
+  removeListener(listener: ServiceListener): void {
+    this.#listeners.delete(listener);
+  }
+
+  async start(): Promise<void> {
+    this.#set('running');
+  }
+
+  async stop(): Promise<void> {
+    this.#set('stopped');
+  }
+
+  async close(): Promise<void> {
+    await new Promise((done) => this.server.close(done));
+  }
+
+  #set(state: ServiceState): void {
+    const previous = this.#state;
+    this.#state = state;
+    for (const listener of this.#listeners) listener({ service: this, state, previous });
+  }
+}
