@@ -3,6 +3,7 @@
 import { createRequire } from 'node:module';
 import { Command } from 'commander';
 import { registerJobsCommand } from './commands/jobsCommand.ts';
+import { registerMonitorCommand } from './commands/monitorCommand.ts';
 import { registerRunExperimentCommand } from './commands/runExperimentCommand.ts';
 
 export function createProgram(): Command {
@@ -22,6 +23,7 @@ export function createProgram(): Command {
   });
   registerRunExperimentCommand(program);
   registerJobsCommand(program);
+  registerMonitorCommand(program);
   return program;
 }
 

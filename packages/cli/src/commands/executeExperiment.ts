@@ -10,6 +10,7 @@ import { createStatusLine, type StatusLine } from '../output/statusLine.ts';
 import { formatSummary } from '../output/summary.ts';
 import { loadExperimentDefinition } from './experimentModule.ts';
 import type { RunExperimentOptions } from './runExperimentCommand.ts';
+import { startRunMonitor, wantsRunMonitor } from './runMonitor.ts';
 import { CLI_PACKAGE_DIR } from '../workspaceOptions.ts';
 
 /** Signals that stop the experiment; the exit code is 128 + the signal's number, as shells report it (130, 143, 129). */
@@ -39,6 +40,8 @@ export async function executeExperiment(options: {
   let progress: Progress | undefined;
   let xp: Experiment | undefined;
   let runFunction: 'not started' | 'running' | 'returned' = 'not started';
+  /** The run's web monitor (--host/--port), once it listens. */
+  let monitor: ReturnType<typeof startRunMonitor> | undefined;
   const summaryOf = (summary: ExperimentSummary) =>
     formatSummary({ summary, experiment: xp?.name ?? '', interruptedBy: interruption.signal(), killed: cli.kill === true, runMode: cli.runMode });
 
@@ -76,6 +79,7 @@ export async function executeExperiment(options: {
       onExperiment: (experiment) => {
         xp = experiment;
         interruption.attach(experiment);
+        if (wantsRunMonitor(cli)) monitor = startRunMonitor({ xp: experiment, host: cli.host, port: cli.port, statusLine });
         progress = followExperiment({ xp: experiment, statusLine, startedAt, reportFailures: !dryRun, plain: plainIntervalMs === undefined ? undefined : { intervalMs: plainIntervalMs } });
       },
     }).catch((error: unknown) => {
@@ -101,6 +105,7 @@ export async function executeExperiment(options: {
     return summary.failed.length > 0 && !dryRun ? 1 : 0;
   } finally {
     process.off('beforeExit', onDrained);
+    await (await monitor)?.close();
     progress?.close();
     interruption.dispose();
     removeLogSink();

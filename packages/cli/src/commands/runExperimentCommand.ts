@@ -35,8 +35,8 @@ export function registerRunExperimentCommand(program: Command): void {
     .option('--pre-yaml <file>', 'YAML file merged before the configuration file (repeatable)', collect, [])
     .option('--post-yaml <file>', 'YAML file merged after the configuration file (repeatable)', collect, [])
     .option('--show', 'print the merged configuration and exit')
-    .option('--host <host>', 'host the experiment monitor listens on', parseHost)
-    .option('--port <n>', 'port of the experiment monitor (negative: no monitor)', parsePort)
+    .option('--host <host>', 'serve the web monitor of this run on this address (default 127.0.0.1: this machine only)', parseHost)
+    .option('--port <n>', 'serve the web monitor of this run on this port (0: any free port; negative: no monitor)', parsePort)
     .option('--kill', 'on Ctrl-C, also cancel the running jobs')
     .action(async (yamlFile: string | undefined, options: RunExperimentOptions) => {
       const { runExperiment } = await import('./runExperiment.ts');
