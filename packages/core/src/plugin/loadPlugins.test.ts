@@ -67,9 +67,11 @@ describe('loadPlugins', () => {
     expect(typo.where).toBe(`${settingsFile} (plugins[0])`);
     expect(typo.hint).toContain('pnpm add slurmm');
 
-    const builtIn = await failure(loadPlugins({ names: ['oar'], baseDir: dir, settingsFile }));
-    expect(builtIn.message).toContain('"oar" (@baton/launcher-oar) is not installed');
-    expect(builtIn.hint).toContain('pnpm add @baton/launcher-oar');
+    // A built-in short name whose package this repository's root does not install (its folder is
+    // searched too, as the working directory): the TensorBoard service.
+    const builtIn = await failure(loadPlugins({ names: ['tensorboard'], baseDir: dir, settingsFile }));
+    expect(builtIn.message).toContain('"tensorboard" (@baton/service-tensorboard) is not installed');
+    expect(builtIn.hint).toContain('pnpm add @baton/service-tensorboard');
   });
 
   it('reports a missing plugin file with a hint about relative paths', async () => {
