@@ -111,9 +111,13 @@ function Services({ overview }) {
       <ul class="services">
         ${overview.services.map(
           (service) => html`
-            <li key=${service.id} data-service=${service.id}>
+            <li key=${service.recorded ? `${service.recorded.experiment}/${service.id}` : service.id} data-service=${service.id}>
               <${StateBadge} state=${service.state} />
               ${service.href ? html`<a href=${service.href} target="_blank" rel="noopener noreferrer">${service.description}</a>` : html`<span>${service.description}</span>`}
+              ${service.recorded &&
+              html`<span class="muted recorded" title="recorded by its run; reached directly, not through the monitor">
+                ${service.recorded.experiment}${service.recorded.url ? html`, <span class="mono">${service.recorded.url}</span>` : ''}
+              </span>`}
             </li>
           `,
         )}

@@ -206,7 +206,11 @@ describe('the API', () => {
       mode: 'workspace',
       workspace: fixture.path,
       experiments: [{ name: 'sweep', runs: [{ id: RUN_ID, current: true, jobs: 2 }] }],
-      services: [{ id: 'web', description: 'stand-in web service', state: 'running', href: 'services/web/' }],
+      services: [
+        { id: 'web', description: 'stand-in web service', state: 'running', href: 'services/web/' },
+        // Recorded by a run: shown, with its own address, but not reached through the proxy.
+        { id: 'tb', description: 'TensorBoard on the run folder', state: 'running', recorded: { experiment: 'sweep', runId: RUN_ID, url: 'http://127.0.0.1:9/services/tb/' } },
+      ],
     });
   });
 
@@ -271,6 +275,11 @@ describe('the service proxy', () => {
     const response = await monitor.app.request('/services/other/', { headers: { authorization: `Bearer ${TOKEN}` } });
     expect(response.status).toBe(404);
     expect(received).toEqual([]);
+  });
+
+  it('does not reach a service a run recorded on disk (its address comes from a file, not from this monitor)', async () => {
+    const response = await monitor.app.request('/services/tb/', { headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(response.status).toBe(404);
   });
 });
 

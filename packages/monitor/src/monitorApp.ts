@@ -75,7 +75,7 @@ export function createMonitorApp(options: MonitorAppOptions): MonitorApp {
       workspace: data.workspacePath,
       ...(data.experiment ? { experiment: data.experiment } : {}),
       experiments: await data.experiments(),
-      services: services.views(),
+      services: [...services.views(), ...(await data.recordedServices())],
     };
     return c.json(overview);
   });

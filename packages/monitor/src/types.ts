@@ -111,6 +111,12 @@ export interface ServiceView {
   state: ServiceState;
   /** Its address through the monitor's proxy, while it has one. */
   href?: string;
+  /**
+   * A service an experiment recorded in its run's services.json (workspace mode): its
+   * experiment, and its own address as recorded. The proxy does not reach it: its address
+   * comes from a file, not from this monitor.
+   */
+  recorded?: { experiment: string; runId: string; url?: string };
 }
 
 export interface OverviewResponse {

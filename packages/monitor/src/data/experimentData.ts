@@ -1,7 +1,7 @@
 // One live run (`baton run-experiment --port`): its jobs as its scheduler sees them, told
 // by the experiment's job-state events, with what their markers say once they end.
 import { findJobs, readMarkers, type Connector, type Experiment, type JobProvenance, type JobRecord } from '@baton/core';
-import type { ExperimentView, JobView } from '../types.ts';
+import type { ExperimentView, JobView, ServiceView } from '../types.ts';
 import { liveJobView } from './jobViews.ts';
 import type { MonitorData } from './monitorData.ts';
 
@@ -41,6 +41,11 @@ export class ExperimentData implements MonitorData {
 
   async experiments(): Promise<ExperimentView[]> {
     return [{ name: this.#xp.name, runs: [{ id: this.#xp.runId, current: true, jobs: this.#xp.jobs.length }] }];
+  }
+
+  /** The run's services are live ones (the service registry's). */
+  async recordedServices(): Promise<ServiceView[]> {
+    return [];
   }
 
   async dependencies(job: { taskId: string; hash: string }): Promise<{ taskId: string; hash: string }[]> {

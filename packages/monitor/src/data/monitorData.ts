@@ -1,7 +1,7 @@
 // What the monitor shows, from one of two sources: a workspace's files (`baton monitor`),
 // or a live run (`baton run-experiment --port`). Both say when something may have changed.
 import type { Connector, JobRecord } from '@baton/core';
-import type { ExperimentView, JobView, MonitorJobState } from '../types.ts';
+import type { ExperimentView, JobView, MonitorJobState, ServiceView } from '../types.ts';
 
 export interface MonitorData {
   readonly mode: 'workspace' | 'experiment';
@@ -19,6 +19,8 @@ export interface MonitorData {
   dependents(job: { taskId: string; hash: string }): Promise<{ taskId: string; hash: string }[]>;
   /** The job read from its files, for a kill (its process, its launcher). */
   record(directory: string): Promise<JobRecord | undefined>;
+  /** Services the experiments' runs recorded (workspace mode), shown but not proxied. */
+  recordedServices(): Promise<ServiceView[]>;
   /** Called when something may have changed; while anyone listens, the source keeps looking. */
   onChange(listener: () => void): () => void;
   close(): Promise<void>;

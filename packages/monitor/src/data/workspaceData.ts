@@ -1,8 +1,8 @@
 // A whole workspace from its files (`baton monitor`): the job catalog, the experiments'
 // runs, read again every poll interval while a page listens, and only then.
 import { posix } from 'node:path';
-import { findJobs, listJobs, type Connector, type HandleStatusFunction, type JobParamsFile, type JobRecord } from '@baton/core';
-import type { ExperimentView, JobView, RunView } from '../types.ts';
+import { RUN_SERVICES_FILE, findJobs, listJobs, type Connector, type HandleStatusFunction, type JobParamsFile, type JobRecord, type ServiceState } from '@baton/core';
+import type { ExperimentView, JobView, RunView, ServiceView } from '../types.ts';
 import { recordView } from './jobViews.ts';
 import type { MonitorData } from './monitorData.ts';
 
@@ -22,6 +22,7 @@ interface Snapshot {
   at: number;
   jobs: JobView[];
   experiments: ExperimentView[];
+  services: ServiceView[];
   /** What a change would change: states, reasons, runs. */
   fingerprint: string;
 }
@@ -52,6 +53,10 @@ export class WorkspaceData implements MonitorData {
 
   async experiments(): Promise<ExperimentView[]> {
     return (await this.#fresh()).experiments;
+  }
+
+  async recordedServices(): Promise<ServiceView[]> {
+    return (await this.#fresh()).services;
   }
 
   async dependencies(job: { taskId: string; hash: string; directory: string }): Promise<{ taskId: string; hash: string }[]> {
@@ -129,11 +134,13 @@ export class WorkspaceData implements MonitorData {
           readExperiments(this.connector, this.workspacePath),
         ]);
         const jobs = records.map(recordView);
+        const services = await readRecordedServices(this.connector, this.workspacePath, experiments);
         const fingerprint = JSON.stringify([
           jobs.map((job) => [job.id, job.state, job.detail, job.failure?.reason, job.endedAt, job.experiments]),
           experiments,
+          services,
         ]);
-        this.#snapshot = { at: Date.now(), jobs, experiments, fingerprint };
+        this.#snapshot = { at: Date.now(), jobs, experiments, services, fingerprint };
         return this.#snapshot;
       } finally {
         this.#reading = undefined;
@@ -160,6 +167,39 @@ async function readExperiments(connector: Connector, workspacePath: string): Pro
       return { name, runs };
     }),
   );
+}
+
+/** The services each experiment's current run recorded in its services.json (as that run last wrote them). */
+async function readRecordedServices(connector: Connector, workspacePath: string, experiments: readonly ExperimentView[]): Promise<ServiceView[]> {
+  const lists = await Promise.all(
+    experiments.map(async (experiment) => {
+      const run = experiment.runs.find((each) => each.current);
+      if (!run) return [];
+      const text = await connector.readFileIfExists(join(workspacePath, 'experiments', experiment.name, run.id, RUN_SERVICES_FILE)).catch(() => undefined);
+      return parseRecordedServices(text).map(
+        (service): ServiceView => ({
+          id: service.id,
+          description: service.description ?? service.id,
+          state: SERVICE_STATES.has(service.state as ServiceState) ? (service.state as ServiceState) : 'stopped',
+          recorded: { experiment: experiment.name, runId: run.id, ...(service.state === 'running' && typeof service.url === 'string' ? { url: service.url } : {}) },
+        }),
+      );
+    }),
+  );
+  return lists.flat();
+}
+
+const SERVICE_STATES = new Set<ServiceState>(['stopped', 'starting', 'running', 'stopping', 'error']);
+
+function parseRecordedServices(text: string | undefined): { id: string; description?: string; state?: string; url?: unknown }[] {
+  if (text === undefined) return [];
+  try {
+    const value = JSON.parse(text) as unknown;
+    return Array.isArray(value) ? value.filter((entry): entry is { id: string } => typeof entry?.id === 'string') : [];
+  } catch {
+    // Being rewritten, or not ours: nothing recorded this time.
+    return [];
+  }
 }
 
 async function countIndexLines(connector: Connector, path: string): Promise<number> {

@@ -36,6 +36,8 @@ export async function createWorkspaceFixture(): Promise<WorkspaceFixture> {
   await mkdir(run, { recursive: true });
   await writeFile(join(run, 'jobs.jsonl'), `${JSON.stringify({ taskId: 'train', hash: DONE })}\n${JSON.stringify({ taskId: 'evaluate', hash: FAILED })}\n`);
   await symlink(RUN_ID, join(path, 'experiments', 'sweep', 'current'));
+  // A service the run recorded, as an experiment process writes it for other processes.
+  await writeFile(join(run, 'services.json'), JSON.stringify([{ id: 'tb', description: 'TensorBoard on the run folder', state: 'running', url: 'http://127.0.0.1:9/services/tb/', keep: false }]));
   return { root, path, jobDirectory };
 }
 
