@@ -3,10 +3,15 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdir, rm } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import type { ServiceListener, ServiceLike, ServiceState } from '@baton/core';
+import { z } from 'zod';
+import { defineTask } from '@baton/core';
+// The TensorBoard service and its test venv, from their sources (the plugin is not a dependency of the monitor).
+import { tensorboard } from '../../../plugins/service-tensorboard/src/index.ts';
+import { SETUP_HINT, WRITE_SCALARS, probeTensorBoard } from '../../../plugins/service-tensorboard/src/testing/tensorboardVenv.ts';
 import { createMonitor } from './createMonitor.ts';
 import { CHROMIUM, INSTALL_HINT, chromiumAvailable, launchChromium } from './testing/chromium.ts';
 import { sleeper, startLiveExperiment, summary, type LiveExperiment } from './testing/liveExperiment.ts';
@@ -176,6 +181,75 @@ describe.skipIf(!available && !inCI)('the monitor in Chromium', () => {
       await mkdir(dirname(path), { recursive: true });
       await page.screenshot({ path });
     }
+  });
+});
+
+const tensorBoard = available ? await probeTensorBoard() : undefined;
+if (available && !tensorBoard?.found && !inCI) console.warn(`Browser tests of TensorBoard through the monitor skipped: ${tensorBoard?.problem}; ${SETUP_HINT}`);
+
+/** A job that writes `steps` points of `loss` with TensorBoard's own event writer (no TensorFlow). */
+const writeLoss = defineTask({
+  id: 'monitor-browser-write-loss',
+  params: z.object({ python: z.string(), runDir: z.string(), steps: z.number() }),
+  command: ({ python, runDir, steps }) => [python, WRITE_SCALARS, runDir, 'loss', String(steps)],
+});
+
+describe.skipIf((!available || !tensorBoard?.found) && !inCI)('TensorBoard through the monitor, in Chromium', () => {
+  let live: LiveExperiment;
+  let monitor: Monitor;
+  let browser: Awaited<ReturnType<typeof launchChromium>>;
+
+  beforeAll(async () => {
+    if (!available) throw new Error(`CI=true but there is no Chromium at ${CHROMIUM}: the browser suite cannot run; ${INSTALL_HINT}`);
+    if (!tensorBoard?.found) throw new Error(`CI=true but there is no TensorBoard for the browser suite: ${tensorBoard?.problem}; ${SETUP_HINT}`);
+    live = await startLiveExperiment('browser-tensorboard');
+    monitor = await createMonitor({ experiment: live.xp });
+    browser = await launchChromium();
+  });
+
+  afterAll(async () => {
+    await browser?.dispose();
+    await monitor?.close();
+    await live?.xp.close();
+    if (live) await rm(live.root, { recursive: true, force: true });
+  });
+
+  it("reads a job's scalars back through the proxy, and opens TensorBoard's page from the monitor's link", async () => {
+    const { python, tensorboard: command } = tensorBoard!.found!;
+    const logdir = join(live.root, 'tensorboard');
+    const tb = await live.xp.useService(tensorboard({ id: 'tb', logdir, command: [command], reloadInterval: 1, args: ['--load_fast=false'] }));
+    expect(tb.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/services\/tb\/$/);
+    const job = live.xp.submit(writeLoss, { python, runDir: join(logdir, 'run1'), steps: 5 });
+    await job.wait();
+    expect(job.state).toBe('done');
+
+    // TensorBoard's HTTP API, through the monitor (it reads the event files every second).
+    const url = `${monitor.origin}/services/tb/data/plugin/scalars/scalars?run=run1&tag=loss`;
+    let points: [number, number, number][] = [];
+    await expect
+      .poll(
+        async () => {
+          const response = await fetch(url, { headers: { authorization: `Bearer ${monitor.token}` } });
+          points = response.status === 200 ? ((await response.json()) as [number, number, number][]) : [];
+          return points.length;
+        },
+        { timeout: 30_000, interval: 300 },
+      )
+      .toBe(5);
+    expect(points.map(([, step, value]) => [step, Number(value.toFixed(4))])).toEqual([[0, 1], [1, 0.5], [2, 0.3333], [3, 0.25], [4, 0.2]]);
+    // Not without the token.
+    expect((await fetch(url)).status).toBe(401);
+
+    const page = browser.pages()[0] ?? (await browser.newPage());
+    await page.goto(monitor.url);
+    const link = page.locator('[data-service="tb"] a');
+    await link.waitFor({ timeout: 20_000 });
+    const [tab] = await Promise.all([browser.waitForEvent('page'), link.click()]);
+    await tab.waitForLoadState();
+    expect(tab.url()).toBe(`${monitor.origin}/services/tb/`);
+    // TensorBoard's own page, its scripts and data all through the proxy: the run shows up.
+    await tab.getByText('run1').first().waitFor({ timeout: 60_000 });
+    await tab.close();
   });
 });
 
