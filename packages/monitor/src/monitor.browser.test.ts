@@ -78,18 +78,18 @@ describe.skipIf(!available && !inCI)('the monitor in Chromium', () => {
 
   it('shows a job go from running to done without a reload', async () => {
     await page.evaluate(() => ((globalThis as unknown as { notReloaded: boolean }).notReloaded = true));
-    const job = live.xp.submit(sleeper, { label: 'first', seconds: 1.5 });
+    const job = live.xp.submit(sleeper, { label: 'first', seconds: 3 });
     const row = page.locator(`tr[data-job="sleeper/${job.hash}"]`);
     await row.and(page.locator('[data-state="running"]')).waitFor({ timeout: 20_000 });
     await expect(row.locator('td').nth(3).textContent()).resolves.toBe('local');
     await row.and(page.locator('[data-state="done"]')).waitFor({ timeout: 20_000 });
     // Its duration comes from its marker once it is done.
-    await expect(row.locator('td.num').textContent()).resolves.toMatch(/^1\.\ds$/);
+    await expect(row.locator('td.num').textContent()).resolves.toMatch(/^3\.\ds$/);
     expect(await page.evaluate(() => (globalThis as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true);
   });
 
   it("opens a job's log, follows it as it grows, and shows its stderr and dependencies", async () => {
-    const first = live.xp.submit(sleeper, { label: 'second', seconds: 2 });
+    const first = live.xp.submit(sleeper, { label: 'second', seconds: 4 });
     const after = live.xp.submit(summary, { input: first.output });
     const row = page.locator(`tr[data-job="sleeper/${first.hash}"]`);
     await row.and(page.locator('[data-state="running"]')).waitFor({ timeout: 20_000 });
