@@ -62,7 +62,7 @@ describe.skipIf(!available && !inCI)('the monitor in Chromium', () => {
     await live?.xp.stop({ kill: true });
     await live?.xp.close();
     await service?.close();
-    await new Promise((done) => otherSite?.close(done));
+    if (otherSite) await new Promise((done) => otherSite.close(done));
     if (live) await rm(live.root, { recursive: true, force: true });
   });
 
