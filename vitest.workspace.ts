@@ -17,7 +17,7 @@ export const projects: TestProjectInlineConfiguration[] = [
     test: {
       name: 'unit',
       include: ['packages/*/src/**/*.test.ts', 'plugins/*/src/**/*.test.ts', 'examples/**/*.test.ts'],
-      exclude: ['**/node_modules/**', '**/*.integration.test.ts'],
+      exclude: ['**/node_modules/**', '**/*.integration.test.ts', '**/*.browser.test.ts'],
       testTimeout: 30_000,
       hookTimeout: 30_000,
     },
