@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { Command } from 'commander';
 import { registerJobsCommand } from './commands/jobsCommand.ts';
 import { registerMonitorCommand } from './commands/monitorCommand.ts';
+import { registerReportCommand } from './commands/reportCommand.ts';
 import { registerRunExperimentCommand } from './commands/runExperimentCommand.ts';
 
 export function createProgram(): Command {
@@ -24,6 +25,7 @@ export function createProgram(): Command {
   registerRunExperimentCommand(program);
   registerJobsCommand(program);
   registerMonitorCommand(program);
+  registerReportCommand(program);
   return program;
 }
 
