@@ -152,12 +152,12 @@ function table(jobs: readonly ReportJob[]): string {
         const value = column.value(job);
         const known = value !== undefined && value !== null;
         const text = column.text ? column.text(job) : known ? String(value) : '';
-        return `<td data-sort="${known ? escapeHtml(value) : ''}"${column.name === 'state' ? ` class="state-${escapeHtml(job.state)}"` : ''}>${escapeHtml(text)}</td>`;
+        return `<td data-sort="${known ? escapeHtml(value) : ''}"${column.name === 'state' ? ` class="state-${escapeHtml(job.state)}"` : column.name === 'params' ? ' class="params"' : ''}>${escapeHtml(text)}</td>`;
       }).join('');
       return `<tr>${cells}</tr>`;
     })
     .join('\n');
-  return `<table class="jobs"><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table>`;
+  return `<div class="table-wrap"><table class="jobs"><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table></div>`;
 }
 
 function cut(text: string, length: number): string {
@@ -191,6 +191,7 @@ rect.state-running,.key.state-running{fill:#3a79d6;background:#3a79d6}rect.state
 pre.stderr{background:#1d2330;color:#f1f3f7;padding:8px;overflow:auto;max-height:320px;font-size:12px}
 table.jobs{border-collapse:collapse;width:100%;font-size:12px}
 table.jobs th,table.jobs td{padding:3px 8px;border-bottom:1px solid #eef0f4;text-align:left;white-space:nowrap}
+.table-wrap{overflow-x:auto}table.jobs td.params{white-space:normal;word-break:break-all;min-width:240px;max-width:420px}
 table.jobs th{cursor:pointer;user-select:none;background:#f3f5f8;position:sticky;top:0}
 th[aria-sort=ascending]::after{content:" ▲"}th[aria-sort=descending]::after{content:" ▼"}
 td.state-done{color:#2c7a45}td.state-failed{color:#b83232;font-weight:600}td.state-running{color:#2d62b0}
