@@ -1,7 +1,7 @@
 // `baton report` on a real experiment run with the local launcher: one job done, one failed
 // (with stderr and a hostile parameter), one failed because its dependency did.
 import { existsSync } from 'node:fs';
-import { readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBaton } from '../testing/runBaton.ts';
@@ -139,6 +139,24 @@ describe('baton report', () => {
     expect(format.code).toBe(2);
     expect(format.stderr).toContain("'csv' is invalid");
     expect(existsSync(join(dir, 'bad.html'))).toBe(false);
+  });
+});
+
+describe('baton report on a large stderr', () => {
+  it('reads only its end and shows its last lines', async () => {
+    const other = join(dir, 'large');
+    const job = join(other, 'jobs', 'noisy', 'abcdef0123456789');
+    await mkdir(job, { recursive: true });
+    await writeFile(join(job, 'params.json'), JSON.stringify({ taskId: 'noisy', params: {} }));
+    await writeFile(join(job, 'failed'), JSON.stringify({ code: 1, reason: 'failed', message: 'exited with code 1' }));
+    const lines = Array.from({ length: 100_000 }, (_, i) => `noise ${i}`);
+    await writeFile(join(job, 'stderr'), `${lines.join('\n')}\nthe last line\n`);
+    const result = await runBaton(['report', '--workdir', other, '--output', 'large.html', '--trace', 'large.tsv'], { cwd: dir });
+    expect(result.code, result.stderr).toBe(0);
+    const html = await readFile(join(dir, 'large.html'), 'utf8');
+    expect(html).toContain('noise 99999\nthe last line</pre>');
+    expect(html).toContain('>noise 99981\n');
+    expect(html).not.toContain('noise 99980\n');
   });
 });
 
