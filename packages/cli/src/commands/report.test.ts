@@ -138,6 +138,9 @@ describe('baton report', () => {
     const format = await runBaton(['report', '--workdir', workspace, '--trace-format', 'csv'], { cwd: dir });
     expect(format.code).toBe(2);
     expect(format.stderr).toContain("'csv' is invalid");
+    const folder = await runBaton(['report', '--workdir', workspace, '--output', 'bad.html', '--trace', 'missing/trace.tsv'], { cwd: dir });
+    expect(folder.code).toBe(2);
+    expect(folder.stderr).toContain(`Cannot write ${join(dir, 'missing', 'trace.tsv')}: no folder ${join(dir, 'missing')}`);
     expect(existsSync(join(dir, 'bad.html'))).toBe(false);
   });
 });

@@ -2,8 +2,8 @@
 // from the files on disk only (markers, process.json, the run's job index): no launcher is
 // asked, so a report of a finished run is the same wherever and whenever it is made.
 // The command line is declared in reportCommand.ts; this module is loaded when it runs.
-import { chmod, open, readdir, readFile, readlink, rename, rm, writeFile } from 'node:fs/promises';
-import { join, posix, resolve } from 'node:path';
+import { chmod, open, readdir, readFile, readlink, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, join, posix, resolve } from 'node:path';
 import { listJobs, type JobRecord, type WorkspaceFiles } from '@baton/core/catalog';
 import { reportHtml } from '../report/reportHtml.ts';
 import { reportJobs } from '../report/reportJobs.ts';
@@ -15,6 +15,11 @@ export async function reportCommand(options: ReportCommandOptions): Promise<void
   if (options.run !== undefined && options.experiment === undefined) {
     throw await userInputError('--run needs --experiment: a run id names a run of one experiment', { where: '--run', hint: 'add --experiment <name>' });
   }
+  const output = resolve(options.output);
+  const trace = resolve(options.trace);
+  // Before reading anything: a typo in a path is told at once, and neither file is written.
+  await checkFolder(output, '--output');
+  await checkFolder(trace, '--trace');
   const located = await locateWorkspace(options);
   try {
     const files = located.opened?.connector ?? nodeFiles;
@@ -37,8 +42,6 @@ export async function reportCommand(options: ReportCommandOptions): Promise<void
     const readJobFile = (directory: string, name: string) =>
       name === 'stderr' && !located.opened ? readFileTail(join(directory, name), STDERR_TAIL_BYTES) : files.readFileIfExists(join(directory, name));
     const jobs = await reportJobs({ records, readFile: readJobFile });
-    const output = resolve(options.output);
-    const trace = resolve(options.trace);
     await writeAtomically(output, reportHtml({ title, jobs, generatedAt: new Date() }));
     await writeAtomically(trace, formatTrace(jobs, options.traceFormat));
     process.stdout.write(`Report: ${output}\nTrace:  ${trace}\n`);
@@ -160,6 +163,12 @@ async function writeAtomically(path: string, text: string): Promise<void> {
     await rm(temporary, { force: true });
     throw error;
   }
+}
+
+async function checkFolder(path: string, option: string): Promise<void> {
+  const folder = dirname(path);
+  const info = await stat(folder).catch(() => undefined);
+  if (!info?.isDirectory()) throw await userInputError(`Cannot write ${path}: no folder ${folder}`, { where: option, hint: `create the folder first, or give ${option} a path in an existing folder` });
 }
 
 async function userInputError(message: string, options: { where: string; hint: string }): Promise<Error> {
