@@ -163,6 +163,25 @@ describe('baton report on a large stderr', () => {
   });
 });
 
+describe('baton report on a job still queued on a cluster', () => {
+  it('traces it as queued with its hand-over time and cluster id, from its files alone (no cluster is asked)', async () => {
+    const other = join(dir, 'queued');
+    const job = join(other, 'jobs', 'train', '0123456789abcdef');
+    await mkdir(job, { recursive: true });
+    await writeFile(join(job, 'params.json'), JSON.stringify({ taskId: 'train', params: { lr: 0.1 } }));
+    const handle = { launcher: 'cluster', kind: 'slurm', host: 'login-node', directory: job, clusterId: '4242', submittedAt: '2026-12-01T10:00:00.000Z' };
+    await writeFile(join(job, 'process.json'), JSON.stringify(handle));
+    const result = await runBaton(['report', '--workdir', other, '--output', 'queued.html', '--trace', 'queued.tsv'], { cwd: dir });
+    expect(result.code, result.stderr).toBe(0);
+    const [row, ...rest] = await readTsv(join(dir, 'queued.tsv'));
+    expect(rest).toEqual([]);
+    expect(row).toMatchObject({ task: 'train', state: 'queued', submitted: '2026-12-01T10:00:00.000Z', started: '', exit: '', host: 'login-node', launcher: 'cluster', launcher_kind: 'slurm', cluster_id: '4242' });
+    const html = await readFile(join(dir, 'queued.html'), 'utf8');
+    expect(html).toContain('cluster · login-node');
+    expect(html).toMatch(/<g class="bar"[^>]*><title>train\/0123456789ab \(queued\)/);
+  });
+});
+
 describe('reportJobs', () => {
   it('keeps the last 20 lines of a failed job stderr and waits from hand-over to start', async () => {
     const stderr = `${Array.from({ length: 25 }, (_, i) => `e${i + 1}`).join('\n')}\n`;
