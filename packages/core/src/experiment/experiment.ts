@@ -14,9 +14,9 @@ import { jobIdentity } from '../task/identity.ts';
 import { prepareParams } from '../task/taskParams.ts';
 import { claimTaskId } from '../task/taskRegistry.ts';
 import { CounterToken } from '../token/counterToken.ts';
-import { unknownService } from '../settings/workspaceServices.ts';
-import type { FailureInfo, JobState, RunMode, ServiceLike, ServiceListener, Token } from '../types.ts';
+import type { FailureInfo, JobState, RunMode, ServiceLike, Token } from '../types.ts';
 import { openWorkspace, type OpenWorkspaceOptions } from '../workspace/openWorkspace.ts';
+import { ExperimentServices } from './experimentServices.ts';
 import { RUN_JOB_INDEX, RunJobIndex, openRun, readCurrentRun } from './runFolder.ts';
 import { decodeSaved, encodeSaved } from './savedValues.ts';
 import { summarizeJobs, type ExperimentSummary } from './experimentSummary.ts';
@@ -68,8 +68,7 @@ interface ExperimentEvents {
   service: [ServiceLike];
 }
 
-/** The run's record of its services (`<run>/services.json`): what each is, its state and URL. */
-export const RUN_SERVICES_FILE = 'services.json';
+export { RUN_SERVICES_FILE } from './experimentServices.ts';
 
 // The workspace's paths as its host sees them (a POSIX host, maybe over SSH).
 const { join } = posix;
@@ -119,10 +118,7 @@ export class Experiment implements AsyncDisposable {
   readonly #scheduler: Scheduler;
   readonly #env: Record<string, string>;
   readonly #tokens = new Map<string, Token>();
-  readonly #services: ServiceLike[] = [];
-  /** Writes of services.json, one after the other. */
-  #servicesWritten: Promise<void> = Promise.resolve();
-  readonly #onServiceState: ServiceListener = () => this.#recordServices();
+  readonly #services: ExperimentServices;
   /** The run's `jobs.jsonl` (none in a dry run). */
   #index: RunJobIndex | undefined;
   /** Error codes of index appends that failed, each told once. */
@@ -138,6 +134,14 @@ export class Experiment implements AsyncDisposable {
     this.name = options.name;
     this.runMode = options.runMode ?? 'normal';
     this.workspace = workspace;
+    this.#services = new ExperimentServices({
+      workspace,
+      experimentName: this.name,
+      runPath: () => this.path,
+      dryRun: this.runMode === 'dry-run',
+      logger: this.#logger,
+      onAttached: (service) => this.events.emit('service', service),
+    });
     this.monitor = { host: options.host, port: options.port, token: options.token };
     checkEnvironment(options.env ?? {}, 'the experiment\'s environment (experiment({ env }) or --env)');
     this.#env = { ...options.env };
@@ -268,22 +272,7 @@ export class Experiment implements AsyncDisposable {
    * (unless it is kept). Its state and URL are recorded in the run's `services.json`.
    */
   addService<S extends ServiceLike>(service: S): S {
-    if (this.#services.some((other) => other.id === service.id)) {
-      throw new UserInputError(`A service with id "${service.id}" is already attached`, { hint: 'give each service its own id' });
-    }
-    if (this.#closed) throw new BatonError(`Experiment "${this.name}" is closed`, { hint: 'attach services while the experiment runs' });
-    service.attach?.({
-      experiment: this.name,
-      runPath: this.path,
-      workspacePath: this.workspace.path,
-      local: this.workspace.connector.kind === 'local',
-      logger: this.#logger.child(`service:${service.id}`),
-    });
-    this.#services.push(service);
-    service.addListener(this.#onServiceState);
-    this.#recordServices();
-    this.events.emit('service', service);
-    return service;
+    return this.#services.add(service);
   }
 
   /**
@@ -293,28 +282,12 @@ export class Experiment implements AsyncDisposable {
    */
   useService(service: string): Promise<ServiceLike>;
   useService<S extends ServiceLike>(service: S): Promise<S>;
-  async useService(service: string | ServiceLike): Promise<ServiceLike> {
-    let attached: ServiceLike;
-    if (typeof service === 'string') {
-      const known = this.#services.find((other) => other.id === service);
-      if (known) {
-        attached = known;
-      } else {
-        const declared = this.workspace.services;
-        if (!declared?.names.includes(service)) {
-          throw unknownService({ name: service, workspace: this.workspace, declared: declared?.names ?? [], settingsFile: this.workspace.settingsFile });
-        }
-        attached = this.addService(await declared.create(service));
-      }
-    } else {
-      attached = this.#services.includes(service) ? service : this.addService(service);
-    }
-    await attached.start();
-    return attached;
+  useService(service: string | ServiceLike): Promise<ServiceLike> {
+    return this.#services.use(service);
   }
 
   get services(): readonly ServiceLike[] {
-    return this.#services;
+    return this.#services.list;
   }
 
   /** Sets an environment variable for every job submitted from now on. */
@@ -413,10 +386,7 @@ export class Experiment implements AsyncDisposable {
       if (!this.#stopped) await this.wait();
     } finally {
       this.#closed = true;
-      // A kept service runs on after the experiment (the CLI prints where).
-      await Promise.allSettled(this.#services.filter((service) => service.state !== 'stopped' && !service.keep).map((service) => service.stop()));
-      for (const service of this.#services) service.removeListener(this.#onServiceState);
-      await this.#servicesWritten;
+      await this.#services.close();
       await this.#scheduler.close();
       await this.#index?.flushed();
       if (this.#ownsWorkspace) await this.workspace.close();
@@ -444,20 +414,6 @@ export class Experiment implements AsyncDisposable {
         });
       }
     }
-  }
-
-  /** Writes `services.json` (after the writes already asked for), so that another process (the monitor) can list them. */
-  #recordServices(): void {
-    if (this.runMode === 'dry-run' || !this.path) return;
-    const path = join(this.path, RUN_SERVICES_FILE);
-    this.#servicesWritten = this.#servicesWritten.then(async () => {
-      const summaries = this.#services.map((service) => service.toJSON?.() ?? { id: service.id, description: service.description, state: service.state, url: service.url });
-      try {
-        await this.workspace.connector.writeFile(path, `${JSON.stringify(summaries, null, 2)}\n`);
-      } catch (error) {
-        this.#logger.warn(`could not record the services in ${path}: ${(error as Error).message}`);
-      }
-    });
   }
 
   /** The run's job index is for people and `baton jobs list`; a run goes on without it, and says so once. */
