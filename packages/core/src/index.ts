@@ -80,6 +80,18 @@ export type { SettingsInput, LauncherBlock, ServiceBlock } from './settings/sett
 export { expandPath } from './settings/expandPath.ts';
 export type { ExpandPathOptions } from './settings/expandPath.ts';
 export { defineSettings } from './settings/defineSettings.ts';
+export type {
+  BatonSettings,
+  LauncherKinds,
+  ConnectorKinds,
+  ServiceKinds,
+  UntypedKindSettings,
+  LauncherCommonSettings,
+  LauncherBlockInput,
+  ConnectorBlockInput,
+  ServiceBlockInput,
+  WorkspaceSettingsInput,
+} from './settings/settingsKinds.ts';
 export { settingsJsonSchema, SETTINGS_SCHEMA_ID } from './settings/settingsJsonSchema.ts';
 export type { SettingsJsonSchemaOptions } from './settings/settingsJsonSchema.ts';
 export { resolveWorkspace } from './settings/resolveWorkspace.ts';

@@ -5,6 +5,7 @@ import { UserInputError, definePlugin } from '@baton/core';
 import { z } from 'zod';
 import { LocalLauncher } from './localLauncher.ts';
 import { ThreadsLauncher } from './threadsLauncher.ts';
+import './settingsKinds.ts'; // types `use:` blocks of this plugin's kinds in defineSettings
 
 export { LocalLauncher } from './localLauncher.ts';
 export type { LocalLauncherOptions } from './localLauncher.ts';

@@ -3,6 +3,7 @@
 import { definePlugin } from '@baton/core';
 import { OarLauncher } from './oarLauncher.ts';
 import { oarLauncherSettings, type OarLauncherSettings } from './oarSettings.ts';
+import './settingsKinds.ts'; // types `use:` blocks of this plugin's kinds in defineSettings
 
 export { OarLauncher, unusablePath } from './oarLauncher.ts';
 export type { OarLauncherOptions } from './oarLauncher.ts';

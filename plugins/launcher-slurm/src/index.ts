@@ -3,6 +3,7 @@
 import { definePlugin } from '@baton/core';
 import { SlurmLauncher } from './slurmLauncher.ts';
 import { slurmLauncherSettings, type SlurmLauncherSettings } from './slurmSettings.ts';
+import './settingsKinds.ts'; // types `use:` blocks of this plugin's kinds in defineSettings
 
 export { SlurmLauncher, slurmTimestamp } from './slurmLauncher.ts';
 export type { SlurmLauncherOptions } from './slurmLauncher.ts';

@@ -5,6 +5,7 @@ import { definePlugin } from '@baton/core';
 import { SshConnector } from './sshConnector.ts';
 import { createSshPoolLauncher, sshPoolLauncherSettings, type SshPoolLauncherSettings } from './sshPoolLauncher.ts';
 import { sshConnectorSettings, type SshConnectorSettings } from './sshSettings.ts';
+import './settingsKinds.ts'; // types `use:` blocks of this plugin's kinds in defineSettings
 
 export { SshConnector } from './sshConnector.ts';
 export type { SshConnectorOptions } from './sshConnector.ts';

@@ -4,6 +4,7 @@
 import { definePlugin, expandPath, type ServiceFactoryContext } from '@baton/core';
 import { TensorBoardService } from './tensorboardService.ts';
 import { tensorboardSettings, type TensorBoardSettings } from './tensorboardSettings.ts';
+import './settingsKinds.ts'; // types `use:` blocks of this plugin's kinds in defineSettings
 
 export { TensorBoardService, tensorboard, tensorboardArgv, tensorboardCommand, missingTensorBoard, TENSORBOARD_ENV } from './tensorboardService.ts';
 export type { TensorBoardOptions, TensorBoardCommandSource } from './tensorboardService.ts';
