@@ -1,6 +1,7 @@
-// A minimal local launcher that tags each job it starts. Everything it does on
-// the host goes through the connector it is handed (no child_process, no fs),
-// so the same code would run jobs over SSH given an SSH connector.
+// A minimal launcher: it runs each job's job.sh as a detached process on the host of
+// its connector, like the built-in `local` launcher, and tags the job directory.
+// Everything it does on the host goes through the connector (no child_process, no
+// fs), so the same code runs jobs over SSH when it is handed an SSH connector.
 import { JOB_FILES } from '@baton/core';
 import type { Connector, HostDescription, LaunchHandle, LaunchRequest, LaunchStatus, Launcher, LoggerLike, SubmitOutcome } from '@baton/core';
 
@@ -12,6 +13,8 @@ export interface EchoLauncherOptions {
   /** Written into every job directory, in the file `launched-by`. */
   tag: string;
   maxConcurrent: number;
+  /** What the host offers a job; a capacity left out is unknown and fits any requirement. */
+  host?: HostDescription;
   pollIntervalMs?: number;
 }
 
@@ -22,8 +25,7 @@ export class EchoLauncher implements Launcher {
   readonly kind = 'echo-local';
   readonly name: string;
   readonly connector: Connector;
-  // Unknown capacities fit any requirement: the launcher finder never rules this launcher out.
-  readonly host: HostDescription = {};
+  readonly host: HostDescription;
   readonly maxConcurrent: number;
   readonly pollIntervalMs: number;
   readonly #tag: string;
@@ -36,6 +38,7 @@ export class EchoLauncher implements Launcher {
     this.#logger = options.logger;
     this.#tag = options.tag;
     this.maxConcurrent = options.maxConcurrent;
+    this.host = options.host ?? {};
     this.pollIntervalMs = options.pollIntervalMs ?? 1000;
   }
 
@@ -44,31 +47,10 @@ export class EchoLauncher implements Launcher {
     return Promise.all(requests.map((request) => this.#submitOne(request)));
   }
 
-  /**
-   * One status per handle. `finished` only means "the process is gone": job.sh
-   * wrote the done or failed marker itself, and the scheduler reads it.
-   */
-  status(handles: readonly LaunchHandle[]): Promise<LaunchStatus[]> {
-    return Promise.all(handles.map((handle) => this.#statusOne(handle)));
-  }
-
-  /** SIGTERM to each job's process group: job.sh traps it and writes `failed` (reason: cancelled). */
-  async cancel(handles: readonly LaunchHandle[]): Promise<void> {
-    for (const handle of handles) {
-      if (handle.pid === undefined || handle.host !== this.connector.hostname) continue;
-      if (await this.connector.isProcessAlive(handle.pid, handle.directory)) await this.connector.killProcessGroup(handle.pid, 'SIGTERM');
-    }
-  }
-
-  /** Lets the scheduler poll as soon as a job ends instead of at the next interval. */
-  onChange(listener: () => void): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
-  }
-
   async #submitOne(request: LaunchRequest): Promise<SubmitOutcome> {
     try {
       await this.connector.writeFile(`${request.directory}/${TAG_FILE}`, `launched-by: ${this.#tag}\n`);
+      // job.sh leads a process group of its own and outlives this process.
       const { pid, exited } = await this.connector.spawnDetached(['/bin/sh', request.scriptPath], {
         cwd: request.directory,
         stdoutPath: `${request.directory}/${JOB_FILES.stdout}`,
@@ -91,12 +73,34 @@ export class EchoLauncher implements Launcher {
     }
   }
 
+  /**
+   * One status per handle, in order. `finished` only means "the process is gone":
+   * job.sh wrote the done or failed marker itself, and the scheduler reads it.
+   */
+  status(handles: readonly LaunchHandle[]): Promise<LaunchStatus[]> {
+    return Promise.all(handles.map((handle) => this.#statusOne(handle)));
+  }
+
   async #statusOne(handle: LaunchHandle): Promise<LaunchStatus> {
     // A pid means nothing on another host: let the markers speak.
     if (handle.host !== this.connector.hostname || handle.pid === undefined) return { state: 'unknown' };
     // The job directory is in job.sh's command line: a reused pid does not pass for the job.
     const alive = await this.connector.isProcessAlive(handle.pid, handle.directory);
     return { state: alive ? 'running' : 'finished' };
+  }
+
+  /** SIGTERM to each job's process group: job.sh traps it and writes `failed` (reason: cancelled). */
+  async cancel(handles: readonly LaunchHandle[]): Promise<void> {
+    for (const handle of handles) {
+      if (handle.pid === undefined || handle.host !== this.connector.hostname) continue;
+      if (await this.connector.isProcessAlive(handle.pid, handle.directory)) await this.connector.killProcessGroup(handle.pid, 'SIGTERM');
+    }
+  }
+
+  /** Lets the scheduler poll as soon as a job ends instead of at the next interval. */
+  onChange(listener: () => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
   }
 
   #notify(): void {

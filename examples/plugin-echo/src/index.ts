@@ -1,28 +1,24 @@
-// @baton/example-plugin-echo: the smallest useful launcher plugin. Its default
-// export declares one launcher kind, `echo-local`, with the schema of its
-// settings block; Baton validates the block and calls `create` with the result.
+// @baton/example-plugin-echo: a minimal Baton plugin. Its default export declares
+// the launcher kind `echo-local` and the service kind `echo-http`; Baton validates a
+// settings block of either kind with its schema and calls `create` with the result.
 import { definePlugin } from '@baton/core';
-import { z } from 'zod';
 import { EchoLauncher } from './echoLauncher.ts';
+import { EchoService } from './echoService.ts';
+import { echoLauncherSettings, echoServiceSettings, type EchoLauncherSettings, type EchoServiceSettings } from './echoSettings.ts';
 
-export { EchoLauncher } from './echoLauncher.ts';
+export { EchoLauncher, TAG_FILE } from './echoLauncher.ts';
 export type { EchoLauncherOptions } from './echoLauncher.ts';
-
-/** The keys of a `{ use: echo-local, ... }` block. `.strict()`: an unknown key is a typo, reported with a did-you-mean. */
-export const echoLauncherSettings = z
-  .object({
-    tag: z.string().min(1).default('echo').describe('Written into each job directory as `launched-by: <tag>`'),
-    maxConcurrent: z.number().int().positive().default(2).describe('Most jobs running at once for one experiment process'),
-  })
-  .strict();
-
-export type EchoLauncherSettings = z.output<typeof echoLauncherSettings>;
+export { EchoService } from './echoService.ts';
+export type { EchoServiceOptions } from './echoService.ts';
+export { echoLauncherSettings, echoServiceSettings } from './echoSettings.ts';
+export type { EchoLauncherSettings, EchoServiceSettings } from './echoSettings.ts';
 
 export default definePlugin({
-  name: 'echo-launcher',
+  name: 'echo',
   launchers: {
     'echo-local': {
       settings: echoLauncherSettings,
+      // Called once per declared launcher when a workspace opens; context.name is its name in `launchers:`.
       create: (settings: EchoLauncherSettings, context) =>
         new EchoLauncher({
           name: context.name,
@@ -30,7 +26,16 @@ export default definePlugin({
           logger: context.logger,
           tag: settings.tag,
           maxConcurrent: settings.maxConcurrent,
+          host: { cores: settings.cores },
         }),
+    },
+  },
+  services: {
+    'echo-http': {
+      settings: echoServiceSettings,
+      // Called when an experiment starts the service by name; it must not start it.
+      create: (settings: EchoServiceSettings, context) =>
+        new EchoService({ id: context.name, greeting: settings.greeting, description: settings.description }),
     },
   },
 });

@@ -1,5 +1,6 @@
-// Runs a real experiment whose workspace uses the echo-local launcher, loaded
-// from a settings file the way a user's project loads it.
+// The echo-local launcher as a user meets it: a real experiment whose workspace
+// declares it in a settings file that names the plugin. (The launcher contract
+// itself is checked by the conformance kit: echoLauncher.conformance.test.ts.)
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +9,7 @@ import { ValidationError, defineTask, experiment, openWorkspace, settingsJsonSch
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { TAG_FILE } from './echoLauncher.ts';
-import { echoLauncherSettings } from './index.ts';
+import { echoLauncherSettings } from './echoSettings.ts';
 
 const PLUGIN_ENTRY = fileURLToPath(new URL('./index.ts', import.meta.url));
 
@@ -16,6 +17,14 @@ const shout = defineTask({
   id: 'shout',
   params: z.object({ word: z.string() }),
   command: ({ word }) => ['sh', '-c', 'echo "$1" > word.txt', 'shout', word],
+});
+
+/** Asks for more cores than the launcher of the test below offers. */
+const wide = defineTask({
+  id: 'wide',
+  params: z.object({ word: z.string() }),
+  requirements: 'cpu(cores=8)',
+  command: ({ word }) => ['echo', word],
 });
 
 let dir: string;
@@ -58,6 +67,18 @@ describe('echo-local launcher', () => {
     expect(processFile.pid).toEqual(expect.any(Number));
   });
 
+  it('offers the cores of its settings to the launcher finder: a job asking for more is refused, with what each launcher offers', async () => {
+    await writeSettings('{ use: echo-local, cores: 2 }');
+    await using xp = await experiment({ name: 'echo-cores', cwd: dir });
+    xp.submit(shout, { word: 'fits' });
+    xp.submit(wide, { word: 'too wide' });
+    const summary = await xp.wait();
+    expect(summary.counts).toMatchObject({ done: 1, failed: 1 });
+    expect(summary.failed).toEqual([
+      expect.objectContaining({ taskId: 'wide', failure: expect.objectContaining({ reason: 'rejected', message: expect.stringContaining('echo offers 2 cores, 8 asked') }) }),
+    ]);
+  });
+
   it('reports a typo in its settings block with the key path and a did-you-mean', async () => {
     const settingsFile = await writeSettings('{ use: echo-local, tga: hi }');
     const error = await openWorkspace({ cwd: dir }).catch((caught: unknown) => caught);
@@ -80,6 +101,7 @@ describe('echo-local settings schema', () => {
         connector: expect.objectContaining({ type: 'string' }),
         tag: { type: 'string', minLength: 1, default: 'echo', description: 'Written into each job directory as `launched-by: <tag>`' },
         maxConcurrent: { type: 'integer', exclusiveMinimum: 0, maximum: Number.MAX_SAFE_INTEGER, default: 2, description: 'Most jobs running at once for one experiment process' },
+        cores: expect.objectContaining({ type: 'integer', description: expect.stringContaining('matched against task requirements') }),
       },
       required: ['use'],
       additionalProperties: false,
