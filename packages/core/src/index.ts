@@ -103,6 +103,8 @@ export { createWorkspaceServices, validateServiceBlocks, serviceKinds, unknownSe
 export type { WorkspaceServices, ValidatedService, ServiceBlocksOptions, CreateWorkspaceServicesOptions } from './settings/workspaceServices.ts';
 export { loadPlugins, launcherKinds, BUILTIN_PLUGINS } from './plugin/loadPlugins.ts';
 export type { LoadPluginsOptions } from './plugin/loadPlugins.ts';
+export { installCommand, userPackageManager } from './util/installHint.ts';
+export type { PackageManager } from './util/installHint.ts';
 export { loadConfiguration, mergeConfigurations, applyOverride } from './experiment/configurationFile.ts';
 export type { LoadConfigurationOptions, LoadedConfiguration, ConfigurationObject } from './experiment/configurationFile.ts';
 export { listJobs, findJobs, cleanJobs } from './workspace/jobCatalog.ts';

@@ -62,16 +62,48 @@ describe('loadPlugins', () => {
   it('names the plugin, the settings file and the install command when a plugin is not installed', async () => {
     const { dir } = await project();
     const settingsFile = join(dir, 'baton.config.yaml');
-    const typo = await failure(loadPlugins({ names: ['slurmm'], baseDir: dir, settingsFile }));
+    const env = { npm_config_user_agent: 'pnpm/10.34.8 npm/? node/v20.19.0 linux x64' };
+    // A typo of a built-in name: the hint names the real package, never the typo.
+    const typo = await failure(loadPlugins({ names: ['slurmm'], baseDir: dir, settingsFile, env }));
     expect(typo.message).toBe('Plugin "slurmm" is not installed (did you mean "slurm"?).');
     expect(typo.where).toBe(`${settingsFile} (plugins[0])`);
-    expect(typo.hint).toContain('pnpm add slurmm');
+    expect(typo.hint).toContain('Write "slurm" in `plugins:` (@baton/launcher-slurm, installed with `pnpm add @baton/launcher-slurm`)');
+    expect(typo.hint).not.toContain('add slurmm');
+
+    // A name Baton does not know: no package name is made up.
+    const other = await failure(loadPlugins({ names: ['baton-plugin-nowhere'], baseDir: dir, settingsFile, env: {} }));
+    expect(other.message).toBe('Plugin "baton-plugin-nowhere" is not installed.');
+    expect(other.hint).toContain('`npm install <package>`');
+    expect(other.hint).toContain(`looked in node_modules from ${dir}`);
 
     // A built-in short name whose package this repository's root does not install (its folder is
-    // searched too, as the working directory): the TensorBoard service.
-    const builtIn = await failure(loadPlugins({ names: ['tensorboard'], baseDir: dir, settingsFile }));
-    expect(builtIn.message).toContain('"tensorboard" (@baton/service-tensorboard) is not installed');
-    expect(builtIn.hint).toContain('pnpm add @baton/service-tensorboard');
+    // searched too, as the working directory): the TensorBoard service, in the user's package manager.
+    const builtIn = await failure(loadPlugins({ names: ['tensorboard'], baseDir: dir, settingsFile, env: { npm_config_user_agent: 'yarn/1.22.22 npm/? node/v20.19.0' } }));
+    expect(builtIn.message).toBe('Plugin "tensorboard" (@baton/service-tensorboard) is not installed.');
+    expect(builtIn.hint).toContain('Install it with `yarn add @baton/service-tensorboard`');
+  });
+
+  it('resolves a package as Node does: from a parent folder\'s node_modules, by its "import" export', async () => {
+    const { write } = await project();
+    // The settings file sits two folders below the node_modules that holds the plugin.
+    await write('node_modules/@lab/baton-gpu/package.json', JSON.stringify({ name: '@lab/baton-gpu', type: 'module', exports: { '.': { require: './nope.cjs', import: './lib/plugin.ts' } } }));
+    await write('node_modules/@lab/baton-gpu/lib/plugin.ts', fakeLauncherPluginSource({ kind: 'gpu' }));
+    const settingsFile = await write('lab/project/baton.config.yaml', 'plugins: ["@lab/baton-gpu"]\n');
+    const plugins = await loadPlugins({ names: ['@lab/baton-gpu'], baseDir: dirname(settingsFile), settingsFile });
+    expect(launcherKinds(plugins)).toContain('gpu');
+  });
+
+  it('says what is wrong with an installed package that Node cannot import', async () => {
+    const { dir, write } = await project();
+    await write('node_modules/baton-plugin-cjs/package.json', JSON.stringify({ name: 'baton-plugin-cjs', exports: { './sub': './sub.js' } }));
+    const noRoot = await failure(loadPlugins({ names: ['baton-plugin-cjs'], baseDir: dir }));
+    expect(noRoot.message).toContain('Plugin "baton-plugin-cjs" cannot be imported');
+    expect(noRoot.hint).toContain('"exports" must have an import entry for "."');
+
+    await write('node_modules/baton-plugin-unbuilt/package.json', JSON.stringify({ name: 'baton-plugin-unbuilt', type: 'module', exports: { '.': { import: './dist/index.js' } } }));
+    const unbuilt = await failure(loadPlugins({ names: ['baton-plugin-unbuilt'], baseDir: dir }));
+    expect(unbuilt.message).toContain('Plugin "baton-plugin-unbuilt" is installed but its entry file is missing');
+    expect(unbuilt.message).toContain(join(dir, 'node_modules', 'baton-plugin-unbuilt', 'dist', 'index.js'));
   });
 
   it('reports a missing plugin file with a hint about relative paths', async () => {

@@ -93,6 +93,20 @@ describe('createWorkspaceLaunchers', () => {
     );
     expect(() => validateLauncherBlocks({ workspace, plugins })).toThrow(/unknown launcher kind "slurm".*Add slurm to `plugins:`/);
   });
+
+  it('without @baton/launcher-local, says how to install it with the package manager in use', () => {
+    const workspace = { id: 'main', path: '/ws', env: {}, triggers: [], launcher: 'local', launchers: {}, tokens: {}, services: {}, keyPath: 'workspaces[0]' };
+    const previous = process.env.npm_config_user_agent;
+    process.env.npm_config_user_agent = 'yarn/1.22.22 npm/? node/v20.19.0 linux x64';
+    try {
+      expect(() => validateLauncherBlocks({ workspace, plugins: [], settingsFile: '/p/baton.config.yaml' })).toThrow(
+        expect.objectContaining({ hint: expect.stringContaining('Install it with `yarn add @baton/launcher-local`') }),
+      );
+    } finally {
+      if (previous === undefined) delete process.env.npm_config_user_agent;
+      else process.env.npm_config_user_agent = previous;
+    }
+  });
 });
 
 describe('createWorkspaceTokens', () => {

@@ -3,6 +3,7 @@
 import { BatonError, UserInputError, ValidationError, didYouMean, type Issue } from '../errors.ts';
 import { createLogger } from '../logger.ts';
 import { BUILTIN_PLUGINS, launcherKinds } from '../plugin/loadPlugins.ts';
+import { installCommand } from '../util/installHint.ts';
 import type { Connector, Launcher, LauncherFactory, LoggerLike, Plugin } from '../types.ts';
 import type { LauncherBlock } from './settingsSchema.ts';
 import { DEFAULT_LAUNCHER, type WorkspaceSettings } from './validateSettings.ts';
@@ -118,6 +119,6 @@ function keyPathOf(workspace: WorkspaceSettings): PropertyKey[] {
 function missingLocalPlugin(options: { where: string }): UserInputError {
   return new UserInputError('The default launcher "local" is not available: @baton/launcher-local is not installed.', {
     where: options.where,
-    hint: 'Install it with `pnpm add @baton/launcher-local`, or declare a launcher under `launchers:` in the workspace.',
+    hint: `Install it with \`${installCommand({ packages: [BUILTIN_PLUGINS[DEFAULT_LAUNCHER] as string] })}\`, or declare a launcher under \`launchers:\` in the workspace.`,
   });
 }

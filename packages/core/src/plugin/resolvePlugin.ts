@@ -1,0 +1,89 @@
+// Where a plugin named in the settings lives: a path relative to the settings file, or a
+// package resolved the way Node resolves `import 'name'` (node_modules of the folder and
+// its parents, `exports` with the conditions of an ESM import, then `main`), from the
+// settings file's folder first and then from fallback folders (the CLI's own, for the
+// plugins installed with it). Node 20's import.meta.resolve takes no parent folder, so
+// its ponyfill, import-meta-resolve, does the resolving.
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { moduleResolve } from 'import-meta-resolve';
+import { UserInputError } from '../errors.ts';
+
+/** What resolving one plugin name found. */
+export type PluginResolution =
+  | { found: true; entry: string }
+  /** Nowhere: `tried` are the folders searched (packages), or the file looked for (paths). */
+  | { found: false; tried: readonly string[] };
+
+export interface ResolvePluginOptions {
+  /** A path ("./plugins/gpu.ts", "/abs", "~/x.ts") or a package name ("baton-plugin-acme", "@lab/baton-gpu"). */
+  specifier: string;
+  /** The settings file's folder: paths resolve from it, packages are looked for from it first. */
+  baseDir: string;
+  /** More folders packages are looked for from, in order, when not found from baseDir. */
+  fallbackDirs?: readonly string[];
+  /** Names the settings entry in errors. */
+  where?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+export function isPluginPath(name: string): boolean {
+  return name.startsWith('.') || name.startsWith('/') || name.startsWith('~');
+}
+
+export function resolvePlugin(options: ResolvePluginOptions): PluginResolution {
+  const { specifier, baseDir, fallbackDirs = [], where, env = process.env } = options;
+  if (isPluginPath(specifier)) {
+    const path = specifier.startsWith('~') ? join(env.HOME ?? '', specifier.slice(1)) : resolve(baseDir, specifier);
+    return existsSync(path) ? { found: true, entry: path } : { found: false, tried: [path] };
+  }
+  const dirs = [...new Set([baseDir, ...fallbackDirs].map((dir) => resolve(dir)))];
+  const conditions = importConditions();
+  let missingEntry: Error | undefined;
+  for (const dir of dirs) {
+    // The parent need not exist: the resolver looks at its folder and the folders above.
+    const parent = pathToFileURL(join(dir, 'baton.config.js'));
+    try {
+      return { found: true, entry: fileURLToPath(moduleResolve(specifier, parent, conditions)) };
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      // Not under this folder; or a package whose entry file is missing (not built): maybe a
+      // usable copy further on. Any other refusal (no "." export, a broken package.json) is the package's.
+      if (code === 'ERR_MODULE_NOT_FOUND') {
+        if (!(error as Error).message.startsWith('Cannot find package')) missingEntry ??= error as Error;
+        continue;
+      }
+      throw new UserInputError(`Plugin "${specifier}" cannot be imported: ${(error as Error).message}`, {
+        where,
+        hint: 'The package is installed but Node cannot import it: check its package.json ("exports" must have an import entry for ".").',
+        cause: error,
+      });
+    }
+  }
+  if (missingEntry) {
+    throw new UserInputError(`Plugin "${specifier}" is installed but its entry file is missing: ${missingEntry.message}`, {
+      where,
+      hint: 'Reinstall the package (a package of a workspace: build it first).',
+      cause: missingEntry,
+    });
+  }
+  return { found: false, tried: dirs };
+}
+
+/**
+ * The conditions Node would use for an `import` in this process: `node`, `import`, and
+ * those given with --conditions (-C), e.g. the repository's `@baton/source` in processes
+ * its tests start, so plugins come from the same sources as the rest.
+ */
+function importConditions(): Set<string> {
+  const conditions = new Set(['node', 'import']);
+  const args = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/).filter(Boolean)];
+  args.forEach((arg, index) => {
+    const inline = /^(?:--conditions|-C)=(.+)$/.exec(arg)?.[1];
+    const next = arg === '--conditions' || arg === '-C' ? args[index + 1] : undefined;
+    const condition = inline ?? next;
+    if (condition) conditions.add(condition);
+  });
+  return conditions;
+}
