@@ -21,6 +21,9 @@ export interface EchoLauncherOptions {
 /** File of the job directory that says which launcher started the job. */
 export const TAG_FILE = 'launched-by';
 
+/** How long after its start a job's process is recognised by its pid alone. */
+const JUST_STARTED_MS = 5000;
+
 export class EchoLauncher implements Launcher {
   readonly kind = 'echo-local';
   readonly name: string;
@@ -84,16 +87,24 @@ export class EchoLauncher implements Launcher {
   async #statusOne(handle: LaunchHandle): Promise<LaunchStatus> {
     // A pid means nothing on another host: let the markers speak.
     if (handle.host !== this.connector.hostname || handle.pid === undefined) return { state: 'unknown' };
+    return { state: (await this.#isAlive(handle)) ? 'running' : 'finished' };
+  }
+
+  async #isAlive(handle: LaunchHandle): Promise<boolean> {
+    if (handle.pid === undefined) return false;
     // The job directory is in job.sh's command line: a reused pid does not pass for the job.
-    const alive = await this.connector.isProcessAlive(handle.pid, handle.directory);
-    return { state: alive ? 'running' : 'finished' };
+    if (await this.connector.isProcessAlive(handle.pid, handle.directory)) return true;
+    // Right after the start the process may not have exec'd job.sh yet: for a moment,
+    // a pid that exists is the job (no pid is reused that fast).
+    const justStarted = Date.now() - Date.parse(handle.submittedAt) < JUST_STARTED_MS;
+    return justStarted && (await this.connector.isProcessAlive(handle.pid));
   }
 
   /** SIGTERM to each job's process group: job.sh traps it and writes `failed` (reason: cancelled). */
   async cancel(handles: readonly LaunchHandle[]): Promise<void> {
     for (const handle of handles) {
       if (handle.pid === undefined || handle.host !== this.connector.hostname) continue;
-      if (await this.connector.isProcessAlive(handle.pid, handle.directory)) await this.connector.killProcessGroup(handle.pid, 'SIGTERM');
+      if (await this.#isAlive(handle)) await this.connector.killProcessGroup(handle.pid, 'SIGTERM');
     }
   }
 
