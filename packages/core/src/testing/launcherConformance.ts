@@ -189,7 +189,12 @@ export function launcherConformance(options: LauncherConformanceOptions): void {
       // The process that launched them is gone; another one takes over from the files.
       await first.close?.();
       const fresh = await run.launcher();
-      await run.follow(fresh, handles, { what: 'the fresh launcher to find both jobs', allowed: [WHILE_GATED, WHILE_GATED], until: () => true });
+      // The second one cancelled while queued, or once its command started (job.sh has set its traps).
+      await run.follow(fresh, handles, {
+        what: 'the fresh launcher to find both jobs, the second one queued or started',
+        allowed: [WHILE_GATED, WHILE_GATED],
+        until: async (statuses) => statuses[1]!.state === 'queued' || (await run.connector.exists(`${jobs[1]!.directory}/${STARTED_FILE}`)),
+      });
       await fresh.cancel([handles[1]!]);
       const afterCancel = await run.follow(fresh, handles, {
         what: 'the job the fresh launcher cancelled to end',
