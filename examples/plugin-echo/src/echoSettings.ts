@@ -1,6 +1,7 @@
 // The settings blocks of the plugin's kinds, as a user writes them in the settings
 // file (without `use`). Baton validates each block with its schema when a workspace
-// opens; `.describe()` texts go into the JSON schema that editors complete from.
+// opens; `.describe()` texts go into the JSON schema that editors complete from, and
+// the declaration at the end types the blocks in a baton.config.ts (`defineSettings`).
 import { z } from 'zod';
 
 /** A `{ use: echo-local, ... }` launcher block. Strict: an unknown key is a typo, reported with a did-you-mean. */
@@ -19,3 +20,16 @@ export const echoServiceSettings = z.strictObject({
 /** What `create` receives: the block parsed, defaults filled in. */
 export type EchoLauncherSettings = z.output<typeof echoLauncherSettings>;
 export type EchoServiceSettings = z.output<typeof echoServiceSettings>;
+
+// Adds the kinds to the settings types of @baton/core (declaration merging), so that
+// `defineSettings` checks `use: echo-local` and `use: echo-http` blocks in a
+// baton.config.ts that has this package's types in scope
+// (`import type {} from '@baton/example-plugin-echo'`).
+declare module '@baton/core' {
+  interface LauncherKinds {
+    'echo-local': z.input<typeof echoLauncherSettings>;
+  }
+  interface ServiceKinds {
+    'echo-http': z.input<typeof echoServiceSettings>;
+  }
+}
