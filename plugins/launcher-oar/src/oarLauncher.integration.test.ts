@@ -7,6 +7,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { experiment, type Experiment, type Job } from '@baton/core';
+import { countPolls } from '@baton/core/testing';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { chain, checkpointing, exitWith, sleeper } from './__fixtures__/oarTasks.ts';
 import type { OarLauncher } from './oarLauncher.ts';
@@ -52,18 +53,6 @@ async function oarProject(): Promise<string> {
 async function open(name: string): Promise<{ xp: Experiment; root: string }> {
   const root = await oarProject();
   return { xp: await experiment({ name, cwd: root }), root };
-}
-
-/** Counts the launcher's status calls (one per scheduler poll) and the most handles one call was given. */
-function countPolls(launcher: OarLauncher): { calls: number; largest: number } {
-  const polls = { calls: 0, largest: 0 };
-  const status = launcher.status.bind(launcher);
-  launcher.status = (handles) => {
-    polls.calls += 1;
-    polls.largest = Math.max(polls.largest, handles.length);
-    return status(handles);
-  };
-  return polls;
 }
 
 function oarLauncher(xp: Experiment, name = 'cluster'): OarLauncher {

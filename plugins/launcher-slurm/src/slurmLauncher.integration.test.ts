@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { experiment, type Experiment, type Job } from '@baton/core';
+import { countPolls } from '@baton/core/testing';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { chain, checkpointing, exitWith, sleeper } from './__fixtures__/slurmTasks.ts';
 import type { SlurmLauncher } from './slurmLauncher.ts';
@@ -54,18 +55,6 @@ async function slurmProject(prefix = 'baton-slurm-it-'): Promise<string> {
 async function open(name: string, prefix?: string): Promise<{ xp: Experiment; root: string }> {
   const root = await slurmProject(prefix);
   return { xp: await experiment({ name, cwd: root }), root };
-}
-
-/** Counts the launcher's status calls (one per scheduler poll) and the most handles one call was given. */
-function countPolls(launcher: SlurmLauncher): { calls: number; largest: number } {
-  const polls = { calls: 0, largest: 0 };
-  const status = launcher.status.bind(launcher);
-  launcher.status = (handles) => {
-    polls.calls += 1;
-    polls.largest = Math.max(polls.largest, handles.length);
-    return status(handles);
-  };
-  return polls;
 }
 
 function slurmLauncher(xp: Experiment, name = 'cluster'): SlurmLauncher {
