@@ -1,7 +1,8 @@
 // The heavy half of `baton run-experiment`: loads the module, runs the experiment with a
 // progress display, handles interruptions, prints the summary. Returns the exit code.
 import { constants } from 'node:os';
-import { BatonError, isBatonError, runExperiment } from '@baton/core';
+import { resolve } from 'node:path';
+import { BatonError, isBatonError, runExperiment, shellJoin } from '@baton/core';
 import type { Experiment, ExperimentDefinition, ExperimentSummary } from '@baton/core';
 import { installLogSink } from '../output/logSink.ts';
 import { errorMessage } from '../output/plainText.ts';
@@ -9,6 +10,7 @@ import { followExperiment, type Progress } from '../output/progress.ts';
 import { createStatusLine, type StatusLine } from '../output/statusLine.ts';
 import { formatSummary } from '../output/summary.ts';
 import { loadExperimentDefinition } from './experimentModule.ts';
+import { followFailedJobTails, type FailedJobTails } from './failedJobTails.ts';
 import type { RunExperimentOptions } from './runExperimentCommand.ts';
 import { startRunMonitor, wantsRunMonitor } from './runMonitor.ts';
 import { CLI_PACKAGE_DIR } from '../workspaceOptions.ts';
@@ -42,8 +44,18 @@ export async function executeExperiment(options: {
   let runFunction: 'not started' | 'running' | 'returned' = 'not started';
   /** The run's web monitor (--host/--port), once it listens. */
   let monitor: ReturnType<typeof startRunMonitor> | undefined;
-  const summaryOf = (summary: ExperimentSummary) =>
-    formatSummary({ summary, experiment: xp?.name ?? '', interruptedBy: interruption.signal(), killed: cli.kill === true, runMode: cli.runMode });
+  /** The last lines of failed jobs' stderr, for the summary. */
+  let failedTails: FailedJobTails | undefined;
+  const summaryOf = (summary: ExperimentSummary, stderrTails?: Map<string, string[]>) =>
+    formatSummary({
+      summary,
+      experiment: xp?.name ?? '',
+      interruptedBy: interruption.signal(),
+      killed: cli.kill === true,
+      runMode: cli.runMode,
+      stderrTails,
+      workspaceFlags: workspaceFlags(cli),
+    });
 
   // Node exits when nothing is left that could settle the run (a promise that never settles,
   // a job nobody will ever start): that must not pass for success.
@@ -79,6 +91,7 @@ export async function executeExperiment(options: {
       onExperiment: (experiment) => {
         xp = experiment;
         interruption.attach(experiment);
+        failedTails = followFailedJobTails({ xp: experiment, lines: cli.stderrLines });
         if (wantsRunMonitor(cli)) monitor = startRunMonitor({ xp: experiment, host: cli.host, port: cli.port, statusLine });
         progress = followExperiment({ xp: experiment, statusLine, startedAt, reportFailures: !dryRun, plain: plainIntervalMs === undefined ? undefined : { intervalMs: plainIntervalMs } });
       },
@@ -98,7 +111,8 @@ export async function executeExperiment(options: {
       });
     });
     progress?.close();
-    process.stdout.write(`${summaryOf(summary).join('\n')}\n`);
+    const stderrTails = dryRun ? undefined : await failedTails?.read(summary);
+    process.stdout.write(`${summaryOf(summary, stderrTails).join('\n')}\n`);
     const interrupted = interruption.exitCode();
     if (interrupted !== undefined) return interrupted;
     // A dry run only reports: jobs that failed before are not its failures.
@@ -107,9 +121,19 @@ export async function executeExperiment(options: {
     process.off('beforeExit', onDrained);
     await (await monitor)?.close();
     progress?.close();
+    failedTails?.dispose();
     interruption.dispose();
     removeLogSink();
   }
+}
+
+/** The flags that name the run's workspace, for the commands the summary suggests (paths made absolute, to work from anywhere). */
+function workspaceFlags(cli: RunExperimentOptions): string {
+  const flags: string[] = [];
+  if (cli.workdir !== undefined) flags.push('--workdir', resolve(cli.workdir));
+  else if (cli.workspace !== undefined) flags.push('--workspace', cli.workspace);
+  if (cli.configDir !== undefined) flags.push('--config-dir', resolve(cli.configDir));
+  return shellJoin(flags);
 }
 
 /** The definition, telling when its run function starts and returns. */

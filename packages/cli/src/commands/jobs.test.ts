@@ -79,19 +79,25 @@ async function makeWorkspace(): Promise<Record<'done' | 'failed' | 'running', st
 }
 
 describe('baton jobs list', () => {
-  it('prints a table of jobs with their state', async () => {
+  it('prints a table of jobs with their state, experiment, duration, launcher and host; --wide adds the directory', async () => {
     const dirs = await makeWorkspace();
     const result = await runBaton(['jobs', 'list', '--workdir', workspace], { cwd: dir });
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     const lines = result.stdout.trim().split('\n');
-    expect(lines[0]).toMatch(/^STATE\s+TASK\s+HASH\s+DURATION\s+HOST\s+DIRECTORY\s+DETAIL$/);
+    expect(lines[0]).toMatch(/^JOB\s+STATE\s+EXPERIMENT\s+DURATION\s+LAUNCHER\s+HOST\s+DETAIL$/);
     // Markers of an earlier version (an empty done, a failed without provenance): no duration, no host.
     expect(lines.slice(1).map((line) => line.trim().split(/\s+/))).toEqual([
-      ['running', 'evaluate', RUNNING.slice(0, 12), '-', '-', dirs.running],
-      ['done', 'train', DONE.slice(0, 12), '-', '-', dirs.done],
-      ['failed', 'train', FAILED.slice(0, 12), '-', '-', dirs.failed, 'failed'],
+      [`evaluate/${RUNNING.slice(0, 12)}`, 'running', '-', '-', 'local', hostname()],
+      [`train/${DONE.slice(0, 12)}`, 'done', 'mnist', '-', '-', '-'],
+      [`train/${FAILED.slice(0, 12)}`, 'failed', '-', '-', '-', '-', 'failed', '(exit', '1):', 'exit', '1'],
     ]);
+    expect(result.stdout).not.toContain(workspace);
+
+    const wide = await runBaton(['jobs', 'list', '--workdir', workspace, '--wide'], { cwd: dir });
+    const wideLines = wide.stdout.trim().split('\n');
+    expect(wideLines[0]).toMatch(/^JOB\s+STATE\s+EXPERIMENT\s+DURATION\s+LAUNCHER\s+HOST\s+DIRECTORY\s+DETAIL$/);
+    expect(wideLines.slice(1).map((line) => line.trim().split(/\s+/)[6])).toEqual([dirs.running, dirs.done, dirs.failed]);
   });
 
   it("shows each job's duration and host from its marker, and --json carries start, end, host and exit code", async () => {
@@ -99,9 +105,9 @@ describe('baton jobs list', () => {
     await writeFile(join(dirs.done, 'done'), '{"code":0,"start":1796135000,"end":1796135185.5,"host":"node7"}\n');
     await writeFile(join(dirs.failed, 'failed'), '{"code":3,"reason":"failed","message":"exited with code 3","start":1796135000,"end":1796135002.25,"host":"node8"}\n');
     const table = await runBaton(['jobs', 'list', '--workdir', workspace, '--task', 'train'], { cwd: dir });
-    expect(table.stdout.trim().split('\n').slice(1).map((line) => line.trim().split(/\s+/))).toEqual([
-      ['done', 'train', DONE.slice(0, 12), '3m05s', 'node7', dirs.done],
-      ['failed', 'train', FAILED.slice(0, 12), '2.3s', 'node8', dirs.failed, 'failed'],
+    expect(table.stdout.trim().split('\n').slice(1).map((line) => line.trim().split(/\s+/).slice(0, 6))).toEqual([
+      [`train/${DONE.slice(0, 12)}`, 'done', 'mnist', '3m05s', '-', 'node7'],
+      [`train/${FAILED.slice(0, 12)}`, 'failed', '-', '2.3s', '-', 'node8'],
     ]);
     const json = await runBaton(['jobs', 'list', '--workdir', workspace, '--task', 'train', '--json'], { cwd: dir });
     expect(JSON.parse(json.stdout)).toMatchObject([

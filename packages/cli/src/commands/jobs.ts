@@ -5,7 +5,6 @@ import { basename, dirname, resolve } from 'node:path';
 // The job catalog alone (no zod, no scheduler): listing a workspace loads what it reads.
 import { cleanJobs, findJobs, listJobs } from '@baton/core/catalog';
 import type { Workspace } from '@baton/core';
-import { formatDuration, formatTable } from '../output/table.ts';
 import { launcherStatus } from '../launcherStatus.ts';
 import { locateWorkspace, openWorkspaceWithLaunchers, type LocatedWorkspace } from '../workspaceOptions.ts';
 import type { WorkspaceOptions } from '../workspaceFlags.ts';
@@ -35,17 +34,9 @@ export async function listJobsCommand(options: ListJobsCommandOptions): Promise<
     process.stdout.write('No jobs.\n');
     return;
   }
-  // Duration and host come from the job's marker (markers of earlier versions have neither: `-`).
-  const rows = records.map((job) => [
-    job.state,
-    job.taskId,
-    job.hash.slice(0, 12),
-    job.provenance?.durationSeconds === undefined ? '-' : formatDuration(job.provenance.durationSeconds * 1000),
-    job.provenance?.host ?? '-',
-    job.directory,
-    job.detail ?? job.failure?.reason ?? '',
-  ]);
-  process.stdout.write(`${formatTable({ header: ['STATE', 'TASK', 'HASH', 'DURATION', 'HOST', 'DIRECTORY', 'DETAIL'], rows })}\n`);
+  const [{ formatJobsTable }, { outputStyle, outputWidth }] = await Promise.all([import('../output/jobsTable.ts'), import('../output/terminal.ts')]);
+  const table = formatJobsTable({ records, wide: options.wide === true, width: outputWidth(process.stdout), style: outputStyle(process.stdout) });
+  process.stdout.write(`${table}\n`);
 }
 
 export async function logJobCommand(ref: string, options: LogJobCommandOptions): Promise<void> {

@@ -7,7 +7,7 @@ import { addWorkspaceOptions, type WorkspaceOptions } from '../workspaceFlags.ts
 
 const STATES: CatalogJobState[] = ['done', 'failed', 'running', 'queued', 'incomplete'];
 
-export type ListJobsCommandOptions = WorkspaceOptions & { state?: CatalogJobState; task?: string; experiment?: string; json?: boolean };
+export type ListJobsCommandOptions = WorkspaceOptions & { state?: CatalogJobState; task?: string; experiment?: string; json?: boolean; wide?: boolean };
 export type LogJobCommandOptions = WorkspaceOptions & { stderr?: boolean; follow?: boolean };
 export type CleanJobsCommandOptions = WorkspaceOptions & { state?: 'done' | 'failed'; perform?: boolean };
 
@@ -21,7 +21,8 @@ export function registerJobsCommand(program: Command): void {
       .addOption(new Option('--state <state>', 'only jobs in this state').choices(STATES))
       .option('--task <id>', 'only jobs of this task')
       .option('--experiment <name>', 'only jobs submitted by runs of this experiment')
-      .option('--json', 'print JSON instead of a table'),
+      .option('--wide', "show each job's directory, and every column whole (not fitted to the terminal)")
+      .option('--json', 'print JSON instead of a table (every field, for scripts)'),
   ).action(async (options: ListJobsCommandOptions) => (await import('./jobs.ts')).listJobsCommand(options));
 
   addWorkspaceOptions(

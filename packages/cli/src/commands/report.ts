@@ -2,9 +2,10 @@
 // from the files on disk only (markers, process.json, the run's job index): no launcher is
 // asked, so a report of a finished run is the same wherever and whenever it is made.
 // The command line is declared in reportCommand.ts; this module is loaded when it runs.
-import { chmod, open, readdir, readFile, readlink, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, readdir, readFile, readlink, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, posix, resolve } from 'node:path';
 import { listJobs, type JobRecord, type WorkspaceFiles } from '@baton/core/catalog';
+import { readFileTail } from '../fileTail.ts';
 import { reportHtml } from '../report/reportHtml.ts';
 import { reportJobs } from '../report/reportJobs.ts';
 import { formatTrace } from '../report/reportTrace.ts';
@@ -38,9 +39,9 @@ export async function reportCommand(options: ReportCommandOptions): Promise<void
       records = order.flatMap((key) => byKey.get(key) ?? []);
       title = `experiment ${options.experiment}, run ${run.runId}`;
     }
-    // A job's stderr can be gigabytes: on this machine only its end is read.
+    // A job's stderr can be gigabytes: only its end is read (on its host, for a remote workspace).
     const readJobFile = (directory: string, name: string) =>
-      name === 'stderr' && !located.opened ? readFileTail(join(directory, name), STDERR_TAIL_BYTES) : files.readFileIfExists(join(directory, name));
+      name === 'stderr' ? readFileTail({ path: join(directory, name), connector: located.opened?.connector }) : files.readFileIfExists(join(directory, name));
     const jobs = await reportJobs({ records, readFile: readJobFile });
     await writeAtomically(output, reportHtml({ title, jobs, generatedAt: new Date() }));
     await writeAtomically(trace, formatTrace(jobs, options.traceFormat));
@@ -51,28 +52,6 @@ export async function reportCommand(options: ReportCommandOptions): Promise<void
 }
 
 // ---------------------------------------------------------------------------
-
-/** Enough of the end of a stderr file for its last lines. */
-const STDERR_TAIL_BYTES = 64 * 1024;
-
-/** The last `bytes` of a file (from the first whole line within them), or undefined when it does not exist. */
-async function readFileTail(path: string, bytes: number): Promise<string | undefined> {
-  const handle = await open(path, 'r').catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return undefined;
-    throw error;
-  });
-  if (!handle) return undefined;
-  try {
-    const { size } = await handle.stat();
-    const start = Math.max(0, size - bytes);
-    const buffer = Buffer.alloc(size - start);
-    await handle.read(buffer, 0, buffer.length, start);
-    const text = buffer.toString('utf8');
-    return start === 0 ? text : text.slice(text.indexOf('\n') + 1);
-  } finally {
-    await handle.close();
-  }
-}
 
 type ReportFiles = Pick<WorkspaceFiles, 'readFileIfExists' | 'listDirectory' | 'readlink'>;
 

@@ -18,6 +18,8 @@ export interface RunExperimentOptions {
   host?: string;
   port?: number;
   kill?: boolean;
+  /** Lines of each failed job's stderr in the summary (0: none). */
+  stderrLines: number;
 }
 
 export function registerRunExperimentCommand(program: Command): void {
@@ -38,6 +40,7 @@ export function registerRunExperimentCommand(program: Command): void {
     .option('--host <host>', 'serve the web monitor of this run on this address (default 127.0.0.1: this machine only)', parseHost)
     .option('--port <n>', 'serve the web monitor of this run on this port (0: any free port; negative: no monitor)', parsePort)
     .option('--kill', 'on Ctrl-C, also cancel the running jobs')
+    .option('--stderr-lines <n>', "lines of each failed job's stderr shown in the summary (0: none)", parseLineCount, 10)
     .action(async (yamlFile: string | undefined, options: RunExperimentOptions) => {
       const { runExperiment } = await import('./runExperiment.ts');
       await runExperiment({ yamlFile, options });
@@ -88,6 +91,11 @@ function parsePort(value: string): number {
   const port = Number(value);
   if (port > 65535) throw new InvalidArgumentError('a port is at most 65535 (or negative for no monitor).');
   return port;
+}
+
+function parseLineCount(value: string): number {
+  if (!/^\d+$/.test(value.trim())) throw new InvalidArgumentError('expected a number of lines (0 or more; 0 shows none).');
+  return Number(value);
 }
 
 function parseHost(value: string): string {

@@ -3,6 +3,10 @@ import type { Experiment, FailureInfo, JobState, JobStateEvent } from '@baton/co
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { followExperiment, progressText } from './progress.ts';
 import type { StatusLine } from './statusLine.ts';
+import { makeStyle } from './terminal.ts';
+
+/** A terminal that draws Unicode, without colors. */
+const unicode = makeStyle({ color: false, unicode: true });
 
 interface FakeJob {
   taskId: string;
@@ -46,7 +50,15 @@ describe('progressText', () => {
     Object.assign(jobs[0]!, { state: 'done' });
     Object.assign(jobs[1]!, { state: 'queued', detail: 'Resources' });
     Object.assign(jobs[2]!, { state: 'queued', detail: 'Resources' });
-    expect(progressText({ xp, startedAt: 0, now: 65_000 })).toBe('xp: 5 jobs  done 1 · queued 2 (Resources 2) · waiting 2  1m05s');
+    expect(progressText({ xp, startedAt: 0, now: 65_000, style: unicode })).toBe('xp: 5 jobs  done 1 · queued 2 (Resources 2) · waiting 2  1m05s');
+  });
+  it('is ASCII for a pipe or a dumb terminal, and colored only when colors are on', () => {
+    const { xp, jobs } = fakeExperiment(2);
+    Object.assign(jobs[0]!, { state: 'done' });
+    Object.assign(jobs[1]!, { state: 'failed' });
+    expect(progressText({ xp, startedAt: 0, now: 1_000, style: makeStyle({ color: false, unicode: false }) })).toBe('xp: 2 jobs  done 1 | failed 1  1.0s');
+    const colored = progressText({ xp, startedAt: 0, now: 1_000, style: makeStyle({ color: true, unicode: true }) });
+    expect(colored).toBe('xp: 2 jobs  \u001b[32mdone 1\u001b[39m · \u001b[31mfailed 1\u001b[39m  1.0s');
   });
 });
 
@@ -54,7 +66,7 @@ describe('followExperiment off a terminal', () => {
   it('prints a line at each interval, and at once (once) for a failure or a new pending reason', () => {
     const { xp, jobs, change } = fakeExperiment(3);
     const { statusLine, printed, updates } = fakeStatusLine();
-    const progress = followExperiment({ xp, statusLine, startedAt: Date.now(), reportFailures: true, plain: { intervalMs: 10_000 } });
+    const progress = followExperiment({ xp, statusLine, startedAt: Date.now(), reportFailures: true, plain: { intervalMs: 10_000 }, style: unicode });
     const progressLines = () => printed.filter((line) => /^\d\d:\d\d:\d\d xp: /.test(line));
 
     vi.advanceTimersByTime(9_000);
@@ -93,7 +105,7 @@ describe('followExperiment off a terminal', () => {
   it('prints a few failures of one cause, then says the summary counts the others', () => {
     const { xp, jobs, change } = fakeExperiment(10);
     const { statusLine, printed } = fakeStatusLine();
-    const progress = followExperiment({ xp, statusLine, startedAt: Date.now(), reportFailures: true, plain: { intervalMs: 0 } });
+    const progress = followExperiment({ xp, statusLine, startedAt: Date.now(), reportFailures: true, plain: { intervalMs: 0 }, style: unicode });
     for (const job of jobs) {
       change(job, 'failed', { failure: { code: null, reason: 'failed', message: `ENOSPC: no space left on device, write '${job.directory}/params.json'` } });
     }
@@ -108,7 +120,7 @@ describe('followExperiment on a terminal', () => {
   it('keeps one live line up to date, total included from the start', () => {
     const { xp, jobs, change } = fakeExperiment(2);
     const { statusLine, printed, updates } = fakeStatusLine();
-    const progress = followExperiment({ xp, statusLine, startedAt: Date.now(), reportFailures: true });
+    const progress = followExperiment({ xp, statusLine, startedAt: Date.now(), reportFailures: true, style: unicode });
     vi.advanceTimersByTime(150);
     expect(updates.at(-1)).toMatch(/^xp: 2 jobs {2}waiting 2 {2}/);
     change(jobs[0]!, 'running');

@@ -7,6 +7,7 @@ import { describeFailure, failureKey } from './failures.ts';
 import { followServices } from './services.ts';
 import type { StatusLine } from './statusLine.ts';
 import { formatDuration, jobName } from './table.ts';
+import { outputStyle, type OutputStyle } from './terminal.ts';
 
 /** At most ~10 refreshes per second: a terminal cannot show more, and thousands of events may come. */
 const REFRESH_MS = 100;
@@ -29,10 +30,13 @@ export interface FollowOptions {
   reportFailures: boolean;
   /** Off a terminal: plain lines every `intervalMs` (none when 0) and at once on news. */
   plain?: { intervalMs: number };
+  /** Colors and symbols (default: what stdout supports). */
+  style?: OutputStyle;
 }
 
 export function followExperiment(options: FollowOptions): Progress {
   const { xp, statusLine, startedAt, plain } = options;
+  const style = options.style ?? outputStyle(process.stdout);
   /** The last pending reason seen per job directory, to tell a new one. */
   const reasons = new Map<string, string>();
   /** Failure lines printed per cause. */
@@ -45,7 +49,7 @@ export function followExperiment(options: FollowOptions): Progress {
     if (timer) clearTimeout(timer);
     timer = undefined;
     if (closed) return;
-    const text = progressText({ xp, startedAt });
+    const text = progressText({ xp, startedAt, style });
     if (plain) {
       statusLine.print(`${clockTime()} ${text}`);
       lastPrinted = Date.now();
@@ -80,8 +84,8 @@ export function followExperiment(options: FollowOptions): Progress {
     const key = failureKey(event.failure, event.directory);
     const printed = (failureLines.get(key) ?? 0) + 1;
     failureLines.set(key, printed);
-    if (printed <= MAX_FAILURE_LINES_PER_CAUSE) statusLine.print(`✗ ${jobName(event)} ${describeFailure(event.failure)}`);
-    else if (printed === MAX_FAILURE_LINES_PER_CAUSE + 1) statusLine.print(`✗ more jobs fail the same way (${key}); the summary counts them`);
+    if (printed <= MAX_FAILURE_LINES_PER_CAUSE) statusLine.print(`${style.red(style.cross)} ${jobName(event)} ${describeFailure(event.failure)}`);
+    else if (printed === MAX_FAILURE_LINES_PER_CAUSE + 1) statusLine.print(`${style.red(style.cross)} more jobs fail the same way (${key}); the summary counts them`);
   };
   const onDryRun = (record: DryRunRecord) => {
     const dependencies = record.dependencies.length > 0 ? `  after: ${record.dependencies.join(', ')}` : '';
@@ -89,7 +93,7 @@ export function followExperiment(options: FollowOptions): Progress {
   };
   xp.events.on('job-state', onJobState);
   xp.events.on('dry-run', onDryRun);
-  const services = followServices({ xp, statusLine });
+  const services = followServices({ xp, statusLine, style: options.style });
   if (!plain) scheduleRender();
 
   return {
@@ -112,8 +116,9 @@ export function followExperiment(options: FollowOptions): Progress {
  * Counted from the experiment's jobs, so a job counts from its submission (as `waiting`), not
  * from its first change of state.
  */
-export function progressText(options: { xp: Pick<Experiment, 'name' | 'jobs'>; startedAt: number; now?: number }): string {
+export function progressText(options: { xp: Pick<Experiment, 'name' | 'jobs'>; startedAt: number; now?: number; style?: OutputStyle }): string {
   const { xp } = options;
+  const style = options.style ?? outputStyle(process.stdout);
   const jobs = xp.jobs;
   const counts = new Map<JobState, number>();
   const reasons = new Map<string, number>();
@@ -124,8 +129,10 @@ export function progressText(options: { xp: Pick<Experiment, 'name' | 'jobs'>; s
   const parts = STATE_ORDER.filter((state) => counts.has(state)).map((state) =>
     state === 'queued' && reasons.size > 0 ? `queued ${counts.get(state)} (${describeReasons(reasons)})` : `${state} ${counts.get(state)}`,
   );
+  // Colored once counted, so that the text is the same with and without colors.
+  const painted = parts.map((part) => (part.startsWith('failed') ? style.red(part) : part.startsWith('done') ? style.green(part) : part));
   const elapsed = formatDuration((options.now ?? Date.now()) - options.startedAt);
-  return `${xp.name}: ${jobs.length} job${jobs.length === 1 ? '' : 's'}  ${parts.join(' · ')}${parts.length > 0 ? '  ' : ''}${elapsed}`;
+  return `${xp.name}: ${jobs.length} job${jobs.length === 1 ? '' : 's'}  ${painted.join(style.separator)}${parts.length > 0 ? '  ' : ''}${elapsed}`;
 }
 
 /** The two most common reasons with their counts: `Resources 150, Priority 30`. */

@@ -3,6 +3,7 @@ import { WebService, type Experiment, type ServiceLike, type WebServiceStarted }
 import { describe, expect, it } from 'vitest';
 import { followServices } from './services.ts';
 import type { StatusLine } from './statusLine.ts';
+import { makeStyle } from './terminal.ts';
 
 /** A web service whose start and crash the test decides. */
 class FakeWeb extends WebService {
@@ -40,7 +41,7 @@ describe('service lines', () => {
     const early = new FakeWeb('early', 1001);
     await early.start();
     const { xp, attach, printed, statusLine } = fakeRun([early]);
-    const lines = followServices({ xp, statusLine });
+    const lines = followServices({ xp, statusLine, style: makeStyle({ color: false, unicode: true }) });
     const tb = new FakeWeb('tb', 6006);
     attach(tb);
     expect(printed).toEqual([['stdout', 'service early: http://127.0.0.1:1001/services/early/']]);
@@ -55,7 +56,7 @@ describe('service lines', () => {
 
   it('say when a service dies while serving, on stderr, but not a failed start (the run reports that)', async () => {
     const { xp, attach, printed, statusLine } = fakeRun();
-    const lines = followServices({ xp, statusLine });
+    const lines = followServices({ xp, statusLine, style: makeStyle({ color: false, unicode: true }) });
     const tb = new FakeWeb('tb', 6006);
     attach(tb);
     await tb.start();
@@ -66,7 +67,7 @@ describe('service lines', () => {
 
   it('tell at the end where kept services run on, and how to stop them', async () => {
     const { xp, attach, printed, statusLine } = fakeRun();
-    const lines = followServices({ xp, statusLine });
+    const lines = followServices({ xp, statusLine, style: makeStyle({ color: false, unicode: true }) });
     const kept = new FakeWeb('tb', 6006, true);
     const stopped = new FakeWeb('other', 7007, true);
     attach(kept);

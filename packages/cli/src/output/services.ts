@@ -2,19 +2,21 @@
 // serving, a line when one dies while serving, and at the end where each kept one runs on.
 import type { Experiment, ServiceLike, ServiceListener } from '@baton/core';
 import type { StatusLine } from './statusLine.ts';
+import { outputStyle, type OutputStyle } from './terminal.ts';
 
 export interface ServiceLines {
   /** Stops listening; prints the services left running on purpose (kept). */
   close(): void;
 }
 
-export function followServices(options: { xp: Pick<Experiment, 'services' | 'events'>; statusLine: StatusLine }): ServiceLines {
+export function followServices(options: { xp: Pick<Experiment, 'services' | 'events'>; statusLine: StatusLine; style?: OutputStyle }): ServiceLines {
   const { xp, statusLine } = options;
+  const errorStyle = options.style ?? outputStyle(process.stderr);
   const followed = new Set<ServiceLike>();
   const onState: ServiceListener = ({ service, state, previous, error }) => {
     if (state === 'running') statusLine.print(`service ${service.id}: ${service.url ?? 'running'}`);
     // A failed start is the run's error, told once by the CLI; a crash while serving is news.
-    else if (state === 'error' && previous === 'running') statusLine.print(`✗ service ${service.id} stopped: ${firstLine(error)}`, 'stderr');
+    else if (state === 'error' && previous === 'running') statusLine.print(`${errorStyle.red(errorStyle.cross)} service ${service.id} stopped: ${firstLine(error)}`, 'stderr');
   };
   const follow = (service: ServiceLike) => {
     if (followed.has(service)) return;

@@ -1,6 +1,9 @@
 import type { ExperimentSummary } from '@baton/core';
 import { describe, expect, it } from 'vitest';
-import { formatSummary } from './summary.ts';
+import { formatSummary, jobsShowingStderr } from './summary.ts';
+import { makeStyle } from './terminal.ts';
+
+const plain = makeStyle({ color: false, unicode: false });
 
 function failedJob(i: number, message: string, code: number | null = null): ExperimentSummary['failed'][number] {
   const hash = `${i}`.padStart(64, 'a');
@@ -17,6 +20,7 @@ describe('formatSummary', () => {
       experiment: 'big',
       killed: false,
       runMode: 'normal',
+      style: plain,
     });
     expect(lines[0]).toBe('Finished: 126 jobs (5 done, 121 failed) in 3.0s');
     expect(lines.slice(1)).toEqual([
@@ -46,6 +50,7 @@ describe('formatSummary', () => {
       interruptedBy: 'SIGTERM',
       killed: false,
       runMode: 'normal',
+      style: plain,
     });
     expect(lines[0]).toBe('Stopped by SIGTERM: 2 jobs (1 waiting, 1 running) in 1.0s');
     expect(lines).toContain('To stop them: baton jobs kill /ws/jobs/nap/b');
@@ -68,6 +73,7 @@ describe('formatSummary', () => {
       interruptedBy: 'SIGINT',
       killed: false,
       runMode: 'normal',
+      style: plain,
     });
     expect(lines.slice(1)).toEqual([
       '\n1 job is still running or queued; they keep going and the next run of this experiment re-attaches them:',
@@ -78,5 +84,40 @@ describe('formatSummary', () => {
       `  fn/bbbbbbbbbbbb  /ws/jobs/fn/b`,
       `  fn/cccccccccccc  /ws/jobs/fn/c`,
     ]);
+  });
+  it('shows the last lines of stderr of each failed job, and the command that prints all of it', () => {
+    const broken = failedJob(1, 'broken', 3);
+    const other = failedJob(2, 'other', 4);
+    const lines = formatSummary({
+      summary: { counts: { waiting: 0, ready: 0, queued: 0, running: 0, done: 0, failed: 2 }, failed: [broken, other], active: [], elapsedMs: 1_000 },
+      experiment: 'xp',
+      killed: false,
+      runMode: 'normal',
+      stderrTails: new Map([
+        [broken.directory, ['line 29', 'progress 10%\rprogress 100%', '\u001b[31mline 30\u001b[0m']],
+        [other.directory, []],
+      ]),
+      workspaceFlags: "--workdir '/my ws'",
+      style: plain,
+    });
+    expect(lines.slice(1)).toEqual([
+      '\n2 jobs failed:',
+      `  ${broken.taskId}/${broken.hash.slice(0, 12)}  failed (exit 3): broken`,
+      `    stderr: ${broken.stderrPath}`,
+      '    | line 29',
+      '    | progress 100%',
+      '    | line 30',
+      `    all of it: baton jobs log train/${broken.hash.slice(0, 12)} --stderr --workdir '/my ws'`,
+      `  train/${other.hash.slice(0, 12)}  failed (exit 4): other`,
+      `    stderr: ${other.stderrPath}`,
+      '    (stderr is empty)',
+    ]);
+  });
+  it('reads the stderr of a few failed jobs only: each of a small group, the first of a large one', () => {
+    const many = Array.from({ length: 10 }, (_, i) => failedJob(i, 'disk full'));
+    const few = [failedJob(100, 'a', 1), failedJob(101, 'b', 2)];
+    expect(jobsShowingStderr([...few, ...many]).map((job) => job.hash)).toEqual([many[0]!.hash, few[0]!.hash, few[1]!.hash]);
+    const distinct = Array.from({ length: 9 }, (_, i) => failedJob(i, `cause ${i}`));
+    expect(jobsShowingStderr(distinct)).toHaveLength(5);
   });
 });

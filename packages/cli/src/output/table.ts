@@ -1,11 +1,17 @@
 // Plain text tables: columns padded to their widest cell, the last one left as is.
-export function formatTable(options: { header: readonly string[]; rows: readonly (readonly string[])[] }): string {
+export function formatTable(options: {
+  header: readonly string[];
+  rows: readonly (readonly string[])[];
+  /** Styles a cell once padded (colors do not count in widths); row -1 is the header. */
+  paint?: (column: number, text: string, row: number) => string;
+}): string {
   const all = [options.header, ...options.rows];
   const widths = options.header.map((_, column) => Math.max(...all.map((row) => (row[column] ?? '').length)));
+  const paint = options.paint ?? ((_column: number, text: string) => text);
   return all
-    .map((row) =>
+    .map((row, index) =>
       row
-        .map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column] ?? 0)))
+        .map((cell, column) => paint(column, column === row.length - 1 ? cell : cell.padEnd(widths[column] ?? 0), index - 1))
         .join('  ')
         .trimEnd(),
     )

@@ -1,6 +1,7 @@
 // One row per job for `baton report`: what its files say (marker provenance, process.json),
 // flattened so that the trace and the HTML page read the same thing.
 import type { JobRecord } from '@baton/core/catalog';
+import { lastLines } from '../fileTail.ts';
 
 /** Lines of a failed job's stderr the report shows. */
 export const STDERR_TAIL_LINES = 20;
@@ -86,9 +87,4 @@ function parseParams(text: string | undefined): unknown {
 
 function seconds(from: string, to: string): number {
   return Math.round((Date.parse(to) - Date.parse(from)) / 10) / 100;
-}
-
-function lastLines(text: string, count: number): string[] {
-  const lines = text.replace(/\n$/, '').split('\n');
-  return lines.length === 1 && lines[0] === '' ? [] : lines.slice(-count);
 }

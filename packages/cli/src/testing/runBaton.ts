@@ -14,8 +14,9 @@ export function runBaton(args: readonly string[], options: { cwd: string; env?: 
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BATON_BIN, ...args], {
       cwd: options.cwd,
-      // A settings file or workspace of the machine running the tests must not leak in.
-      env: { ...process.env, NO_COLOR: '1', HOME: options.cwd, XDG_CONFIG_HOME: options.cwd, BATON_WORKSPACE: '', ...options.env },
+      // A settings file or workspace of the machine running the tests must not leak in, nor a
+      // FORCE_COLOR (it wins over NO_COLOR) or COLUMNS of the test runner's.
+      env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: undefined, COLUMNS: undefined, HOME: options.cwd, XDG_CONFIG_HOME: options.cwd, BATON_WORKSPACE: '', ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
