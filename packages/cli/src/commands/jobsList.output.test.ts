@@ -81,7 +81,7 @@ describe('baton jobs list output', () => {
     const colored = await inTerminal(['jobs', 'list', '--workdir', workspace], {});
     expect(colored).toMatch(COLOR);
     expect(colored).toContain('…');
-    for (const line of colored.split(/\r?\n/)) expect(line.replace(/\u001b\[[0-9;]*m/g, '').length).toBeLessThanOrEqual(70);
+    for (const line of colored.split(/\r?\n/)) expect(line.replace(new RegExp(COLOR.source, 'g'), '').length).toBeLessThanOrEqual(70);
     const plain = await inTerminal(['jobs', 'list', '--workdir', workspace], { NO_COLOR: '1' });
     expect(plain).toContain('failed');
     expect(plain).not.toMatch(ESCAPE);
