@@ -8,6 +8,7 @@ import { BatonError, UserInputError, didYouMean } from '../errors.ts';
 import { createLogger } from '../logger.ts';
 import { importDefault } from '../util/importUserModule.ts';
 import { installCommand } from '../util/installHint.ts';
+import type { SettingsOrigin } from '../settings/settingsLayers.ts';
 import type { Plugin } from '../types.ts';
 import { isPlugin } from './definePlugin.ts';
 import { isPluginPath, resolvePlugin } from './resolvePlugin.ts';
@@ -35,6 +36,11 @@ export interface LoadPluginsOptions {
   resolveFrom?: readonly string[];
   /** Environment: `npm_config_user_agent` picks the install command of hints; HOME expands "~/". */
   env?: NodeJS.ProcessEnv;
+  /**
+   * With layered settings (Settings.origins.plugins): the file each name was listed in, and
+   * its folder, which the name resolves from first and errors name.
+   */
+  origins?: Readonly<Record<string, SettingsOrigin>>;
 }
 
 const logger = createLogger('baton:plugins');
@@ -48,19 +54,25 @@ export async function loadPlugins(options: LoadPluginsOptions): Promise<Plugin[]
   const { names, baseDir, settingsFile, env = process.env } = options;
   const fallbackDirs = [process.cwd(), CORE_DIR, ...(options.resolveFrom ?? [])];
   const requests = [
-    ...names.map((name, index) => ({ name, keyPath: `plugins[${index}]`, optional: false })),
+    ...names.map((name, index) => {
+      const origin = options.origins?.[name];
+      return { name, keyPath: origin?.keyPath ?? `plugins[${index}]`, file: origin?.file ?? settingsFile, baseDir: origin?.baseDir ?? baseDir, optional: false };
+    }),
     ...ALWAYS_LOADED.filter((name) => !names.includes(name) && !names.includes(BUILTIN_PLUGINS[name] as string)).map((name) => ({
       name,
       keyPath: '',
+      file: settingsFile,
+      baseDir,
       optional: true,
     })),
   ];
 
   const loaded: { plugin: Plugin; name: string; entry: string }[] = [];
   for (const request of requests) {
-    const where = settingsFile ? `${settingsFile}${request.keyPath ? ` (${request.keyPath})` : ''}` : request.keyPath || undefined;
+    const where = request.file ? `${request.file}${request.keyPath ? ` (${request.keyPath})` : ''}` : request.keyPath || undefined;
     const specifier = BUILTIN_PLUGINS[request.name] ?? request.name;
-    const found = resolvePlugin({ specifier, baseDir, fallbackDirs, where, env });
+    // The project's folder after the listing file's: a plugin the user's file names may be installed in the project.
+    const found = resolvePlugin({ specifier, baseDir: request.baseDir, fallbackDirs: [baseDir, ...fallbackDirs], where, env });
     if (!found.found) {
       if (request.optional) {
         logger.debug('plugin %s is not installed; skipped', request.name);

@@ -1,6 +1,7 @@
-// Finds and loads the settings file: from the project folder upward, then in the
-// user's config folder ($XDG_CONFIG_HOME/baton or ~/.config/baton); --config-dir
-// replaces both. No settings file at all is fine: the defaults apply.
+// Finds and loads the settings: the user's file (in $XDG_CONFIG_HOME/baton or
+// ~/.config/baton) and the project's (from the project folder upward), both read and
+// merged, the project's winning (settingsLayers.ts); --config-dir replaces both. No
+// settings file at all is fine: the defaults apply.
 import { stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -9,7 +10,7 @@ import { lazyModule } from '../util/lazyModule.ts';
 import { UserInputError, isBatonError } from '../errors.ts';
 import { createLogger } from '../logger.ts';
 import { loadDataSettings, loadScriptSettings } from './settingsLoaders.ts';
-import { defaultSettings, validateSettings, type Settings } from './validateSettings.ts';
+import { validateLayeredSettings, type Settings } from './validateSettings.ts';
 
 // Searched for only when settings are read (a job process never reads them).
 const cosmiconfig = lazyModule<typeof import('cosmiconfig')>('cosmiconfig');
@@ -43,8 +44,10 @@ export interface LoadSettingsOptions {
 
 export interface LoadedSettings {
   settings: Settings;
-  /** The settings file, or undefined when none was found and defaults apply. */
+  /** The settings file that wins (the project's, else the user's), or undefined when none was found and defaults apply. */
   filepath: string | undefined;
+  /** Every settings file read, in the order they were merged: the user's, then the project's. */
+  filepaths: string[];
 }
 
 const logger = createLogger('baton:settings');
@@ -52,14 +55,15 @@ const logger = createLogger('baton:settings');
 export async function loadSettings(options: LoadSettingsOptions = {}): Promise<LoadedSettings> {
   const { env = process.env } = options;
   const cwd = resolve(options.cwd ?? process.cwd());
-  const found = options.configDir === undefined ? await searchDefaultPlaces({ cwd, env }) : await searchConfigDir({ configDir: resolve(cwd, options.configDir) });
-  if (!found) {
-    logger.debug('no settings file found from %s; using the defaults', cwd);
-    return { settings: defaultSettings({ cwd, env }), filepath: undefined };
-  }
-  logger.debug('settings file: %s', found.filepath);
-  const settings = validateSettings({ raw: found.config, filepath: found.filepath, baseDir: dirname(found.filepath), env });
-  return { settings, filepath: found.filepath };
+  const found = options.configDir === undefined ? await searchDefaultPlaces({ cwd, env }) : [await searchConfigDir({ configDir: resolve(cwd, options.configDir) })];
+  if (found.length === 0) logger.debug('no settings file found from %s; using the defaults', cwd);
+  else logger.debug('settings files: %s', found.map((file) => file.filepath).join(', '));
+  const settings = validateLayeredSettings({
+    layers: found.map(({ filepath, config }) => ({ raw: config, filepath, baseDir: dirname(filepath) })),
+    cwd,
+    env,
+  });
+  return { settings, filepath: found.at(-1)?.filepath, filepaths: found.map((file) => file.filepath) };
 }
 
 /** The user's config folder: `$XDG_CONFIG_HOME/baton`, else `~/.config/baton`. */
@@ -73,13 +77,15 @@ interface FoundSettings {
   config: unknown;
 }
 
-async function searchDefaultPlaces(options: { cwd: string; env: NodeJS.ProcessEnv }): Promise<FoundSettings | undefined> {
+/** The user's file, then the project's (the nearest from `cwd` upward); the same file once. */
+async function searchDefaultPlaces(options: { cwd: string; env: NodeJS.ProcessEnv }): Promise<FoundSettings[]> {
+  const user = await searchFolder({ dir: userConfigDir({ env: options.env }), names: CONFIG_DIR_FILE_NAMES });
+  let project: FoundSettings | undefined;
   for (let dir = options.cwd; ; dir = dirname(dir)) {
-    const found = await searchFolder({ dir, names: SETTINGS_FILE_NAMES });
-    if (found) return found;
-    if (dirname(dir) === dir) break;
+    project = await searchFolder({ dir, names: SETTINGS_FILE_NAMES });
+    if (project || dirname(dir) === dir) break;
   }
-  return searchFolder({ dir: userConfigDir({ env: options.env }), names: CONFIG_DIR_FILE_NAMES });
+  return [user, project].filter((found, index, all): found is FoundSettings => found !== undefined && all.findIndex((other) => other?.filepath === found.filepath) === index);
 }
 
 async function searchConfigDir(options: { configDir: string }): Promise<FoundSettings> {

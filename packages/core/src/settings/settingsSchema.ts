@@ -39,7 +39,8 @@ export const workspaceSchema = z
     path: z
       .string()
       .min(1)
-      .describe('Folder of the workspace; "~" and paths relative to the settings file are resolved; $VARS are expanded. With a `connector`, a path on that host ("~" and relative paths from the home folder there)'),
+      .optional()
+      .describe('Folder of the workspace; "~" and paths relative to the settings file are resolved; $VARS are expanded. With a `connector`, a path on that host ("~" and relative paths from the home folder there). Required, unless the other settings file (user or project) gives it for the workspace of this id'),
     connector: z
       .string()
       .min(1)

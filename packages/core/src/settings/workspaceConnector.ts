@@ -21,7 +21,8 @@ export async function createWorkspaceConnector(options: CreateWorkspaceConnector
   const { workspace, connectors, plugins, settingsFile, logger } = options;
   const name = workspace.connector;
   if (name === undefined) return new LocalConnector();
-  const where = settingsFile ?? 'settings';
+  // The file that declares the connector (with layered settings, maybe the user's).
+  const where = workspace.origins?.connector?.file ?? settingsFile ?? 'settings';
   const block = connectors[name];
   // validateSettings checked the name; a workspace built by hand may not have been.
   if (!block) throw new UserInputError(`Workspace "${workspace.id}" names connector "${name}", which is not declared`, { where, hint: 'declare it under `connectors:`' });

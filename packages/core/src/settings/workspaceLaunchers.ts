@@ -1,10 +1,11 @@
 // Builds a workspace's launchers from its `launchers:` blocks: each block's `use`
 // picks a factory among the loaded plugins, whose schema validates the rest.
-import { BatonError, UserInputError, ValidationError, didYouMean, type Issue } from '../errors.ts';
+import { BatonError, UserInputError, didYouMean } from '../errors.ts';
 import { createLogger } from '../logger.ts';
 import { BUILTIN_PLUGINS, launcherKinds } from '../plugin/loadPlugins.ts';
 import { installCommand } from '../util/installHint.ts';
 import type { Connector, Launcher, LauncherFactory, LoggerLike, Plugin } from '../types.ts';
+import { blockOrigin, locatedValidationError, type LocatedIssue } from './locatedIssues.ts';
 import type { LauncherBlock } from './settingsSchema.ts';
 import { DEFAULT_LAUNCHER, type WorkspaceSettings } from './validateSettings.ts';
 import { formatKeyPath, strictIfObject, zodIssuesToIssues } from './zodIssues.ts';
@@ -44,14 +45,17 @@ export function validateLauncherBlocks(options: LauncherBlocksOptions): Validate
   const { workspace, plugins, settingsFile } = options;
   const where = settingsFile ?? (workspace.keyPath ? 'settings' : `workspace ${workspace.path}`);
   const declared = Object.entries(workspace.launchers);
-  const blocks: [string, LauncherBlock, readonly PropertyKey[]][] =
+  const blocks: [string, LauncherBlock, readonly PropertyKey[], string | undefined][] =
     declared.length > 0
-      ? declared.map(([name, block]) => [name, block, [...keyPathOf(workspace), 'launchers', name]])
-      : [[DEFAULT_LAUNCHER, { use: DEFAULT_LAUNCHER }, []]];
+      ? declared.map(([name, block]) => {
+          const origin = blockOrigin({ workspace, group: 'launchers', name });
+          return [name, block, origin.keyPath, origin.file];
+        })
+      : [[DEFAULT_LAUNCHER, { use: DEFAULT_LAUNCHER }, [], undefined]];
   const factories = launcherFactories(plugins);
-  const issues: Issue[] = [];
+  const issues: LocatedIssue[] = [];
   const validated: ValidatedLauncher[] = [];
-  for (const [name, block, keyPath] of blocks) {
+  for (const [name, block, keyPath, file] of blocks) {
     // `connector` names the host, checked with the workspace's (validateSettings); the rest is the kind's.
     const { use: kind, connector: _connector, ...rest } = block as LauncherBlock & { connector?: unknown };
     const factory = factories.get(kind);
@@ -60,6 +64,7 @@ export function validateLauncherBlocks(options: LauncherBlocksOptions): Validate
       const known = [...factories.keys()];
       const plugin = Object.keys(BUILTIN_PLUGINS).includes(kind) ? kind : 'the plugin that provides it';
       issues.push({
+        file,
         path: formatKeyPath([...keyPath, 'use']),
         message: `unknown launcher kind "${kind}"${didYouMean(kind, known)}; loaded kinds: ${known.join(', ') || 'none'}. Add ${plugin} to \`plugins:\` if it is not a typo`,
       });
@@ -68,16 +73,13 @@ export function validateLauncherBlocks(options: LauncherBlocksOptions): Validate
     const schema = strictIfObject(factory.settings);
     const parsed = schema.safeParse(rest, { reportInput: true });
     if (!parsed.success) {
-      issues.push(...zodIssuesToIssues({ issues: parsed.error.issues, schema, prefix: keyPath }));
+      issues.push(...zodIssuesToIssues({ issues: parsed.error.issues, schema, prefix: keyPath }).map((issue) => ({ ...issue, file })));
       continue;
     }
     validated.push({ name, kind, factory, settings: parsed.data });
   }
   if (issues.length > 0) {
-    throw new ValidationError(`Invalid launcher settings in ${where}:`, issues, {
-      where,
-      hint: 'Fix the keys listed above; each launcher kind documents its settings.',
-    });
+    throw locatedValidationError({ summary: 'Invalid launcher settings in', issues, defaultWhere: where, hint: 'Fix the keys listed above; each launcher kind documents its settings.' });
   }
   return validated;
 }
@@ -92,7 +94,7 @@ export async function createWorkspaceLaunchers(options: CreateWorkspaceLaunchers
     } catch (error) {
       if (error instanceof BatonError) throw error;
       throw new BatonError(`Launcher "${name}" (${kind}) could not be created: ${(error as Error).message}`, {
-        where: options.settingsFile ? `${options.settingsFile} (${formatKeyPath([...keyPathOf(workspace), 'launchers', name])})` : undefined,
+        where: launcherWhere({ workspace, name, settingsFile: options.settingsFile }),
         hint: 'Check its settings; run with DEBUG=baton:* for details.',
         cause: error,
       });
@@ -111,9 +113,10 @@ function launcherFactories(plugins: readonly Plugin[]): Map<string, LauncherFact
   return factories;
 }
 
-function keyPathOf(workspace: WorkspaceSettings): PropertyKey[] {
-  const match = /^workspaces\[(\d+)\]$/.exec(workspace.keyPath);
-  return match ? ['workspaces', Number(match[1])] : [];
+function launcherWhere(options: { workspace: WorkspaceSettings; name: string; settingsFile: string | undefined }): string | undefined {
+  const origin = blockOrigin({ workspace: options.workspace, group: 'launchers', name: options.name });
+  const file = origin.file ?? options.settingsFile;
+  return file ? `${file} (${formatKeyPath(origin.keyPath)})` : undefined;
 }
 
 function missingLocalPlugin(options: { where: string }): UserInputError {

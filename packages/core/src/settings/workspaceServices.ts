@@ -1,11 +1,12 @@
 // A workspace's `services:` blocks: each block's `use` picks a service kind (the built-in
 // `process`, or one a loaded plugin provides), whose schema validates the rest when the
 // workspace opens. Services are created when an experiment starts one by name.
-import { BatonError, UserInputError, ValidationError, didYouMean, type Issue } from '../errors.ts';
+import { BatonError, UserInputError, didYouMean } from '../errors.ts';
 import { createLogger } from '../logger.ts';
 import { BUILTIN_PLUGINS } from '../plugin/loadPlugins.ts';
 import { PROCESS_SERVICE_KIND, processServiceFactory } from '../service/processService.ts';
 import type { LoggerLike, Plugin, ServiceFactory, ServiceLike } from '../types.ts';
+import { blockOrigin, locatedValidationError, type LocatedIssue } from './locatedIssues.ts';
 import type { ServiceBlock } from './settingsSchema.ts';
 import type { WorkspaceSettings } from './validateSettings.ts';
 import { formatKeyPath, strictIfObject, zodIssuesToIssues } from './zodIssues.ts';
@@ -48,16 +49,17 @@ export function validateServiceBlocks(options: ServiceBlocksOptions): ValidatedS
   const { workspace, plugins, settingsFile } = options;
   const where = settingsFile ?? (workspace.keyPath ? 'settings' : `workspace ${workspace.path}`);
   const factories = serviceFactories(plugins);
-  const issues: Issue[] = [];
+  const issues: LocatedIssue[] = [];
   const validated: ValidatedService[] = [];
   for (const [name, block] of Object.entries(workspace.services) as [string, ServiceBlock][]) {
-    const keyPath = [...keyPathOf(workspace), 'services', name];
+    const { keyPath, file } = blockOrigin({ workspace, group: 'services', name });
     const { use: kind, ...rest } = block;
     const factory = factories.get(kind);
     if (!factory) {
       const known = [...factories.keys()];
       const plugin = Object.keys(BUILTIN_PLUGINS).includes(kind) ? kind : 'the plugin that provides it';
       issues.push({
+        file,
         path: formatKeyPath([...keyPath, 'use']),
         message: `unknown service kind "${kind}"${didYouMean(kind, known)}; loaded kinds: ${known.join(', ')}. Add ${plugin} to \`plugins:\` if it is not a typo`,
       });
@@ -66,14 +68,16 @@ export function validateServiceBlocks(options: ServiceBlocksOptions): ValidatedS
     const schema = strictIfObject(factory.settings);
     const parsed = schema.safeParse(rest, { reportInput: true });
     if (!parsed.success) {
-      issues.push(...zodIssuesToIssues({ issues: parsed.error.issues, schema, prefix: keyPath }));
+      issues.push(...zodIssuesToIssues({ issues: parsed.error.issues, schema, prefix: keyPath }).map((issue) => ({ ...issue, file })));
       continue;
     }
     validated.push({ name, kind, factory, settings: parsed.data });
   }
   if (issues.length > 0) {
-    throw new ValidationError(`Invalid service settings in ${where}:`, issues, {
-      where,
+    throw locatedValidationError({
+      summary: 'Invalid service settings in',
+      issues,
+      defaultWhere: where,
       hint: 'Fix the keys listed above; each service kind documents its settings (docs/services.md).',
     });
   }
@@ -91,11 +95,13 @@ export function createWorkspaceServices(options: CreateWorkspaceServicesOptions)
       const found = byName.get(name);
       if (!found) throw unknownService({ name, workspace, declared: [...byName.keys()], settingsFile });
       try {
-        return await found.factory.create(found.settings, { name, baseDir, logger });
+        // Relative paths of a block resolve from the folder of the settings file that wrote it.
+        const origin = blockOrigin({ workspace, group: 'services', name });
+        return await found.factory.create(found.settings, { name, baseDir: origin.baseDir ?? baseDir, logger });
       } catch (error) {
         if (error instanceof BatonError) throw error;
         throw new BatonError(`Service "${name}" (${found.kind}) could not be created: ${(error as Error).message}`, {
-          where: settingsFile ? `${settingsFile} (${formatKeyPath([...keyPathOf(workspace), 'services', name])})` : undefined,
+          where: serviceWhere({ workspace, name, settingsFile }),
           hint: 'Check its settings; run with DEBUG=baton:* for details.',
           cause: error,
         });
@@ -124,7 +130,8 @@ function serviceFactories(plugins: readonly Plugin[]): Map<string, ServiceFactor
   return factories;
 }
 
-function keyPathOf(workspace: WorkspaceSettings): PropertyKey[] {
-  const match = /^workspaces\[(\d+)\]$/.exec(workspace.keyPath);
-  return match ? ['workspaces', Number(match[1])] : [];
+function serviceWhere(options: { workspace: WorkspaceSettings; name: string; settingsFile: string | undefined }): string | undefined {
+  const origin = blockOrigin({ workspace: options.workspace, group: 'services', name: options.name });
+  const file = origin.file ?? options.settingsFile;
+  return file ? `${file} (${formatKeyPath(origin.keyPath)})` : undefined;
 }

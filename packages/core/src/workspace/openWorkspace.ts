@@ -60,6 +60,7 @@ export async function openWorkspace(options: OpenWorkspaceOptions = {}): Promise
     baseDir: settings.baseDir,
     settingsFile: filepath,
     resolveFrom: options.resolvePluginsFrom,
+    origins: settings.origins?.plugins,
   });
   // Checked now, created when an experiment starts one.
   const services = createWorkspaceServices({ workspace: chosen, plugins, settingsFile: filepath, baseDir: settings.baseDir });
