@@ -93,6 +93,27 @@ describe('loadPlugins', () => {
     expect(launcherKinds(plugins)).toContain('gpu');
   });
 
+  it('loads a plugin package given as the path of its folder, by its own "." export', async () => {
+    const { dir, write } = await project();
+    await write('vendor/gpu-plugin/package.json', JSON.stringify({ name: 'baton-plugin-gpu', type: 'module', exports: { '.': { import: './lib/index.ts' } } }));
+    await write('vendor/gpu-plugin/lib/index.ts', fakeLauncherPluginSource({ kind: 'gpu' }));
+    const plugins = await loadPlugins({ names: ['./vendor/gpu-plugin'], baseDir: dir });
+    expect(launcherKinds(plugins)).toContain('gpu');
+
+    await write('vendor/nameless/index.ts', fakeLauncherPluginSource({ kind: 'other' }));
+    const nameless = await failure(loadPlugins({ names: ['./vendor/nameless'], baseDir: dir }));
+    expect(nameless.message).toBe('Plugin "./vendor/nameless" is a folder without a package.json that names its package.');
+  });
+
+  it('loads the plugins asked for as optional when installed, and skips the others quietly', async () => {
+    const { dir, write } = await project();
+    await write('node_modules/@baton/launcher-oar/package.json', JSON.stringify({ name: '@baton/launcher-oar', type: 'module', exports: './index.ts' }));
+    await write('node_modules/@baton/launcher-oar/index.ts', fakeLauncherPluginSource({ kind: 'oar', pluginName: 'oar' }));
+    const plugins = await loadPlugins({ names: [], baseDir: dir, optional: ['oar', 'tensorboard'] });
+    expect(plugins.map((plugin) => plugin.name)).toContain('oar');
+    expect(plugins.map((plugin) => plugin.name)).not.toContain('tensorboard');
+  });
+
   it('says what is wrong with an installed package that Node cannot import', async () => {
     const { dir, write } = await project();
     await write('node_modules/baton-plugin-cjs/package.json', JSON.stringify({ name: 'baton-plugin-cjs', exports: { './sub': './sub.js' } }));

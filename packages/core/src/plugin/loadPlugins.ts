@@ -41,6 +41,8 @@ export interface LoadPluginsOptions {
    * its folder, which the name resolves from first and errors name.
    */
   origins?: Readonly<Record<string, SettingsOrigin>>;
+  /** More plugins to load when they are installed, skipped quietly when not (e.g. every built-in one, for `baton config schema`). */
+  optional?: readonly string[];
 }
 
 const logger = createLogger('baton:plugins');
@@ -58,7 +60,7 @@ export async function loadPlugins(options: LoadPluginsOptions): Promise<Plugin[]
       const origin = options.origins?.[name];
       return { name, keyPath: origin?.keyPath ?? `plugins[${index}]`, file: origin?.file ?? settingsFile, baseDir: origin?.baseDir ?? baseDir, optional: false };
     }),
-    ...ALWAYS_LOADED.filter((name) => !names.includes(name) && !names.includes(BUILTIN_PLUGINS[name] as string)).map((name) => ({
+    ...[...new Set([...ALWAYS_LOADED, ...(options.optional ?? [])])].filter((name) => !names.includes(name) && !names.includes(BUILTIN_PLUGINS[name] as string)).map((name) => ({
       name,
       keyPath: '',
       file: settingsFile,

@@ -4,7 +4,7 @@
 // settings file's folder first and then from fallback folders (the CLI's own, for the
 // plugins installed with it). Node 20's import.meta.resolve takes no parent folder, so
 // its ponyfill, import-meta-resolve, does the resolving.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { moduleResolve } from 'import-meta-resolve';
@@ -36,7 +36,10 @@ export function resolvePlugin(options: ResolvePluginOptions): PluginResolution {
   const { specifier, baseDir, fallbackDirs = [], where, env = process.env } = options;
   if (isPluginPath(specifier)) {
     const path = specifier.startsWith('~') ? join(env.HOME ?? '', specifier.slice(1)) : resolve(baseDir, specifier);
-    return existsSync(path) ? { found: true, entry: path } : { found: false, tried: [path] };
+    if (!existsSync(path)) return { found: false, tried: [path] };
+    // A plugin package's folder (a checkout): its own "." export, as the package would import itself.
+    if (statSync(path).isDirectory()) return { found: true, entry: packageFolderEntry({ dir: path, specifier, where }) };
+    return { found: true, entry: path };
   }
   const dirs = [...new Set([baseDir, ...fallbackDirs].map((dir) => resolve(dir)))];
   const conditions = importConditions();
@@ -69,6 +72,32 @@ export function resolvePlugin(options: ResolvePluginOptions): PluginResolution {
     });
   }
   return { found: false, tried: dirs };
+}
+
+function packageFolderEntry(options: { dir: string; specifier: string; where: string | undefined }): string {
+  const { dir, specifier, where } = options;
+  const manifest = join(dir, 'package.json');
+  let name: unknown;
+  try {
+    name = (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: unknown }).name;
+  } catch {
+    name = undefined;
+  }
+  if (typeof name !== 'string') {
+    throw new UserInputError(`Plugin "${specifier}" is a folder without a package.json that names its package.`, {
+      where,
+      hint: 'Give the path of the plugin\'s module file (e.g. ./plugins/gpu.ts), or of a package folder whose package.json has "name" and "exports".',
+    });
+  }
+  try {
+    return fileURLToPath(moduleResolve(name, pathToFileURL(manifest), importConditions()));
+  } catch (error) {
+    throw new UserInputError(`Plugin "${specifier}" (package ${name}) cannot be imported: ${(error as Error).message}`, {
+      where,
+      hint: 'Build the package if it is a checkout, and check its package.json ("exports" must have an import entry for ".").',
+      cause: error,
+    });
+  }
 }
 
 /**
