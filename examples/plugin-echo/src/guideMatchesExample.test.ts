@@ -20,6 +20,7 @@ const WALKED_THROUGH = [
   'examples/plugin-echo/src/echoSettings.ts',
   'examples/plugin-echo/src/echoLauncher.ts',
   'examples/plugin-echo/src/echoService.ts',
+  'examples/plugin-echo/vitest.config.ts',
   'examples/plugin-echo/src/echoLauncher.conformance.test.ts',
   'examples/plugin-echo/src/echoService.test.ts',
 ];
