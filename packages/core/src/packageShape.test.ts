@@ -85,6 +85,13 @@ describe('package shape', () => {
     expect(schema.$id).toBe(SETTINGS_SCHEMA_ID);
   });
 
+  it('@baton/core exports its launcher conformance kit as built files, Vitest an optional peer', () => {
+    const core = PACKAGES.find((p) => p.manifest.name === '@baton/core')!.manifest as Manifest & { peerDependenciesMeta?: Record<string, { optional?: boolean }> };
+    expect((core.exports as Record<string, unknown>)['./testing']).toEqual({ '@baton/source': './src/testing/index.ts', types: './dist/testing/index.d.ts', import: './dist/testing/index.js' });
+    expect(core.peerDependencies?.vitest).toMatch(/^\^4\./);
+    expect(core.peerDependenciesMeta?.vitest).toEqual({ optional: true });
+  });
+
   it('packs what exports, bin, README and LICENSE name, and no test, fixture or test helper (npm pack --dry-run)', async () => {
     // One npm process for every package: npm's own start is most of the time.
     const { stdout } = await promisify(execFile)('npm', ['pack', '--dry-run', '--json', '--ignore-scripts', ...PACKAGES.map((p) => p.dir)], {
@@ -94,7 +101,11 @@ describe('package shape', () => {
     const packed = JSON.parse(stdout) as { name: string; files: { path: string }[] }[];
     for (const { manifest } of PACKAGES) {
       const paths = packed.find((p) => p.name === manifest.name)?.files.map((file) => file.path) ?? [];
-      const unwanted = paths.filter((path) => /\.test\.|(^|\/)__fixtures__\/|(^|\/)testing\/|^src\/|\.tsbuildinfo$/.test(path));
+      // A test kit an export names (`@baton/core/testing`) is published; other test helpers are not.
+      const exportedFolders = targets(manifest.exports).map((path) => `${dirname(path.replace(/^\.\//, ''))}/`);
+      const unwanted = paths.filter(
+        (path) => /\.test\.|(^|\/)__fixtures__\/|^src\/|\.tsbuildinfo$/.test(path) || (/(^|\/)testing\//.test(path) && !exportedFolders.some((folder) => path.startsWith(folder))),
+      );
       expect({ name: manifest.name, unwanted }).toEqual({ name: manifest.name, unwanted: [] });
       const wanted = ['package.json', 'README.md', 'LICENSE', ...targets(manifest.exports), ...targets(manifest.bin)].map((path) => path.replace(/^\.\//, ''));
       expect({ name: manifest.name, missing: wanted.filter((path) => !paths.includes(path)) }).toEqual({ name: manifest.name, missing: [] });
