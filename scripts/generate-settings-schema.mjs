@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Writes packages/core/settings.schema.json (published as @baton/core/settings.schema.json):
-// the settings schema of @baton/core plus the settings of the built-in launchers found
-// under plugins/. With --check, compares instead and fails when the committed file is
+// the settings schema of @baton/core plus the settings of the built-in plugins' launchers,
+// connectors and services found under plugins/. (`baton config schema` writes the same for
+// the plugins a project has installed, third-party ones included.) With --check, compares instead and fails when the committed file is
 // out of date.
 //   node scripts/generate-settings-schema.mjs [--check]
 import { readdir, readFile, writeFile } from 'node:fs/promises';
@@ -18,12 +19,10 @@ const requireFromCore = createRequire(join(root, 'packages', 'core', 'package.js
 const { tsImport } = await import(pathToFileURL(requireFromCore.resolve('tsx/esm/api')).href);
 const importTs = (path) => tsImport(pathToFileURL(path).href, import.meta.url);
 
-const { settingsJsonSchema } = await importTs(join(root, 'packages', 'core', 'src', 'settings', 'settingsJsonSchema.ts'));
+const { settingsJsonSchema, pluginKindSettings } = await importTs(join(root, 'packages', 'core', 'src', 'settings', 'settingsJsonSchema.ts'));
 const { BUILTIN_PLUGINS } = await importTs(join(root, 'packages', 'core', 'src', 'plugin', 'loadPlugins.ts'));
 
-const launcherKinds = {};
-const connectorKinds = {};
-const serviceKinds = {};
+const plugins = [];
 const builtInPackages = new Set(Object.values(BUILTIN_PLUGINS));
 for (const folder of (await readdir(join(root, 'plugins'), { withFileTypes: true }).catch(() => [])).sort((a, b) => a.name.localeCompare(b.name))) {
   if (!folder.isDirectory()) continue;
@@ -38,10 +37,10 @@ for (const folder of (await readdir(join(root, 'plugins'), { withFileTypes: true
     console.warn(`skipped ${manifest.name}: ${error.message.split('\n')[0]}`);
     continue;
   }
-  for (const [kind, factory] of Object.entries(plugin?.launchers ?? {})) launcherKinds[kind] = factory.settings;
-  for (const [kind, factory] of Object.entries(plugin?.connectors ?? {})) connectorKinds[kind] = factory.settings;
-  for (const [kind, factory] of Object.entries(plugin?.services ?? {})) serviceKinds[kind] = factory.settings;
+  if (plugin) plugins.push(plugin);
 }
+// The same kinds, with the same schemas, as `baton config schema` writes for these plugins.
+const { launcherKinds, connectorKinds, serviceKinds } = pluginKindSettings(plugins);
 
 const text = `${JSON.stringify(settingsJsonSchema({ launcherKinds, connectorKinds, serviceKinds }), null, 2)}\n`;
 if (check) {

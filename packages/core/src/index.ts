@@ -94,7 +94,7 @@ export type {
   ServiceBlockInput,
   WorkspaceSettingsInput,
 } from './settings/settingsKinds.ts';
-export { settingsJsonSchema, SETTINGS_SCHEMA_ID } from './settings/settingsJsonSchema.ts';
+export { settingsJsonSchema, pluginKindSettings, SETTINGS_SCHEMA_ID } from './settings/settingsJsonSchema.ts';
 export type { SettingsJsonSchemaOptions } from './settings/settingsJsonSchema.ts';
 export { resolveWorkspace } from './settings/resolveWorkspace.ts';
 export type { ResolveWorkspaceOptions } from './settings/resolveWorkspace.ts';

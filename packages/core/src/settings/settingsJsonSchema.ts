@@ -5,6 +5,7 @@
 // service blocks core's own `process` kind.
 import { z } from 'zod';
 import { PROCESS_SERVICE_KIND, processServiceSettings } from '../service/processService.ts';
+import type { Plugin } from '../types.ts';
 import { settingsSchema } from './settingsSchema.ts';
 
 /** `$id` of the schema that @baton/core ships: a stable name, not an address to download it from. */
@@ -22,6 +23,17 @@ export interface SettingsJsonSchemaOptions {
 }
 
 type JsonSchema = Record<string, unknown>;
+
+/** The kinds the plugins provide, with the schema of each one's settings: what settingsJsonSchema takes. */
+export function pluginKindSettings(plugins: readonly Plugin[]): Required<Pick<SettingsJsonSchemaOptions, 'launcherKinds' | 'connectorKinds' | 'serviceKinds'>> {
+  const kinds = { launcherKinds: {}, connectorKinds: {}, serviceKinds: {} } as Record<'launcherKinds' | 'connectorKinds' | 'serviceKinds', Record<string, z.ZodType>>;
+  for (const plugin of plugins) {
+    for (const [kind, factory] of Object.entries(plugin.launchers ?? {})) kinds.launcherKinds[kind] = factory.settings as z.ZodType;
+    for (const [kind, factory] of Object.entries(plugin.connectors ?? {})) kinds.connectorKinds[kind] = factory.settings as z.ZodType;
+    for (const [kind, factory] of Object.entries(plugin.services ?? {})) kinds.serviceKinds[kind] = factory.settings as z.ZodType;
+  }
+  return kinds;
+}
 
 export function settingsJsonSchema(options: SettingsJsonSchemaOptions = {}): JsonSchema {
   const schema = z.toJSONSchema(settingsSchema, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
