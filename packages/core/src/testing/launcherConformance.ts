@@ -237,8 +237,9 @@ export function launcherConformance(options: LauncherConformanceOptions): void {
       const gated = await run.job({ gated: true });
       const [runningHandle] = await run.submit(launcher, [gated]);
       await run.follow(launcher, [runningHandle!], { what: 'the third job to run', allowed: [WHILE_GATED], until: ([status]) => status!.state === 'running' });
-      const statuses = await launcher.status([endedHandles[0]!, runningHandle!, endedHandles[1]!]);
-      expect(statuses.map((status) => status.state), 'one call about a finished, a running and a finished job').toEqual(['finished', 'running', 'finished']);
+      // The newest job first: answers in another order (reversed, or by job id) do not pass.
+      const statuses = await launcher.status([runningHandle!, endedHandles[0]!, endedHandles[1]!]);
+      expect(statuses.map((status) => status.state), 'one call about a running job, then two finished ones').toEqual(['running', 'finished', 'finished']);
       await run.release(gated);
       await run.follow(launcher, [runningHandle!], { what: 'the released job to finish', allowed: [AFTER_RUNNING], until: allFinished });
     });
