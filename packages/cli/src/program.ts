@@ -2,10 +2,12 @@
 // imports what it does only when it runs, so `baton --version` and `--help` load next to nothing.
 import { createRequire } from 'node:module';
 import { Command } from 'commander';
+import { registerCompletionCommand } from './commands/completionCommand.ts';
 import { registerJobsCommand } from './commands/jobsCommand.ts';
 import { registerMonitorCommand } from './commands/monitorCommand.ts';
 import { registerReportCommand } from './commands/reportCommand.ts';
 import { registerRunExperimentCommand } from './commands/runExperimentCommand.ts';
+import { addHelpExamples, registerHelpCommand } from './help.ts';
 
 export function createProgram(): Command {
   const program = new Command('baton')
@@ -26,6 +28,20 @@ export function createProgram(): Command {
   registerJobsCommand(program);
   registerMonitorCommand(program);
   registerReportCommand(program);
+  registerCompletionCommand(program);
+  // Last: `baton help <command...>` reaches every command registered before it.
+  registerHelpCommand(program);
+  addHelpExamples(program, {
+    examples: [
+      { command: 'baton run-experiment sweep.yaml', does: 'run an experiment from its YAML configuration' },
+      { command: 'baton jobs list --state failed', does: 'the failed jobs of the default workspace' },
+      { command: 'baton jobs log train/3fa2c1 --stderr', does: "a job's standard error" },
+      { command: 'baton monitor', does: 'a web page of the workspace, live' },
+      { command: 'baton help jobs list', does: 'the help of a command' },
+      { command: 'source <(baton completion bash)', does: 'completion in bash (zsh, fish too)' },
+    ],
+    docs: 'guide.md#the-baton-command',
+  });
   return program;
 }
 

@@ -3,6 +3,7 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError, Option } from 'commander';
 import type { RunMode } from '@baton/core';
+import { addHelpExamples } from '../help.ts';
 
 export interface RunExperimentOptions {
   file?: string;
@@ -23,7 +24,7 @@ export interface RunExperimentOptions {
 }
 
 export function registerRunExperimentCommand(program: Command): void {
-  program
+  const command = program
     .command('run-experiment')
     .description('run an experiment from its YAML configuration')
     .argument('[yaml-file]', 'configuration file (may name a `parent` file to merge first)')
@@ -45,6 +46,16 @@ export function registerRunExperimentCommand(program: Command): void {
       const { runExperiment } = await import('./runExperiment.ts');
       await runExperiment({ yamlFile, options });
     });
+  addHelpExamples(command, {
+    examples: [
+      { command: 'baton run-experiment sweep.yaml', does: 'run the experiment of sweep.yaml (its `file:` names the module)' },
+      { command: 'baton run-experiment sweep.yaml -c lr=1e-4 --workspace cluster', does: 'override a value; run in the workspace "cluster"' },
+      { command: 'baton run-experiment sweep.yaml --run-mode dry-run', does: 'print what would run, run nothing' },
+      { command: 'baton run-experiment --file experiment.ts -c id=try1', does: 'no YAML file: the module and an id' },
+      { command: 'baton run-experiment sweep.yaml --port 0', does: 'with a live web monitor on a free port' },
+    ],
+    docs: 'guide.md#baton-run-experiment-yaml-file',
+  });
 }
 
 /**
