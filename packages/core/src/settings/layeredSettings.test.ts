@@ -139,6 +139,20 @@ describe('layered settings: the user file, then the project file', () => {
     expect(both.message).toContain(`${join(root, 'project', 'baton.config.yaml')}: workspaces[0].launcher: no launcher named "nope"`);
   });
 
+  it('tells a plugin that is not installed in the file that lists it, and resolves its path from there', async () => {
+    await write('xdg/baton/config.yaml', ['plugins: [slurmm, ./mine.ts]']);
+    const projectFile = await write('project/baton.config.yaml', ['plugins: [oar]']);
+    const { settings, filepath } = await loadSettings({ cwd: join(root, 'project'), env });
+    expect(filepath).toBe(projectFile);
+    const missing = await loadPlugins({ names: settings.plugins, baseDir: settings.baseDir, settingsFile: filepath, origins: settings.origins?.plugins }).catch((caught: unknown) => caught as Error & { where?: string });
+    expect(missing).toMatchObject({ message: 'Plugin "slurmm" is not installed (did you mean "slurm"?).', where: `${userFile} (plugins[0])` });
+
+    await write('xdg/baton/config.yaml', ['plugins: [./mine.ts]']);
+    const again = await loadSettings({ cwd: join(root, 'project'), env });
+    const file = await loadPlugins({ names: again.settings.plugins, baseDir: again.settings.baseDir, settingsFile: filepath, origins: again.settings.origins?.plugins }).catch((caught: unknown) => caught as Error & { where?: string; hint?: string });
+    expect(file).toMatchObject({ where: `${userFile} (plugins[0])`, hint: expect.stringContaining(join(root, 'xdg', 'baton', 'mine.ts')) });
+  });
+
   it("tells a launcher block's problem in the file that wrote it", async () => {
     const { dir, write: writeInProject } = await makePluginProject();
     try {
