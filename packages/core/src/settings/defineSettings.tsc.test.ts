@@ -4,6 +4,7 @@
 // scope (an `import type {} from` or a `/// <reference types>`) types its blocks by `use:`.
 // Reads the packages' dist/: build first (`npx tsc -b tsconfig.build.json`).
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -85,6 +86,11 @@ export default defineSettings({
 let project: string;
 
 beforeAll(async () => {
+  for (const [name, target] of Object.entries(LINKED)) {
+    if (name.startsWith('@baton/') && !existsSync(join(REPO, target, 'dist', 'index.d.ts'))) {
+      throw new Error(`${name} is not built (${join(REPO, target, 'dist', 'index.d.ts')} is missing): run npx tsc -b tsconfig.build.json first`);
+    }
+  }
   project = await mkdtemp(join(tmpdir(), 'baton-typed-settings-'));
   for (const [name, target] of Object.entries(LINKED)) {
     await mkdir(dirname(join(project, 'node_modules', name)), { recursive: true });
