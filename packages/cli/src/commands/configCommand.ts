@@ -20,17 +20,32 @@ export function registerConfigCommand(program: Command): void {
     docs: 'settings.md#layered-settings',
   });
 
-  config
+  const show = config
     .command('show')
     .description('print the settings files read (user, then project) and the workspaces, launchers, services, tokens, connectors and plugins they give, each with the file it came from')
     .option('--json', 'print JSON instead of text')
     .option('--config-dir <dir>', 'read the settings file of this directory only')
     .action(async (options: ShowConfigCommandOptions) => (await import('./config.ts')).showConfigCommand(options));
+  addHelpExamples(show, {
+    examples: [
+      { command: 'baton config show', does: 'which files were read, and where each launcher, token... comes from' },
+      { command: 'baton config show --json | jq .files', does: 'the settings files read, in order' },
+      { command: 'baton config show --config-dir ~/lab-settings', does: 'the settings of that folder only' },
+    ],
+    docs: 'settings.md#baton-config-show',
+  });
 
-  config
+  const schema = config
     .command('schema')
     .description("write the JSON schema of the settings file for the plugins installed (the settings' `plugins:` and the built-in ones found), so that editors complete their keys")
     .option('--output <file>', 'write it to this file instead of the standard output')
     .option('--config-dir <dir>', 'read the settings file of this directory only')
     .action(async (options: ConfigSchemaCommandOptions) => (await import('./config.ts')).configSchemaCommand(options));
+  addHelpExamples(schema, {
+    examples: [
+      { command: 'baton config schema --output baton.schema.json', does: 'then `# yaml-language-server: $schema=./baton.schema.json` in baton.config.yaml' },
+      { command: 'baton config schema > baton.schema.json', does: 'the same, through the standard output' },
+    ],
+    docs: 'settings.md#editor-completion-the-json-schema',
+  });
 }
