@@ -5,6 +5,7 @@
 // came from (and that file's folder, which its relative paths resolve from), for errors
 // and for `baton config show`.
 import { resolve } from 'node:path';
+import { isPluginPath } from '../plugin/resolvePlugin.ts';
 import { expandPath } from './expandPath.ts';
 import type { ParsedSettings } from './settingsSchema.ts';
 
@@ -75,7 +76,7 @@ export function mergeLayers(options: { layers: readonly ParsedLayer[]; env: Node
     const at = (keyPath: string): SettingsOrigin => ({ ...(file === undefined ? {} : { file }), keyPath, baseDir });
     schema = parsed.$schema ?? schema;
     (parsed.plugins ?? []).forEach((name, index) => {
-      const plugin = isPath(name) ? absolutePluginPath({ name, baseDir, env }) : name;
+      const plugin = isPluginPath(name) ? absolutePluginPath({ name, baseDir, env }) : name;
       if (!plugins.includes(plugin)) plugins.push(plugin);
       origins.plugins[plugin] ??= at(`plugins[${index}]`);
     });
@@ -127,10 +128,6 @@ function mergeWorkspace(options: { into: ParsedWorkspace; origins: WorkspaceOrig
     }
     target[key] = map;
   }
-}
-
-function isPath(name: string): boolean {
-  return name.startsWith('.') || name.startsWith('/') || name.startsWith('~');
 }
 
 function absolutePluginPath(options: { name: string; baseDir: string; env: NodeJS.ProcessEnv }): string {
