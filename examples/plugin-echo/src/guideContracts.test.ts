@@ -14,7 +14,7 @@ const CONTRACTS = 'packages/core/src/types.ts';
 /** `interface Name<...> extends ... {`, with or without `export`. */
 const INTERFACE_START = /^(?:export )?interface (\w+)\b[^{]*\{\s*$/;
 /** A member at the interface's own indentation: `name:`, `name?:`, `readonly name`, `name(`, `name?(`. */
-const MEMBER = /^ {2}(?:readonly )?(\w+)\??[(:<]/;
+const MEMBER = /^ {2}(?:readonly )?(\w+)(\?)?[(:<]/;
 
 describe(`${GUIDE} quotes the contracts of ${CONTRACTS}`, async () => {
   const guide = await readFile(`${REPO}${GUIDE}`, 'utf8');
@@ -33,8 +33,25 @@ describe(`${GUIDE} quotes the contracts of ${CONTRACTS}`, async () => {
   });
 });
 
-/** Interface name → its members' names, for every interface in a TypeScript text. */
-function interfaces(text: string): Map<string, string[]> {
+describe(`the connector table of ${GUIDE} against interface Connector of ${CONTRACTS}`, async () => {
+  const guide = await readFile(`${REPO}${GUIDE}`, 'utf8');
+  const connector = interfaces(await readFile(`${REPO}${CONTRACTS}`, 'utf8'), { optional: false }).get('Connector') ?? [];
+  const everyMember = interfaces(await readFile(`${REPO}${CONTRACTS}`, 'utf8')).get('Connector') ?? [];
+  const section = /^## The connector[^\n]*\n([\s\S]*?)^## /m.exec(guide)?.[1] ?? '';
+  // The first cell of each row, its remarks in parentheses left out: `run(argv, { cwd, ... })`, `readFile`, `mkdir` (recursive; ...)...
+  const named = section
+    .split('\n')
+    .filter((line) => line.startsWith('| `'))
+    .flatMap((line) => [...(line.split(' | ')[0] ?? '').replace(/ \([^)]*\)/g, '').matchAll(/`(\w+)/g)].map((match) => match[1]!));
+
+  it('names every required member, and only members', () => {
+    expect(connector.filter((member) => !named.includes(member)), 'required members the table leaves out').toEqual([]);
+    expect(named.filter((member) => !everyMember.includes(member)), 'names in the table that Connector does not have').toEqual([]);
+  });
+});
+
+/** Interface name → its members' names (optional ones too unless `optional: false`), for every interface in a TypeScript text. */
+function interfaces(text: string, options: { optional?: boolean } = {}): Map<string, string[]> {
   const found = new Map<string, string[]>();
   const lines = text.split('\n');
   for (let index = 0; index < lines.length; index++) {
@@ -42,8 +59,8 @@ function interfaces(text: string): Map<string, string[]> {
     if (!name) continue;
     const members: string[] = [];
     for (index++; index < lines.length && lines[index] !== '}'; index++) {
-      const member = MEMBER.exec(lines[index]!)?.[1];
-      if (member) members.push(member);
+      const member = MEMBER.exec(lines[index]!);
+      if (member && (options.optional !== false || member[2] !== '?')) members.push(member[1]!);
     }
     found.set(name, members);
   }
