@@ -46,7 +46,7 @@ describe('disk full', () => {
     expect(groups.length, result.stdout).toBeGreaterThanOrEqual(1);
     expect(groups.reduce((sum, group) => sum + Number(group[1]), 0)).toBe(failed);
     expect(result.stdout.split('\n').filter((line) => line.includes('stderr: ')).length).toBeLessThanOrEqual(3 * groups.length);
-    expect(result.stdout.split('\n').filter((line) => line.startsWith('✗')).length).toBeLessThanOrEqual(4 * groups.length);
+    expect(result.stdout.split('\n').filter((line) => line.startsWith('x ')).length).toBeLessThanOrEqual(4 * groups.length);
     // The cause on stderr at most once, never one line per job, never a stack.
     expect(result.stderr.split('\n').filter((line) => /no space left on device/i.test(line)).length, result.stderr).toBeLessThanOrEqual(1);
     expect(result.stderr).not.toMatch(/^\s+at /m);

@@ -1,6 +1,7 @@
 // `baton __complete <shell> -- <words>`: the candidates for the word being typed, in the
 // protocol of shellScripts.ts. It answers within a time budget and never fails: a shell
 // completing a word must not print errors or hang (whatever the settings or the network do).
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
 import { completeWords, type Completion } from './completeWords.ts';
 import { workspaceValues } from './dynamicValues.ts';
@@ -11,16 +12,12 @@ const BUDGET_MS = 3000;
 export async function completeCommand(options: { program: Command; shell: string; words: string[] }): Promise<void> {
   const { program, shell, words } = options;
   const values = workspaceValues();
-  let timer: NodeJS.Timeout | undefined;
-  const outOfTime = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), BUDGET_MS)));
-  const completion = await Promise.race([completeWords({ program, words, values, splitAtEquals: shell === 'bash' }).catch(() => undefined), outOfTime]);
-  clearTimeout(timer);
+  const completion = await Promise.race([completeWords({ program, words, values, splitAtEquals: shell === 'bash' }).catch(() => undefined), sleep(BUDGET_MS, undefined)]);
   await write(protocolLines(completion, shell));
-  if (completion === undefined) {
-    // Whatever is still under way (a connection) must not keep the shell waiting.
-    process.exit(0);
-  }
-  await values.close().catch(() => undefined);
+  // A remote workspace's connection is closed if it can be at once; whatever is still under
+  // way (a connection being made) must not keep the shell waiting.
+  await Promise.race([values.close().catch(() => undefined), sleep(500)]);
+  process.exit(0);
 }
 
 /** `files` or `values`, then a value per line (with a tab and its description, but for bash). */
