@@ -24,6 +24,20 @@ const DRIVER = join(ROOT, 'scripts/bench/driver.ts');
 const FUNCTION_DRIVER = join(ROOT, 'scripts/bench/functionDriver.mjs');
 const SUMMARIZE = join(ROOT, 'scripts/bench/summarizeProfile.mjs');
 
+if (argv.help || argv.h) {
+  process.stdout.write(`Usage: node scripts/bench-local.mjs [options]   (see docs/benchmarks.md)
+  --jobs N                    fresh jobs per run (default 1000: the issue's target size)
+  --repeats N                 runs per row (default 3); the table gives median and minimum
+  --resume-jobs N             jobs of the resume rows (default 10000); --skip-resume leaves them out
+  --dry-run-jobs N            jobs of the dry run (default 100000); --skip-dry-run, --dry-run-repeats N
+  --function-process-jobs N   function tasks on the local launcher, run once (default --jobs); --skip-function-process
+  --profile                   also profile one fresh and one resumed CLI run (node --cpu-prof)
+  --keep                      keep the scratch folder
+  --no-install                do not apt-get install GNU parallel when missing
+Runs the built CLI (packages/cli/bin/baton.js): build first (pnpm run build).
+`);
+  process.exit(0);
+}
 const jobs = Number(argv.jobs ?? 1000);
 const resumeJobs = Number(argv['resume-jobs'] ?? 10_000);
 const dryRunJobs = Number(argv['dry-run-jobs'] ?? 100_000);
