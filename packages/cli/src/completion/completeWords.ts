@@ -33,6 +33,9 @@ export interface DynamicValues {
   runs(context: LineContext): Promise<Candidate[]>;
 }
 
+/** Options whose value is two words: `--env NAME VALUE` (joined by main.ts before commander sees them). */
+const TWO_WORD_OPTIONS = new Set(['--env']);
+
 type ValueKind = 'files' | 'workspaces' | 'jobs' | 'tasks' | 'experiments' | 'runs' | 'commands' | 'none';
 
 /** What the value of an option (by long name) or an argument (by name) is. */
@@ -76,20 +79,27 @@ async function complete(options: { program: Command; words: readonly string[]; v
   const context: LineContext = {};
   let command = program;
   let pendingOption: Option | undefined;
+  /** Words still to be taken as values of `pendingOption` (`--env NAME VALUE` takes two). */
+  let pendingValues = 0;
   /** Operands given to the command reached so far. */
   const operands: string[] = [];
   for (const word of words.slice(0, -1)) {
     if (pendingOption) {
       remember(context, pendingOption, word);
-      pendingOption = undefined;
+      // `--env NAME=VALUE` is one word.
+      if (--pendingValues === 0 || word.includes('=')) pendingOption = undefined;
       continue;
     }
     if (word.startsWith('-') && word !== '-') {
       const [flag, inline] = splitInline(word);
       const option = findOption(program, command, flag);
       if (option && takesValue(option)) {
-        if (inline === undefined) pendingOption = option;
-        else remember(context, option, inline);
+        if (inline === undefined) {
+          pendingOption = option;
+          pendingValues = TWO_WORD_OPTIONS.has(flag) ? 2 : 1;
+        } else {
+          remember(context, option, inline);
+        }
       }
       continue;
     }
