@@ -67,7 +67,7 @@ describe('loadPlugins', () => {
     const typo = await failure(loadPlugins({ names: ['slurmm'], baseDir: dir, settingsFile, env }));
     expect(typo.message).toBe('Plugin "slurmm" is not installed (did you mean "slurm"?).');
     expect(typo.where).toBe(`${settingsFile} (plugins[0])`);
-    expect(typo.hint).toContain('Write "slurm" in `plugins:` (@baton/launcher-slurm, installed with `pnpm add @baton/launcher-slurm`)');
+    expect(typo.hint).toContain('Write "slurm" in `plugins:`: the built-in @baton/launcher-slurm, installed if needed with `pnpm add @baton/launcher-slurm`');
     expect(typo.hint).not.toContain('add slurmm');
 
     // A name Baton does not know: no package name is made up.

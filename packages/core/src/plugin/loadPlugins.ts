@@ -138,7 +138,7 @@ function notFound(options: { name: string; where: string | undefined; tried: rea
     where,
     hint:
       meant !== undefined
-        ? `Write "${meant}" in \`plugins:\` (${BUILTIN_PLUGINS[meant]}, installed with \`${installCommand({ packages: [BUILTIN_PLUGINS[meant] as string], env })}\`) (${looked}).`
+        ? `Write "${meant}" in \`plugins:\`: the built-in ${BUILTIN_PLUGINS[meant]}, installed if needed with \`${installCommand({ packages: [BUILTIN_PLUGINS[meant] as string], env })}\` (${looked}).`
         : `Install the package that provides it in the project (\`${installCommand({ packages: ['<package>'], env })}\`), use a built-in name (${Object.keys(BUILTIN_PLUGINS).join(', ')}), or give a path starting with "./" (${looked}).`,
   });
 }
