@@ -3,6 +3,7 @@
 import { createRequire } from 'node:module';
 import { Command } from 'commander';
 import { registerCompletionCommand } from './commands/completionCommand.ts';
+import { registerConfigCommand } from './commands/configCommand.ts';
 import { registerJobsCommand } from './commands/jobsCommand.ts';
 import { registerMonitorCommand } from './commands/monitorCommand.ts';
 import { registerReportCommand } from './commands/reportCommand.ts';
@@ -28,6 +29,7 @@ export function createProgram(): Command {
   registerJobsCommand(program);
   registerMonitorCommand(program);
   registerReportCommand(program);
+  registerConfigCommand(program);
   registerCompletionCommand(program);
   // Last: `baton help <command...>` reaches every command registered before it.
   registerHelpCommand(program);
