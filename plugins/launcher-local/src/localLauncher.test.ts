@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -110,6 +111,21 @@ describe('LocalLauncher', () => {
     expect(await connector.isProcessAlive(childPid)).toBe(false);
     expect(JSON.parse(await readFile(join(request.directory, 'failed'), 'utf8'))).toEqual({ reason: 'cancelled' });
     expect(await launcher.status([handle])).toEqual([{ state: 'finished' }]);
+  });
+
+  it('cancels a job whose process has not exec\'d job.sh yet, as its status counts it running', async () => {
+    // Right after launch the job's process may still be the spawner's fork: its command line
+    // does not name job.sh yet. A kill at that moment (from a fresh launcher, reading
+    // process.json) must reach it; stand-in: a fresh process group whose command is not job.sh.
+    const request = await jobRequest('early', 'sleep 100\n');
+    const fork = spawn('sleep', ['100'], { detached: true, stdio: 'ignore' });
+    fork.unref();
+    const handle: LaunchHandle = { launcher: 'laptop', kind: 'local', host: connector.hostname, directory: request.directory, pid: fork.pid!, submittedAt: new Date().toISOString() };
+    started.push(handle);
+    const launcher = newLauncher({ cancelGraceMs: 500 });
+    expect(await launcher.status([handle])).toEqual([{ state: 'running' }]);
+    await launcher.cancel([handle]);
+    expect(await connector.isProcessGroupAlive(handle.pid!)).toBe(false);
   });
 
   it('keeps a job running while its command outlives a killed job.sh, and cancels the rest of its group', async () => {

@@ -160,15 +160,23 @@ export class LocalLauncher implements Launcher {
       this.watched.delete(key);
       return { state: 'finished' };
     }
-    // The directory is in the command line (`/bin/sh <directory>/job.sh`): guards against pid reuse.
-    // Right after the start the process may not have exec'd job.sh yet: a pid that
-    // exists counts as the job for a moment (no pid is reused that fast).
-    const running =
+    // `finished`: the scheduler reads the markers job.sh wrote.
+    return { state: (await this.jobStillRuns(handle)) ? 'running' : 'finished' };
+  }
+
+  /**
+   * Whether the process of `handle` still runs the job. The directory is in the command
+   * line (`/bin/sh <directory>/job.sh`): guards against pid reuse. Right after the start
+   * the process may not have exec'd job.sh yet: a pid that exists counts as the job for a
+   * moment (no pid is reused that fast). Status and cancel ask the same question.
+   */
+  private async jobStillRuns(handle: LaunchHandle): Promise<boolean> {
+    if (handle.pid === undefined) return false;
+    return (
       (await this.connector.isProcessAlive(handle.pid, handle.directory)) ||
       (Date.now() - Date.parse(handle.submittedAt) < JUST_STARTED_MS && (await this.connector.isProcessAlive(handle.pid))) ||
-      (await this.commandOutlivesScript(handle));
-    // `finished`: the scheduler reads the markers job.sh wrote.
-    return { state: running ? 'running' : 'finished' };
+      (await this.commandOutlivesScript(handle))
+    );
   }
 
   /**
@@ -191,14 +199,7 @@ export class LocalLauncher implements Launcher {
   }
 
   private async alivePids(handles: readonly LaunchHandle[]): Promise<number[]> {
-    const checks = await Promise.all(
-      handles.map(async (handle) =>
-        handle.pid !== undefined &&
-        ((await this.connector.isProcessAlive(handle.pid, handle.directory)) || (await this.commandOutlivesScript(handle)))
-          ? handle.pid
-          : undefined,
-      ),
-    );
+    const checks = await Promise.all(handles.map(async (handle) => ((await this.jobStillRuns(handle)) ? handle.pid : undefined)));
     return checks.filter((pid) => pid !== undefined);
   }
 
