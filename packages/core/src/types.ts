@@ -128,6 +128,15 @@ export interface Connector {
   symlink(target: string, path: string): Promise<void>;
   /** Where a symbolic link points, as written; undefined when `path` is missing or not a link. */
   readlink(path: string): Promise<string | undefined>;
+  /**
+   * When a file or directory was last modified (milliseconds since the epoch), undefined
+   * when it does not exist. With `setModifiedAt`, it lets the scheduler claim a job never
+   * launched by making its directory (see docs/plugins.md); a connector without them
+   * claims every job with a lock.
+   */
+  modifiedAt?(path: string): Promise<number | undefined>;
+  /** Sets a file's or directory's modification time (milliseconds since the epoch). */
+  setModifiedAt?(path: string, time: number): Promise<void>;
   /** Takes an exclusive lock named by `path`; works across processes and hosts (NFS). */
   lock(path: string, options?: LockOptions): Promise<ReleaseLock>;
   /** Resolves a path as the target host sees it. */

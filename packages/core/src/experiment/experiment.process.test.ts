@@ -97,6 +97,20 @@ describe('experiment processes', () => {
     for (const directory of directories) expect(existsSync(join(jobsDirectory, directory, 'done'))).toBe(true);
   });
 
+  it('runs each of 40 jobs never launched once when two processes submit them at the same moment (claims by making their directories)', async () => {
+    const jobs = Array.from({ length: 40 }, (_, i) => ({ label: `fresh${i}` }));
+    const one = startDriver({ name: 'fresh-one', jobs });
+    const two = startDriver({ name: 'fresh-two', jobs });
+    const codes = await Promise.all([one.exited, two.exited]);
+    expect(codes, one.output() + two.output()).toEqual([0, 0]);
+    for (const output of [one.output(), two.output()]) expect(output).toContain('"done":40,"failed":0');
+    for (const { label } of jobs) expect(await starts(label)).toBe(1);
+    const jobsDirectory = join(root, 'ws', 'jobs', 'append');
+    const directories = await readdir(jobsDirectory);
+    expect(directories).toHaveLength(40);
+    for (const directory of directories) expect(existsSync(join(jobsDirectory, directory, 'process.json'))).toBe(true);
+  });
+
   it('shares a token between processes: holders never overlap, and jobs without it are not held back', async () => {
     const tokenJobs = (prefix: string) => [1, 2, 3].map((i) => ({ label: `${prefix}${i}`, sleep: 0.3, tokens: { gpu: 1 } }));
     const one = startDriver({ name: 'tokens-one', jobs: [...tokenJobs('x'), { label: 'free-x' }] });
