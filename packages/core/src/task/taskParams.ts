@@ -21,12 +21,13 @@ export interface PreparedParams {
 export function prepareParams(task: Task, input: unknown): PreparedParams {
   const outputs = new Map<string, JobOutput>();
   const substituted = substituteOutputs(input ?? {}, [], outputs);
-  const where = `submit(${task.id}, ${describeInput(input)})`;
+  // Built only for an error: a JSON encoding of the input per submit would cost every job.
+  const where = () => `submit(${task.id}, ${describeInput(input)})`;
   const parsed = task.params.safeParse(substituted);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((issue) => `  - ${issue.path.length ? formatPath(issue.path) : '(params)'}: ${issue.message}`);
     throw new UserInputError(`Invalid parameters for task "${task.id}":\n${issues.join('\n')}`, {
-      where,
+      where: where(),
       hint: 'fix the parameters to match the task\'s params schema',
     });
   }
@@ -38,7 +39,7 @@ export function prepareParams(task: Task, input: unknown): PreparedParams {
     encodeParamValue(resolved, 'params');
   } catch (error) {
     if (!(error instanceof BatonError)) throw error;
-    throw new UserInputError(`Task "${task.id}": ${error.message}`, { where, hint: error.hint });
+    throw new UserInputError(`Task "${task.id}": ${error.message}`, { where: where(), hint: error.hint });
   }
   const dependencies = new Map<string, JobReference>();
   for (const output of outputs.values()) dependencies.set(output.job.hash, output.job);
