@@ -129,14 +129,15 @@ export interface Connector {
   /** Where a symbolic link points, as written; undefined when `path` is missing or not a link. */
   readlink(path: string): Promise<string | undefined>;
   /**
-   * When a file or directory was last modified (milliseconds since the epoch), undefined
-   * when it does not exist. With `setModifiedAt`, it lets the scheduler claim a job never
-   * launched by making its directory (see docs/plugins.md); a connector without them
-   * claims every job with a lock.
+   * How long ago a file was last modified, in milliseconds by the host's own clock (so a
+   * caller's skewed clock does not matter); undefined when it does not exist. With
+   * `setModifiedAgo`, it lets the scheduler claim a job never launched by making its
+   * directory (docs/plugins.md, "Claims"); a connector without them claims every job
+   * with a lock.
    */
-  modifiedAt?(path: string): Promise<number | undefined>;
-  /** Sets a file's or directory's modification time (milliseconds since the epoch). */
-  setModifiedAt?(path: string, time: number): Promise<void>;
+  modifiedAgo?(path: string): Promise<number | undefined>;
+  /** Sets a file's modification time to the host's now, less `agoMs` milliseconds. */
+  setModifiedAgo?(path: string, agoMs: number): Promise<void>;
   /** Takes an exclusive lock named by `path`; works across processes and hosts (NFS). */
   lock(path: string, options?: LockOptions): Promise<ReleaseLock>;
   /** Resolves a path as the target host sees it. */

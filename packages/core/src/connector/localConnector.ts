@@ -209,17 +209,17 @@ export class LocalConnector implements Connector {
     return existsSync(path);
   }
 
-  async modifiedAt(path: string): Promise<number | undefined> {
+  async modifiedAgo(path: string): Promise<number | undefined> {
     try {
-      return (await stat(path)).mtimeMs;
+      return Date.now() - (await stat(path)).mtimeMs;
     } catch (error) {
       if (isMissing(error)) return undefined;
       throw error;
     }
   }
 
-  async setModifiedAt(path: string, time: number): Promise<void> {
-    const date = new Date(time);
+  async setModifiedAgo(path: string, agoMs: number): Promise<void> {
+    const date = new Date(Date.now() - agoMs);
     await utimes(path, date, date);
   }
 

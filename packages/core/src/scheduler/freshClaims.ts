@@ -31,7 +31,7 @@ export class FreshClaims {
 
   /** True when the connector can tell and show a claim's age (see above). */
   get supported(): boolean {
-    return typeof this.#connector.modifiedAt === 'function' && typeof this.#connector.setModifiedAt === 'function';
+    return typeof this.#connector.modifiedAgo === 'function' && typeof this.#connector.setModifiedAgo === 'function';
   }
 
   /**
@@ -74,7 +74,7 @@ export class FreshClaims {
   async letGo(directory: string): Promise<void> {
     if (!this.supported) return;
     const params = jobFile(directory, 'params');
-    if (await this.#connector.exists(params)) await this.#connector.setModifiedAt!(params, Date.now() - LET_GO_AGE_MS);
+    if (await this.#connector.exists(params)) await this.#connector.setModifiedAgo!(params, LET_GO_AGE_MS);
   }
 
   /**
@@ -88,8 +88,8 @@ export class FreshClaims {
     const connector = this.#connector;
     if (await connector.exists(jobFile(directory, 'process'))) return false;
     if ((await connector.exists(jobFile(directory, 'done'))) || (await connector.exists(jobFile(directory, 'failed')))) return false;
-    const modified = (await connector.modifiedAt!(jobFile(directory, 'params'))) ?? firstSeenAt;
-    return Date.now() - modified < CLAIM_STALE_MS;
+    const age = (await connector.modifiedAgo!(jobFile(directory, 'params'))) ?? Date.now() - firstSeenAt;
+    return age < CLAIM_STALE_MS;
   }
 
   /** Stops refreshing (the experiment closes; claims still held die with it). */
@@ -99,10 +99,9 @@ export class FreshClaims {
   }
 
   #refresh(): void {
-    const now = Date.now();
     for (const directory of this.#held) {
       // A refresh that fails is retried at the next tick; the directory gone, the job fails on its own.
-      this.#connector.setModifiedAt!(jobFile(directory, 'params'), now).catch(() => undefined);
+      this.#connector.setModifiedAgo!(jobFile(directory, 'params'), 0).catch(() => undefined);
     }
   }
 
