@@ -58,54 +58,53 @@ note(`scratch: ${scratch}`);
 
 let succeeded = false;
 try {
-  // a. N trivial jobs from a fresh workspace, against xargs doing the same commands.
-  rows.push(
-    await measure(`baton run-experiment, ${jobs} jobs (fresh)`, { target: jobs === 1000 ? 1000 : undefined, xargsTarget: 1.2 }, async (run) => {
+  // a. N trivial jobs from a fresh workspace, against xargs doing the same commands. The rows
+  // run in turn, one run of each per round, so that a burst of load from elsewhere touches
+  // Baton and its peers alike (their ratio is the figure that counts).
+  // Each Baton job is `/bin/sh job.sh`, which runs `echo i` and writes stdout and a done marker.
+  const hasParallel = await ensureParallel();
+  const fresh = await measureInTurns([
+    [`baton run-experiment, ${jobs} jobs (fresh)`, { target: jobs === 1000 ? 1000 : undefined, xargsTarget: 1.2 }, async (run) => {
       const workdir = join(scratch, `fresh-${run}`);
       const figures = await timed(['node', BATON, 'run-experiment', '--workdir', workdir, FIXTURE, '-c', `count=${jobs}`], { expect: `${jobs} done`, rss: true });
       await checkDone(workdir, jobs);
       return figures;
-    }),
-  );
-  rows.push(
-    await measure(`driver (core API), ${jobs} jobs (fresh)`, {}, async (run) => {
+    }],
+    [`driver (core API), ${jobs} jobs (fresh)`, {}, async (run) => {
       const figures = await driver(join(scratch, `driver-fresh-${run}`), jobs);
       return { ms: figures.totalMs, inProcessMs: figures.inProcessMs, startupMs: figures.startupMs + figures.importMs, cpuMs: figures.cpuMs, peakRssMb: figures.peakRssMb };
-    }),
-  );
-  // Function tasks (a `run` that returns at once): in worker threads of the experiment
-  // process (threads launcher), and in one job process each (local launcher), once:
-  // that takes minutes (a Node startup per job).
-  rows.push(
-    await measure(`threads launcher, ${jobs} function tasks (fresh)`, { target: jobs === 1000 ? 500 : undefined }, async (run) => {
+    }],
+    // Function tasks (a `run` that returns at once) in worker threads of the experiment process.
+    [`threads launcher, ${jobs} function tasks (fresh)`, { target: jobs === 1000 ? 500 : undefined }, async (run) => {
       const figures = await functionDriver(join(scratch, `threads-${run}`), jobs, 'threads');
       return { ms: figures.totalMs, inProcessMs: figures.inProcessMs, startupMs: figures.startupMs + figures.importMs, firstDoneMs: figures.firstDoneMs };
-    }),
-  );
-  if (!argv['skip-function-process']) {
-    const count = Number(argv['function-process-jobs'] ?? jobs);
-    note(`${count} function tasks on the local launcher (a job process each), once; this takes a while...`);
-    rows.push(
-      await measure(`local launcher, ${count} function tasks (fresh, once)`, { repeats: 1 }, async (run) => {
-        const figures = await functionDriver(join(scratch, `function-local-${run}`), count, 'local');
-        return { ms: figures.totalMs, inProcessMs: figures.inProcessMs, startupMs: figures.startupMs + figures.importMs, firstDoneMs: figures.firstDoneMs };
-      }),
-    );
-    const [threads, local] = rows.slice(-2);
-    const perTask = (row, tasks) => median(row.extra.inProcessMs) / tasks;
-    note(`function tasks, in-process time per task: threads ${format(perTask(threads, jobs))}, local launcher ${format(perTask(local, count))} (${(perTask(local, count) / perTask(threads, jobs)).toFixed(0)}×)`);
-  }
-  // Each Baton job is `/bin/sh job.sh`, which runs `echo i` and writes stdout and a done marker.
-  rows.push(await measure(`xargs -P${cores}, sh -c 'echo i'`, { peer: true }, () => timedShell(`seq ${jobs} | xargs -P${cores} -I{} sh -c 'echo {} > /dev/null'`)));
-  rows.push(
-    await measure(`xargs -P${cores}, same files as a job`, { peer: true, files: true }, async (run) => {
+    }],
+    [`xargs -P${cores}, sh -c 'echo i'`, { peer: true }, () => timedShell(`seq ${jobs} | xargs -P${cores} -I{} sh -c 'echo {} > /dev/null'`)],
+    [`xargs -P${cores}, same files as a job`, { peer: true, files: true }, async (run) => {
       const directory = join(scratch, `xargs-${run}`);
       await mkdir(directory);
       return timedShell(`cd ${directory} && seq ${jobs} | xargs -P${cores} -I{} sh -c 'mkdir {} && cd {} && echo {} >>stdout 2>>stderr && : >done'`);
-    }),
-  );
-  if (await ensureParallel()) {
-    rows.push(await measure(`GNU parallel -j${cores}`, { peer: true, parallel: true }, () => timedShell(`seq ${jobs} | parallel --will-cite -j${cores} 'echo {} > /dev/null'`)));
+    }],
+    ...(hasParallel ? [[`GNU parallel -j${cores}`, { peer: true, parallel: true }, () => timedShell(`seq ${jobs} | parallel --will-cite -j${cores} 'echo {} > /dev/null'`)]] : []),
+  ]);
+  rows.push(...fresh);
+  // Runs of one round ran back to back: their ratio is the least touched by load from elsewhere.
+  const filesPeer = fresh.find((row) => row.peer && row.files);
+  const perRound = fresh[0].runs.map((ms, run) => (ms / filesPeer.runs[run]).toFixed(2));
+  note(`${fresh[0].name} / xargs with the same files, round by round: ${perRound.map((ratio) => `${ratio}×`).join(', ')}`);
+  // The same function tasks in one job process each (local launcher), once: that takes
+  // minutes (a Node startup per job).
+  if (!argv['skip-function-process']) {
+    const count = Number(argv['function-process-jobs'] ?? jobs);
+    note(`${count} function tasks on the local launcher (a job process each), once; this takes a while...`);
+    const local = await measure(`local launcher, ${count} function tasks (fresh, once)`, { repeats: 1 }, async (run) => {
+      const figures = await functionDriver(join(scratch, `function-local-${run}`), count, 'local');
+      return { ms: figures.totalMs, inProcessMs: figures.inProcessMs, startupMs: figures.startupMs + figures.importMs, firstDoneMs: figures.firstDoneMs };
+    });
+    rows.push(local);
+    const threads = fresh[2];
+    const perTask = (row, tasks) => median(row.extra.inProcessMs) / tasks;
+    note(`function tasks, in-process time per task: threads ${format(perTask(threads, jobs))}, local launcher ${format(perTask(local, count))} (${(perTask(local, count) / perTask(threads, jobs)).toFixed(0)}×)`);
   }
 
   // b. Re-running a finished experiment: every job is done, nothing runs.
@@ -159,16 +158,25 @@ try {
 
 /** Runs `once` `repeats` times (or `options.repeats`); a result is milliseconds, or { ms, ...more figures }. */
 async function measure(name, { repeats: times = repeats, ...options }, once) {
-  const runs = [];
-  const extra = {};
-  for (let run = 0; run < times; run++) {
-    const result = await once(run);
-    const { ms, ...more } = typeof result === 'number' ? { ms: result } : result;
-    runs.push(ms);
-    for (const [key, value] of Object.entries(more)) (extra[key] ??= []).push(value);
-    note(`  ${name}: run ${run + 1}: ${format(ms)}${Object.entries(more).map(([key, value]) => `, ${key} ${key.endsWith('Mb') ? `${value.toFixed(0)} MB` : format(value)}`).join('')}`);
+  const row = { name, runs: [], extra: {}, ...options };
+  for (let run = 0; run < times; run++) record(row, run, await once(run));
+  return row;
+}
+
+/** Like measure for each [name, options, once], the rows in turn: round 1 of each, then round 2... */
+async function measureInTurns(specs) {
+  const rows = specs.map(([name, options]) => ({ name, runs: [], extra: {}, ...options }));
+  for (let run = 0; run < repeats; run++) {
+    for (const [index, [, , once]] of specs.entries()) record(rows[index], run, await once(run));
   }
-  return { name, runs, extra, ...options };
+  return rows;
+}
+
+function record(row, run, result) {
+  const { ms, ...more } = typeof result === 'number' ? { ms: result } : result;
+  row.runs.push(ms);
+  for (const [key, value] of Object.entries(more)) (row.extra[key] ??= []).push(value);
+  note(`  ${row.name}: run ${run + 1}: ${format(ms)}${Object.entries(more).map(([key, value]) => `, ${key} ${key.endsWith('Mb') ? `${value.toFixed(0)} MB` : format(value)}`).join('')}`);
 }
 
 /**
