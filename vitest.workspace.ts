@@ -25,12 +25,14 @@ export const projects: TestProjectInlineConfiguration[] = [
   {
     ...fromSources,
     // Against the real SLURM of `bash scripts/slurm-cluster.sh start`; time limits take minutes.
+    // One file at a time: a test stops slurmctld for 30 s, which would stall the other files' jobs.
     test: {
       name: 'integration-slurm',
       include: ['plugins/launcher-slurm/src/**/*.integration.test.ts'],
       exclude: ['**/node_modules/**'],
       testTimeout: 600_000,
       hookTimeout: 600_000,
+      fileParallelism: false,
       // The jobs of describe.concurrent all run side by side.
       maxConcurrency: 16,
     },
@@ -40,6 +42,7 @@ export const projects: TestProjectInlineConfiguration[] = [
     // Against the real OAR of `bash scripts/oar-cluster.sh start`; walltimes take most of a minute.
     // OAR refuses root's jobs: run as root, a test file's process becomes the cluster's test user
     // (plugins/launcher-oar/src/testing/oarCluster.ts), so each file needs a process of its own.
+    // One file at a time: a test stops OAR's server for 30 s, which would stall the other files' jobs.
     test: {
       name: 'integration-oar',
       include: ['plugins/launcher-oar/src/**/*.integration.test.ts', 'examples/oar/**/*.integration.test.ts'],
@@ -48,6 +51,7 @@ export const projects: TestProjectInlineConfiguration[] = [
       hookTimeout: 600_000,
       pool: 'forks',
       isolate: true,
+      fileParallelism: false,
       maxConcurrency: 16,
     },
   },
