@@ -43,6 +43,8 @@ export class OarLauncher implements Launcher {
   readonly settings: OarLauncherSettings;
   readonly #logger: LoggerLike;
   readonly #commands: ClusterCommands<OarCommandName>;
+  /** Ids this launcher asked the scheduler to cancel: one that vanishes without a marker was cancelled, not lost. */
+  readonly #cancelledIds = new Set<string>();
   readonly #arraysDirectory: string;
   readonly #missingGraceMs: number;
   readonly #markers: ClusterJobMarkers;
@@ -228,7 +230,7 @@ export class OarLauncher implements Launcher {
 
   /** A job oarstat does not list: just submitted (counts as queued for a grace period), or gone from OAR's database. */
   #missing(handle: LaunchHandle, now: number): Promise<LaunchStatus> {
-    return missingJobStatus({ connector: this.connector, handle, scheduler: 'OAR', graceMs: this.#missingGraceMs, notListed: 'is not listed by oarstat', now });
+    return missingJobStatus({ connector: this.connector, handle, scheduler: 'OAR', graceMs: this.#missingGraceMs, notListed: 'is not listed by oarstat', cancelled: this.#cancelledIds.has(handle.clusterId!), now });
   }
 
   // -------------------------------------------------------------------------
@@ -237,6 +239,7 @@ export class OarLauncher implements Launcher {
   async cancel(handles: readonly LaunchHandle[]): Promise<void> {
     const ids = [...new Set(handles.map((handle) => handle.clusterId).filter((id): id is string => id !== undefined))];
     if (ids.length === 0) return;
+    for (const id of ids) this.#cancelledIds.add(id);
     // job.sh traps the SIGTERM oardel sends and writes its `failed` marker (reason: cancelled).
     const result = await this.#commands.runWithRetries(['oardel', ...ids], {
       retries: this.settings.submitRetries,

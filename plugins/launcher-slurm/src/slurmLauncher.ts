@@ -72,6 +72,8 @@ export class SlurmLauncher implements Launcher {
   /** When this launcher first saw each preempted job. */
   readonly #preemptedSince = new Map<string, number>();
   readonly #markers: ClusterJobMarkers;
+  /** Ids this launcher asked the scheduler to cancel: one that vanishes without a marker was cancelled, not lost. */
+  readonly #cancelledIds = new Set<string>();
 
   constructor(options: SlurmLauncherOptions) {
     const { settings } = options;
@@ -317,14 +319,9 @@ export class SlurmLauncher implements Launcher {
    * (accounting lags): it counts as queued for a grace period.
    */
   #missing(handle: LaunchHandle, now: number, squeueAlone: boolean): Promise<LaunchStatus> {
-    return missingJobStatus({
-      connector: this.connector,
-      handle,
-      scheduler: 'SLURM',
-      graceMs: squeueAlone ? 0 : this.#missingGraceMs,
-      notListed: 'is listed neither by sacct nor by squeue',
-      now,
-    });
+    const graceMs = squeueAlone ? 0 : this.#missingGraceMs;
+    const cancelled = this.#cancelledIds.has(handle.clusterId!);
+    return missingJobStatus({ connector: this.connector, handle, scheduler: 'SLURM', graceMs, notListed: 'is listed neither by sacct nor by squeue', cancelled, now });
   }
 
   #preempted(clusterId: string, status: LaunchStatus, now: number): LaunchStatus {
@@ -372,6 +369,7 @@ export class SlurmLauncher implements Launcher {
   async cancel(handles: readonly LaunchHandle[]): Promise<void> {
     const ids = [...new Set(handles.map((handle) => handle.clusterId).filter((id): id is string => id !== undefined))];
     if (ids.length === 0) return;
+    for (const id of ids) this.#cancelledIds.add(id);
     // job.sh traps the SIGTERM scancel sends and writes its `failed` marker (reason: cancelled).
     const result = await this.#commands.runWithRetries(['scancel', ...ids], { retries: this.settings.submitRetries });
     if (!result.ok) this.#logger.warn(`scancel of ${ids.length} SLURM job(s) reported: ${result.message}`);

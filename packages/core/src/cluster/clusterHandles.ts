@@ -24,6 +24,12 @@ export interface MissingJobOptions {
   graceMs: number;
   /** What the scheduler was asked, for the message: `is listed neither by sacct nor by squeue`. */
   notListed: string;
+  /**
+   * The launcher asked the scheduler to cancel this job: one that vanished without a marker
+   * was cancelled before it could start (SLURM keeps no record of a pending array task
+   * cancelled alone), not lost.
+   */
+  cancelled?: boolean;
   now?: number;
 }
 
@@ -36,6 +42,12 @@ export async function missingJobStatus(options: MissingJobOptions): Promise<Laun
   const age = (options.now ?? Date.now()) - Date.parse(handle.submittedAt);
   if (graceMs > 0 && !(age > graceMs)) return { state: 'queued', detail: `submitted; not yet listed by ${scheduler}` };
   if ((await readMarkers(connector, handle.directory)).state !== 'none') return { state: 'finished' };
+  if (options.cancelled) {
+    return {
+      state: 'finished',
+      failure: { code: null, reason: 'cancelled', message: `${scheduler} job ${handle.clusterId} was cancelled before it started (it ${notListed})` },
+    };
+  }
   return {
     state: 'finished',
     failure: {
