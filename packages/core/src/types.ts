@@ -128,6 +128,16 @@ export interface Connector {
   symlink(target: string, path: string): Promise<void>;
   /** Where a symbolic link points, as written; undefined when `path` is missing or not a link. */
   readlink(path: string): Promise<string | undefined>;
+  /**
+   * How long ago a file was last modified, in milliseconds by the host's own clock (so a
+   * caller's skewed clock does not matter); undefined when it does not exist. With
+   * `setModifiedAgo`, it lets the scheduler claim a job never launched by making its
+   * directory (docs/plugins.md, "Claims"); a connector without them claims every job
+   * with a lock.
+   */
+  modifiedAgo?(path: string): Promise<number | undefined>;
+  /** Sets a file's modification time to the host's now, less `agoMs` milliseconds. */
+  setModifiedAgo?(path: string, agoMs: number): Promise<void>;
   /** Takes an exclusive lock named by `path`; works across processes and hosts (NFS). */
   lock(path: string, options?: LockOptions): Promise<ReleaseLock>;
   /** Resolves a path as the target host sees it. */

@@ -9,6 +9,7 @@ import { BatonError, createLogger, isTransientError, type CommandResult, type Co
 import { resolveSshHost, type SshHost } from './sshConfigFile.ts';
 import { SshConnection, type ConnectionStats } from './sshConnection.ts';
 import { detachedCommand, PID_PREFIX, remoteCommand } from './remoteCommand.ts';
+import { modifiedAgoOnHost, setModifiedAgoOnHost } from './remoteFileTimes.ts';
 import { takeRemoteLock } from './remoteLock.ts';
 import { RemoteProcesses } from './remoteProcesses.ts';
 import { isMissing, sftpCalls } from './sftpFiles.ts';
@@ -291,6 +292,15 @@ export class SshConnector implements Connector {
       if (isMissing(error)) return false;
       throw error;
     }
+  }
+
+  /** By the host's clock: a caller's skewed clock does not matter (fresh claims, core's scheduler). */
+  modifiedAgo(path: string): Promise<number | undefined> {
+    return modifiedAgoOnHost(this, path);
+  }
+
+  setModifiedAgo(path: string, agoMs: number): Promise<void> {
+    return setModifiedAgoOnHost(this, path, agoMs);
   }
 
   async remove(path: string): Promise<void> {

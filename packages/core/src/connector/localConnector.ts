@@ -3,7 +3,7 @@
 // The scheduler calls it thousands of times per run, so each method does the
 // least work it can: no sync calls, no extra stats.
 import { spawn } from 'node:child_process';
-import { appendFile, mkdir, open, readFile, readdir, rename, rm, rmdir, symlink } from 'node:fs/promises';
+import { appendFile, mkdir, open, readFile, readdir, rename, rm, rmdir, stat, symlink, utimes } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
@@ -207,6 +207,20 @@ export class LocalConnector implements Connector {
     // every queued write, and marker checks sit on the path from one job's
     // end to the next job's start.
     return existsSync(path);
+  }
+
+  async modifiedAgo(path: string): Promise<number | undefined> {
+    try {
+      return Date.now() - (await stat(path)).mtimeMs;
+    } catch (error) {
+      if (isMissing(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async setModifiedAgo(path: string, agoMs: number): Promise<void> {
+    const date = new Date(Date.now() - agoMs);
+    await utimes(path, date, date);
   }
 
   remove(path: string): Promise<void> {

@@ -97,7 +97,7 @@ describe('experiment processes', () => {
     for (const directory of directories) expect(existsSync(join(jobsDirectory, directory, 'done'))).toBe(true);
   });
 
-  it('runs each of 40 jobs never launched once when two processes submit them at the same moment', async () => {
+  it('runs each of 40 jobs never launched once when two processes submit them at the same moment (claims by making their directories)', async () => {
     const jobs = Array.from({ length: 40 }, (_, i) => ({ label: `fresh${i}` }));
     const one = startDriver({ name: 'fresh-one', jobs });
     const two = startDriver({ name: 'fresh-two', jobs });

@@ -20,11 +20,13 @@ export interface WriteJobFilesOptions {
   experiment: { name: string; runId: string };
   /** The caller holds the job's claim, which made the directory: nobody else writes or reads these files meanwhile. */
   claimed?: boolean;
+  /** The claim made the directory just now (a fresh claim): neither file exists, each is written in one create. */
+  fresh?: boolean;
   /** How function tasks run on the workspace's host, when it is another host. */
   functionTasks?: Pick<RemoteFunctionTasks, 'runnerArgv'>;
 }
 
-export async function writeJobFiles({ connector, job, workspaceEnv, experiment, claimed = false, functionTasks }: WriteJobFilesOptions): Promise<void> {
+export async function writeJobFiles({ connector, job, workspaceEnv, experiment, claimed = false, fresh = false, functionTasks }: WriteJobFilesOptions): Promise<void> {
   const env = { ...workspaceEnv, ...job.env };
   const directory = connector.resolve(job.directory);
   const command = job.commandArgv(directory);
@@ -49,13 +51,20 @@ export async function writeJobFiles({ connector, job, workspaceEnv, experiment, 
   const script = jobScript({ taskId: job.taskId, hash: job.hash, directory, argv, env });
   if (!claimed) await connector.mkdir(job.directory);
   const paramsPath = jobFile(job.directory, 'params');
+  const scriptPath = jobFile(job.directory, 'script');
   const paramsText = `${JSON.stringify(record, null, 2)}\n`;
-  // Written under the job's claim, so nobody reads it half-written: a job prepared for the
-  // first time gets it in one create, without the write-beside-and-rename (a file-system
-  // call less per job; a file created half-way is rewritten whole by the next prepare).
+  // Written under the job's claim, so nobody reads them half-written: a job's files written
+  // for the first time are each one create, without the write-beside-and-rename (a
+  // file-system call less per file; a file created half-way is rewritten whole by the next
+  // prepare, which finds it there). job.sh has no exec bit: every launcher runs it as
+  // `/bin/sh job.sh`.
+  if (fresh) {
+    await Promise.all([connector.appendFile(paramsPath, paramsText), connector.appendFile(scriptPath, script)]);
+    return;
+  }
   const firstTime = claimed && !(await connector.exists(paramsPath));
   await Promise.all([
     firstTime ? connector.appendFile(paramsPath, paramsText) : connector.writeFile(paramsPath, paramsText),
-    connector.writeFile(jobFile(job.directory, 'script'), script, { mode: 0o755 }),
+    connector.writeFile(scriptPath, script),
   ]);
 }

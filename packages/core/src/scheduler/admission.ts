@@ -1,29 +1,28 @@
 // Admission: what a submitted job needs before it may take a launcher's slot.
 // A done job is never run again; a job waits for its dependencies; a job some
 // launcher still runs is re-attached, not restarted; a job is prepared (files
-// written) only under its claim, so that two processes never launch it both.
+// written) only under its claim (jobClaims.ts), so that two processes never launch it both.
 import { hostname } from 'node:os';
 import type { Job } from '../job/job.ts';
 import { jobFile } from '../job/jobFiles.ts';
 import { writeJobFiles } from '../job/writeJobFiles.ts';
 import type { Logger } from '../logger.ts';
 import type { JobReference } from '../task/jobOutput.ts';
-import type { FailureInfo, JobState, LaunchHandle, LaunchStatus, Launcher, ReleaseLock, Requirements, RunMode } from '../types.ts';
+import type { FailureInfo, JobState, LaunchHandle, LaunchStatus, Launcher, Requirements, RunMode } from '../types.ts';
 import type { Workspace } from '../workspace/workspace.ts';
 import type { FaultLog } from './faults.ts';
+import { JobClaims, type ReleaseClaim } from './jobClaims.ts';
 import type { IoLimit } from './limitIo.ts';
 import { launcherMayKnowBetter, readMarkers, readProcessFile, writeFailedMarker, type MarkerState } from './jobMarkers.ts';
 import { MISSING_MARKER_GRACE_MS } from './pollFlights.ts';
 
-/** How long a process waits for another process's claim on a job. */
-const CLAIM_WAIT_MS = 120_000;
-/** A claim whose holder stopped refreshing it for this long is dead. */
-const CLAIM_STALE_MS = 10_000;
 /** Submitted jobs looked at at once (each look bounded again by the file-work limit). */
 const LOOKERS = 64;
 /** A dependency another experiment runs is looked at this often, growing while it runs, up to the cap. */
 const FOREIGN_FOLLOW_MS = 1000;
 const FOREIGN_FOLLOW_MAX_MS = 30_000;
+
+export type { ReleaseClaim } from './jobClaims.ts';
 
 export interface DryRunRecord {
   taskId: string;
@@ -80,9 +79,16 @@ export class Admission {
   readonly #foreign = new Map<string, Promise<boolean>>();
   /** The attempt of each job this process saw end and retries (see attemptKey). */
   readonly #retiredAttempts = new WeakMap<Job, string>();
+  readonly #claims: JobClaims;
 
   constructor(context: AdmissionContext) {
     this.#context = context;
+    this.#claims = new JobClaims({ connector: context.workspace.connector, faults: context.faults });
+  }
+
+  /** Stops refreshing fresh claims (the experiment is closing). */
+  close(): void {
+    this.#claims.close();
   }
 
   get #connector() {
@@ -161,14 +167,16 @@ export class Admission {
    * or running somewhere, is left as it is. Returns what the job is.
    */
   async prepare(job: Job): Promise<'done' | 'running' | 'prepared'> {
-    const release = await this.claim(job);
+    const release = await this.#claims.claim(job);
+    let recorded = true;
     try {
       if (await this.#connector.exists(jobFile(job.directory, 'done'))) return 'done';
       if (await this.#runningElsewhere(job)) return 'running';
+      recorded = false;
       await this.writeJobFiles(job, { claimed: true });
       return 'prepared';
     } finally {
-      await release();
+      await release(recorded);
     }
   }
 
@@ -177,8 +185,10 @@ export class Admission {
    * launched it meanwhile) and writes its files. A prepared job keeps its claim
    * until it is handed to a launcher: a process that wants it waits, then re-attaches.
    */
-  async prepareForLaunch(job: Job): Promise<{ release: ReleaseLock; firstLaunch: boolean } | undefined> {
-    const release = await this.claim(job);
+  async prepareForLaunch(job: Job): Promise<{ release: ReleaseClaim; firstLaunch: boolean } | undefined> {
+    const fresh = await this.#claims.claimFresh(job, () => this.writeJobFiles(job, { claimed: true, fresh: true }));
+    if (fresh) return { release: fresh, firstLaunch: true };
+    const release = await this.#claims.claim(job);
     try {
       if (await this.#connector.exists(jobFile(job.directory, 'done'))) {
         this.#context.settle(job, 'done');
@@ -192,28 +202,18 @@ export class Admission {
       await release();
       throw error;
     }
-    await release();
+    await release(true);
     return undefined;
   }
 
-  /**
-   * Takes the job's claim. Its release never throws: a claim that cannot be
-   * released (its directory removed, its lock taken over) is reported, and must
-   * not cut short the steps that follow it (waking the scheduler, settling jobs).
-   */
-  async claim(job: Job): Promise<ReleaseLock> {
-    await this.#connector.mkdir(job.directory);
-    const release = await this.#connector.lock(jobFile(job.directory, 'claimLock'), { staleMs: CLAIM_STALE_MS, waitMs: CLAIM_WAIT_MS });
-    return () => release().catch((error: unknown) => this.#context.faults.internal(error));
-  }
-
-  async writeJobFiles(job: Job, options: { claimed?: boolean } = {}): Promise<void> {
+  async writeJobFiles(job: Job, options: { claimed?: boolean; fresh?: boolean } = {}): Promise<void> {
     await writeJobFiles({
       connector: this.#connector,
       job,
       workspaceEnv: this.#context.workspace.env,
       experiment: this.#context.experiment(),
       claimed: options.claimed,
+      fresh: options.fresh,
       ...(this.#context.workspace.functionTasks ? { functionTasks: this.#context.workspace.functionTasks } : {}),
     });
   }
@@ -304,7 +304,10 @@ export class Admission {
 
     const reattached = await io(async () => {
       // A job without a directory has never been launched: nothing to look for.
-      if (!(await this.#connector.exists(job.directory))) return false;
+      if (!(await this.#connector.exists(job.directory))) {
+        this.#claims.unmade(job);
+        return false;
+      }
       if (await this.reattach(job)) return true;
       // A failed job is retried: its old marker goes first, so that token holders
       // (which count a marked job as finished) see the retry as live.

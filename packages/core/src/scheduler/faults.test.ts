@@ -13,13 +13,20 @@ import { MemoryConnector } from './__fixtures__/memoryConnector.ts';
 
 const work = defineTask({ id: 'work', params: z.object({ i: z.number() }), command: (p) => ['echo', String(p.i)] });
 
-/** A local connector on a device that filled up: every file write fails with ENOSPC. */
+/** A local connector on a device that filled up: every write of a job's files fails with ENOSPC. */
 class FullDiskConnector extends LocalConnector {
   full = false;
 
   override async writeFile(path: string, data: string, options?: { mode?: number }): Promise<void> {
     if (this.full) throw Object.assign(new Error(`ENOSPC: no space left on device, open '${path}'`), { code: 'ENOSPC' });
     return super.writeFile(path, data, options);
+  }
+
+  // Appends fail in job directories (a fresh job's files are each one create); the run's
+  // index of jobs (experiments/…/jobs.jsonl) keeps its own warning, out of this test.
+  override async appendFile(path: string, data: string): Promise<void> {
+    if (this.full && path.includes('/jobs/work/')) throw Object.assign(new Error(`ENOSPC: no space left on device, open '${path}'`), { code: 'ENOSPC' });
+    return super.appendFile(path, data);
   }
 }
 

@@ -4,7 +4,8 @@
 // (timer, backoff, a poll running, another one asked for) and the batched
 // status questions about jobs it does not follow yet (re-attach, dependencies).
 import type { Job } from '../job/job.ts';
-import type { LaunchHandle, LaunchStatus, Launcher, ReleaseLock } from '../types.ts';
+import type { LaunchHandle, LaunchStatus, Launcher } from '../types.ts';
+import type { ReleaseClaim } from './admission.ts';
 
 /** A gathering window never stays open longer than this many submit delays. */
 const GATHER_MAX_DELAYS = 5;
@@ -24,8 +25,8 @@ const STATUS_BATCH_MS = 20;
 /** A claimed job with its files written, waiting for a slot. */
 export interface PreparedJob {
   job: Job;
-  /** Releases the job's claim. */
-  release: ReleaseLock;
+  /** Releases the job's claim (`true` once its process.json or a marker says what became of it). */
+  release: ReleaseClaim;
   /** The job has no process.json yet (never launched). */
   firstLaunch?: boolean;
 }

@@ -104,10 +104,13 @@ export class Launching {
     const launcher = lane.launcher!;
     lane.starting += entries.length;
     let counted = true;
+    /** Jobs whose directory now says what became of them (process.json or a marker). */
+    const recorded = new Set<Job>();
     try {
       const requests = entries.map(({ job }) => launchRequest(job, connector, this.#context.requirements(job)));
       const outcomes = await launcher.submit(requests);
       const started: { job: Job; handle: LaunchHandle; firstLaunch: boolean }[] = [];
+      const record = (job: Job) => () => void recorded.add(job);
       const failures: Promise<void>[] = [];
       entries.forEach(({ job, firstLaunch = false }, i) => {
         const outcome = outcomes[i];
@@ -117,7 +120,7 @@ export class Launching {
           return;
         }
         const failure = outcome?.failure ?? { code: null, reason: 'rejected' as const, message: 'the launcher returned no outcome' };
-        failures.push(writeFailedMarker(connector, job.directory, failure).then(() => this.#context.finish(job, 'failed', failure)));
+        failures.push(writeFailedMarker(connector, job.directory, failure).then(record(job)).then(() => this.#context.finish(job, 'failed', failure)));
       });
       // Those that flew now count as flights, those that failed not at all.
       lane.starting -= entries.length;
@@ -126,6 +129,7 @@ export class Launching {
       await Promise.all([
         ...started.map(async ({ job, handle, firstLaunch }) => {
           await writeLaunchRecord(connector, handle, firstLaunch);
+          recorded.add(job);
           await tokens.rebind(job, handle);
         }),
         ...failures,
@@ -139,7 +143,7 @@ export class Launching {
       }
     } finally {
       if (counted) lane.starting -= entries.length;
-      await Promise.all(entries.map((entry) => entry.release()));
+      await Promise.all(entries.map((entry) => entry.release(recorded.has(entry.job))));
       this.#context.wake();
     }
   }

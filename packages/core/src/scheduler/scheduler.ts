@@ -226,6 +226,7 @@ export class Scheduler {
     this.#closed = true;
     this.#watchdog.stop();
     this.#cancellation.close();
+    this.#admission.close();
     for (const unsubscribe of this.#unsubscribe) unsubscribe();
     for (const lane of this.#lanes.values()) lane.close();
     this.#tokens.close();
