@@ -98,7 +98,7 @@ describe('experiment processes', () => {
   });
 
   it('runs each of 40 jobs never launched once when two processes submit them at the same moment (claims by making their directories)', async () => {
-    const jobs = Array.from({ length: 40 }, (_, i) => ({ label: `fresh${i}` }));
+    const jobs = Array.from({ length: 40 }, (_, i) => ({ label: `fresh${i}`, sleep: 0.5 }));
     const one = startDriver({ name: 'fresh-one', jobs });
     const two = startDriver({ name: 'fresh-two', jobs });
     const codes = await Promise.all([one.exited, two.exited]);

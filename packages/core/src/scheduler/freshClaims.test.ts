@@ -106,6 +106,12 @@ describe('FreshClaims', () => {
     maker.hold(directory);
     expect(await other.heldElsewhere(directory, 0)).toBe(true);
 
+    // The maker's launch record, created in one go without a lock: while it is
+    // still empty (or half-written), the claim holds; once it parses, it does not.
+    await writeFile(join(directory, 'process.json'), '');
+    expect(await other.heldElsewhere(directory, 0)).toBe(true);
+    await writeFile(join(directory, 'process.json'), '{"launcher":"lo');
+    expect(await other.heldElsewhere(directory, 0)).toBe(true);
     await writeFile(join(directory, 'process.json'), '{}');
     expect(await other.heldElsewhere(directory, 0)).toBe(false);
     await rm(join(directory, 'process.json'));

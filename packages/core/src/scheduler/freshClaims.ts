@@ -12,6 +12,7 @@
 // Connectors that cannot read or set a modification time take the claim lock for
 // every job.
 import { jobFile } from '../job/jobFiles.ts';
+import { readProcessFile } from './jobMarkers.ts';
 import type { Connector } from '../types.ts';
 
 /** A claim nobody refreshed for this long is dead (as the claim lock's). */
@@ -82,11 +83,13 @@ export class FreshClaims {
    * another process may hold a fresh claim on it (never launched, no marker, and its
    * params.json modified less than CLAIM_STALE_MS ago; without a params.json, while
    * this process first saw it so less than CLAIM_STALE_MS ago, `firstSeenAt`).
+   * A process.json that does not parse yet is the holder's launch record being
+   * written (a first launch creates it in one go, holding no lock): still held.
    */
   async heldElsewhere(directory: string, firstSeenAt: number): Promise<boolean> {
     if (!this.supported) return false;
     const connector = this.#connector;
-    if (await connector.exists(jobFile(directory, 'process'))) return false;
+    if ((await connector.exists(jobFile(directory, 'process'))) && (await readProcessFile(connector, directory))) return false;
     if ((await connector.exists(jobFile(directory, 'done'))) || (await connector.exists(jobFile(directory, 'failed')))) return false;
     const age = (await connector.modifiedAgo!(jobFile(directory, 'params'))) ?? Date.now() - firstSeenAt;
     return age < CLAIM_STALE_MS;
