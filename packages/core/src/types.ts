@@ -250,6 +250,12 @@ export interface Launcher {
    * stop with the process, leave no marker, and run again on resume.
    */
   readonly jobsOutliveProcess?: boolean;
+  /**
+   * Whether the launcher runs the job's `job.sh` (default true). False for a
+   * launcher that runs a job some other way (`threads` calls the task's function):
+   * the scheduler then writes no `job.sh` for the jobs it hands to it.
+   */
+  readonly runsJobScript?: boolean;
   close?(): Promise<void>;
 }
 

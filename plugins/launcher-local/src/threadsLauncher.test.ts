@@ -125,6 +125,9 @@ describe('threads launcher in an experiment', () => {
     expect(await readFile(join(job.directory, 'stdout'), 'utf8')).toBe('hello 7\nraw\n');
     expect(await readFile(join(job.directory, 'stderr'), 'utf8')).toBe('warning 7\n[info] baton:task:report: logged 7\n');
     expect(await json(join(job.directory, 'process.json'))).toMatchObject({ launcher: 'threads', kind: 'threads', pid: process.pid, host: connector.hostname });
+    // A thread calls the function: no job.sh is written for it.
+    expect(existsSync(join(job.directory, 'params.json'))).toBe(true);
+    expect(existsSync(join(job.directory, 'job.sh'))).toBe(false);
     // Not rerun: the process.json and the output stay as they are.
     await workspace.close();
     await using again = await experiment({ name: 'threads', openedWorkspace: workspaceWith(newThreads()) });

@@ -99,6 +99,8 @@ export class ThreadsLauncher implements Launcher {
   readonly kind = 'threads';
   /** Its jobs run in this process and end with it: interrupted, they run again on resume. */
   readonly jobsOutliveProcess = false;
+  /** A thread calls the task's function: no job.sh is written for its jobs. */
+  readonly runsJobScript = false;
   readonly name: string;
   readonly connector: Connector;
   readonly host: HostDescription;

@@ -22,11 +22,13 @@ export interface WriteJobFilesOptions {
   claimed?: boolean;
   /** The claim made the directory just now (a fresh claim): neither file exists, each is written in one create. */
   fresh?: boolean;
+  /** Whether to write job.sh (default true); false for a launcher that does not run it (Launcher.runsJobScript). */
+  script?: boolean;
   /** How function tasks run on the workspace's host, when it is another host. */
   functionTasks?: Pick<RemoteFunctionTasks, 'runnerArgv'>;
 }
 
-export async function writeJobFiles({ connector, job, workspaceEnv, experiment, claimed = false, fresh = false, functionTasks }: WriteJobFilesOptions): Promise<void> {
+export async function writeJobFiles({ connector, job, workspaceEnv, experiment, claimed = false, fresh = false, script: withScript = true, functionTasks }: WriteJobFilesOptions): Promise<void> {
   const env = { ...workspaceEnv, ...job.env };
   const directory = connector.resolve(job.directory);
   const command = job.commandArgv(directory);
@@ -48,7 +50,7 @@ export async function writeJobFiles({ connector, job, workspaceEnv, experiment, 
     experiment,
   };
   // Everything that can refuse the job is computed before the directory is made.
-  const script = jobScript({ taskId: job.taskId, hash: job.hash, directory, argv, env });
+  const script = withScript ? jobScript({ taskId: job.taskId, hash: job.hash, directory, argv, env }) : undefined;
   if (!claimed) await connector.mkdir(job.directory);
   const paramsPath = jobFile(job.directory, 'params');
   const scriptPath = jobFile(job.directory, 'script');
@@ -59,12 +61,12 @@ export async function writeJobFiles({ connector, job, workspaceEnv, experiment, 
   // prepare, which finds it there). job.sh has no exec bit: every launcher runs it as
   // `/bin/sh job.sh`.
   if (fresh) {
-    await Promise.all([connector.appendFile(paramsPath, paramsText), connector.appendFile(scriptPath, script)]);
+    await Promise.all([connector.appendFile(paramsPath, paramsText), script === undefined || connector.appendFile(scriptPath, script)]);
     return;
   }
   const firstTime = claimed && !(await connector.exists(paramsPath));
   await Promise.all([
     firstTime ? connector.appendFile(paramsPath, paramsText) : connector.writeFile(paramsPath, paramsText),
-    connector.writeFile(scriptPath, script),
+    script === undefined || connector.writeFile(scriptPath, script),
   ]);
 }

@@ -184,9 +184,10 @@ export class Admission {
    * Looks at a ready job again under its claim (another process may have run or
    * launched it meanwhile) and writes its files. A prepared job keeps its claim
    * until it is handed to a launcher: a process that wants it waits, then re-attaches.
+   * `script`: whether the launcher runs job.sh (Launcher.runsJobScript); without it none is written.
    */
-  async prepareForLaunch(job: Job): Promise<{ release: ReleaseClaim; firstLaunch: boolean } | undefined> {
-    const fresh = await this.#claims.claimFresh(job, () => this.writeJobFiles(job, { claimed: true, fresh: true }));
+  async prepareForLaunch(job: Job, { script = true }: { script?: boolean } = {}): Promise<{ release: ReleaseClaim; firstLaunch: boolean } | undefined> {
+    const fresh = await this.#claims.claimFresh(job, () => this.writeJobFiles(job, { claimed: true, fresh: true, script }));
     if (fresh) return { release: fresh, firstLaunch: true };
     const release = await this.#claims.claim(job);
     try {
@@ -194,7 +195,7 @@ export class Admission {
         this.#context.settle(job, 'done');
       } else if (!(await this.reattach(job))) {
         await this.#removeFailedMarker(job);
-        await this.writeJobFiles(job, { claimed: true });
+        await this.writeJobFiles(job, { claimed: true, script });
         // No process.json yet: the launch writes it in one create (see Launching).
         return { release, firstLaunch: !(await this.#connector.exists(jobFile(job.directory, 'process'))) };
       }
@@ -206,7 +207,7 @@ export class Admission {
     return undefined;
   }
 
-  async writeJobFiles(job: Job, options: { claimed?: boolean; fresh?: boolean } = {}): Promise<void> {
+  async writeJobFiles(job: Job, options: { claimed?: boolean; fresh?: boolean; script?: boolean } = {}): Promise<void> {
     await writeJobFiles({
       connector: this.#connector,
       job,
@@ -214,6 +215,7 @@ export class Admission {
       experiment: this.#context.experiment(),
       claimed: options.claimed,
       fresh: options.fresh,
+      script: options.script,
       ...(this.#context.workspace.functionTasks ? { functionTasks: this.#context.workspace.functionTasks } : {}),
     });
   }

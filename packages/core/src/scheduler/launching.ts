@@ -49,7 +49,7 @@ export class Launching {
   async #prepare(lane: LauncherLane, job: Job): Promise<void> {
     lane.preparing++;
     try {
-      const claimed = await this.#context.admission.prepareForLaunch(job);
+      const claimed = await this.#context.admission.prepareForLaunch(job, { script: lane.launcher?.runsJobScript !== false });
       if (claimed && this.#context.isStopped()) {
         await claimed.release();
         this.#context.abandon(job);
