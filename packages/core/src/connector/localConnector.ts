@@ -1,14 +1,16 @@
 // The connector for this machine: processes through child_process (argv arrays,
-// never a shell), files through fs/promises, locks through proper-lockfile.
+// never a shell), files through fs (a job's files through the callback API: callbackFs.ts),
+// locks through proper-lockfile.
 // The scheduler calls it thousands of times per run, so each method does the
 // least work it can: no sync calls, no extra stats.
 import { spawn } from 'node:child_process';
-import { appendFile, mkdir, open, readFile, readdir, rename, rm, rmdir, stat, symlink, utimes } from 'node:fs/promises';
+import { open, readdir, rm, rmdir, stat, symlink, utimes } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { existsSync } from 'node:fs';
 import { BatonError } from '../errors.ts';
+import { appendFile, mkdir, readFile, rename } from './callbackFs.ts';
 import { localFiles } from '../workspace/localFiles.ts';
 import { ProcessProbe } from './processLiveness.ts';
 import { ProcessSpawner } from './processSpawner.ts';

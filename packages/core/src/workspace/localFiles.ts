@@ -3,10 +3,11 @@
 // through these methods, so a remote workspace is read the same way through its
 // connector. Just node:fs: no process spawner, no locks, so that listing an empty
 // workspace loads little more than the catalog itself.
-import { readdir, readFile, readlink, rename, rm, rmdir, writeFile } from 'node:fs/promises';
+import { readdir, readlink, rm, rmdir } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
+import { readFile, rename, writeFile } from '../connector/callbackFs.ts';
 import { ProcessProbe, hasProcFs } from '../connector/processLiveness.ts';
 import type { Connector, DirectoryEntry } from '../types.ts';
 
