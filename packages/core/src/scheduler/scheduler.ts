@@ -338,7 +338,8 @@ export class Scheduler {
   // Settling
 
   #finish(job: Job, state: JobState, failure?: FailureInfo): void {
-    if (job.isFinished && (state === 'done' || state === 'failed')) return;
+    // Already finished: nothing to record, but whatever led here may have freed a slot.
+    if (job.isFinished && (state === 'done' || state === 'failed')) return this.#schedulePump();
     job.failure = failure;
     this.#setState(job, state);
     this.#requirements.delete(job);

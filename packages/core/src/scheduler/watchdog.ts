@@ -58,7 +58,10 @@ export class Watchdog {
     };
     for (const lane of lanes()) {
       const { launch, poll } = lane.stuck();
-      if (launch) stuck(`launch ${lane.name}`, `${lane.ready.length + lane.prepared.length} job(s) could start on "${lane.name}"`, pump);
+      if (launch) {
+        const detail = `ready ${lane.ready.length}, prepared ${lane.prepared.length}, in flight ${lane.flights.size}, free slots ${lane.freeSlots()}`;
+        stuck(`launch ${lane.name}`, `${lane.ready.length + lane.prepared.length} job(s) could start on "${lane.name}" (${detail})`, pump);
+      }
       if (poll) stuck(`poll ${lane.name}`, `${lane.flights.size} job(s) on "${lane.name}" had no poll to come`, () => lane.pollSoon());
     }
     if (tokens.stuck()) stuck('tokens', 'jobs waiting for tokens had no retry to come', () => tokens.retryBlocked());
