@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { LocalConnector } from './localConnector.ts';
+import { isOnLocalDisk } from './localDisk.ts';
 
 const connector = new LocalConnector();
 const coreDirectory = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -178,7 +179,26 @@ describe('processes', () => {
   });
 });
 
-describe('files', () => {
+/**
+ * The file methods keep their semantics whichever way they go: through the thread pool, or
+ * synchronously for a workspace on a local disk (localDisk.ts), errors as rejections both ways.
+ */
+describe.each([
+  { way: 'through the thread pool', connectorFor: () => connector },
+  {
+    way: 'synchronously, in a workspace on a local disk',
+    connectorFor: (folder: string) => {
+      const local = new LocalConnector();
+      local.noteWorkspace(folder);
+      return local;
+    },
+  },
+])('files, $way', ({ connectorFor }) => {
+  let connector: LocalConnector;
+  beforeEach(() => {
+    connector = connectorFor(directory);
+  });
+
   it('writes atomically with a mode and leaves no temporary file', async () => {
     const path = join(directory, 'process.json');
     await connector.writeFile(path, 'first');
@@ -229,6 +249,26 @@ describe('files', () => {
     await connector.remove(join(run, 'file'));
     await connector.rmdir(run);
     expect(await connector.exists(run)).toBe(false);
+  });
+});
+
+describe('local disk', () => {
+  it('tells a folder on a disk of this machine from one it cannot vouch for', () => {
+    expect(isOnLocalDisk(directory)).toBe(true);
+    expect(isOnLocalDisk(join(directory, 'missing'))).toBe(false);
+    expect(isOnLocalDisk('/proc')).toBe(false);
+  });
+
+  it('writes the small files of a workspace on a local disk before the call returns', async () => {
+    const local = new LocalConnector();
+    local.noteWorkspace(directory);
+    const job = join(directory, 'jobs', 'task', 'hash');
+    const made = local.mkdir(job);
+    expect(existsSync(job)).toBe(true);
+    await made;
+    const appended = local.appendFile(join(job, 'params.json'), '{}');
+    expect(await readFile(join(job, 'params.json'), 'utf8')).toBe('{}');
+    await appended;
   });
 });
 

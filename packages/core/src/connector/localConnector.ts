@@ -8,10 +8,11 @@ import { open, readdir, rm, rmdir, stat, symlink, utimes } from 'node:fs/promise
 import type { FileHandle } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
-import { existsSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
 import { BatonError } from '../errors.ts';
 import { appendFile, mkdir, readFile, rename } from './callbackFs.ts';
-import { localFiles } from '../workspace/localFiles.ts';
+import { isOnLocalDisk } from './localDisk.ts';
+import { localFiles, writeFileBesideSync } from '../workspace/localFiles.ts';
 import { ProcessProbe } from './processLiveness.ts';
 import { ProcessSpawner } from './processSpawner.ts';
 import { createLogger } from '../logger.ts';
@@ -38,6 +39,22 @@ export class LocalConnector implements Connector {
   readonly kind = 'local';
   readonly hostname = hostname();
   readonly #spawner = new ProcessSpawner();
+  /** Workspace folders on a local disk (with a trailing slash): their small files are written synchronously (localDisk.ts). */
+  readonly #localDiskFolders: string[] = [];
+
+  /**
+   * Looks once at the file system of a workspace this connector serves: on a local disk,
+   * a job's small files and directories under it are made synchronously (localDisk.ts).
+   */
+  noteWorkspace(folder: string): void {
+    const prefix = folder.endsWith('/') ? folder : `${folder}/`;
+    if (!this.#localDiskFolders.includes(prefix) && isOnLocalDisk(folder)) this.#localDiskFolders.push(prefix);
+  }
+
+  #onLocalDisk(path: string): boolean {
+    for (const prefix of this.#localDiskFolders) if (path.startsWith(prefix)) return true;
+    return false;
+  }
 
   /** Ends the spawner shell; processes it started keep running. */
   async close(): Promise<void> {
@@ -188,16 +205,19 @@ export class LocalConnector implements Connector {
     return readFileOrUndefined(path);
   }
 
-  writeFile(path: string, data: string, options: { mode?: number } = {}): Promise<void> {
+  async writeFile(path: string, data: string, options: { mode?: number } = {}): Promise<void> {
+    if (this.#onLocalDisk(path)) return writeFileBesideSync(path, data, options.mode);
     return localFiles.writeFile(path, data, options);
   }
 
-  appendFile(path: string, data: string): Promise<void> {
+  async appendFile(path: string, data: string): Promise<void> {
+    if (this.#onLocalDisk(path)) return appendFileSync(path, data);
     return appendFile(path, data);
   }
 
   async mkdir(path: string, options: { exclusive?: boolean } = {}): Promise<void> {
-    await mkdir(path, { recursive: !options.exclusive });
+    if (this.#onLocalDisk(path)) mkdirSync(path, { recursive: !options.exclusive });
+    else await mkdir(path, { recursive: !options.exclusive });
   }
 
   rename(from: string, to: string): Promise<void> {

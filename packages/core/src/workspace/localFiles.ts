@@ -4,7 +4,7 @@
 // connector. Just node:fs: no process spawner, no locks, so that listing an empty
 // workspace loads little more than the catalog itself.
 import { readdir, readlink, rm, rmdir } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { readFile, rename, writeFile } from '../connector/callbackFs.ts';
@@ -42,7 +42,7 @@ export const localFiles: WorkspaceFiles = {
 
   async writeFile(path, data, options = {}) {
     // Readers never see a half-written file: write beside it, then rename over it.
-    const temporary = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
+    const temporary = besidePath(path);
     try {
       await writeFile(temporary, data, { mode: options.mode ?? 0o644 });
       await rename(temporary, path);
@@ -82,3 +82,20 @@ export const localFiles: WorkspaceFiles = {
     return resolve(path);
   },
 };
+
+/** localFiles.writeFile, synchronously: for small files on a local disk (see connector/localDisk.ts). */
+export function writeFileBesideSync(path: string, data: string, mode = 0o644): void {
+  const temporary = besidePath(path);
+  try {
+    writeFileSync(temporary, data, { mode });
+    renameSync(temporary, path);
+  } catch (error) {
+    rmSync(temporary, { force: true });
+    throw error;
+  }
+}
+
+/** A name beside `path` that no other writer picks: written there, then renamed over `path`. */
+function besidePath(path: string): string {
+  return `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
+}

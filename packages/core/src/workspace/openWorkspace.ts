@@ -1,5 +1,6 @@
 // Opens the workspace a command works in: settings → plugins → launchers, tokens
 // and services, all validated before anything runs.
+import { LocalConnector } from '../connector/localConnector.ts';
 import { UserInputError } from '../errors.ts';
 import { RemoteFunctionTasks } from '../job/remoteFunctionTasks.ts';
 import { createLogger } from '../logger.ts';
@@ -74,6 +75,8 @@ export async function openWorkspace(options: OpenWorkspaceOptions = {}): Promise
   // A remote workspace's path as its host sees it ("~" there is the home folder there).
   const workspace = chosen.connector === undefined ? chosen : { ...chosen, path: connector.resolve(chosen.path) };
   if (chosen.connector !== undefined) await makeRemoteFolder({ connector, workspace: workspace.id, path: workspace.path });
+  // A workspace on a local disk has its jobs' small files written synchronously (connector/localDisk.ts).
+  if (connector instanceof LocalConnector) connector.noteWorkspace(workspace.path);
   const functionTasks = chosen.connector === undefined ? undefined : await RemoteFunctionTasks.probe(connector, chosen.node);
   let created: Awaited<ReturnType<typeof createWorkspaceLaunchers>>;
   try {
