@@ -20,6 +20,8 @@ import { cpuModel, format, median } from './bench/figures.mjs';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BATON = join(ROOT, 'packages/cli/bin/baton.js');
 const FIXTURE = join(ROOT, 'scripts/bench/trivial.yaml');
+// The same experiment with its module in JavaScript, as a built project runs it: no tsx is loaded.
+const FIXTURE_JS = join(ROOT, 'scripts/bench/trivial-js.yaml');
 const DRIVER = join(ROOT, 'scripts/bench/driver.ts');
 const FUNCTION_DRIVER = join(ROOT, 'scripts/bench/functionDriver.mjs');
 const SUMMARIZE = join(ROOT, 'scripts/bench/summarizeProfile.mjs');
@@ -124,6 +126,18 @@ try {
         timed(['node', BATON, 'run-experiment', '--workdir', workdir, FIXTURE, '-c', `count=${resumeJobs}`], { expect: `${resumeJobs} done`, rss: true }),
       ),
     );
+    rows.push(
+      await measure(`baton run-experiment, ${resumeJobs} jobs (all done), experiment module in JavaScript`, { target: resumeJobs === 10_000 ? 500 : undefined }, () =>
+        timed(['node', BATON, 'run-experiment', '--workdir', workdir, FIXTURE_JS, '-c', `count=${resumeJobs}`], { expect: `${resumeJobs} done`, rss: true }),
+      ),
+    );
+    // What any run pays before its jobs: the same command for 1 job (done), beside `node -e 0`.
+    rows.push(
+      await measure(`baton run-experiment, 1 job (all done), experiment module in JavaScript: the fixed cost`, {}, () =>
+        timed(['node', BATON, 'run-experiment', '--workdir', workdir, FIXTURE_JS, '-c', 'count=1'], { expect: '1 done', rss: true }),
+      ),
+    );
+    rows.push(await measure('node -e 0', {}, () => timed(['node', '-e', '0'], {})));
     rows.push(
       await measure(`driver (core API), ${resumeJobs} jobs (all done)`, { target: resumeJobs === 10_000 ? 500 : undefined }, async () => {
         const figures = await driver(workdir, resumeJobs);
