@@ -1,15 +1,15 @@
 // Experiments in separate processes: killed with SIGKILL and resumed, racing
 // on one workspace, competing for a token. Real processes, real files.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startSourceProcess } from '../__fixtures__/sourceProcess.ts';
 
 const driver = fileURLToPath(new URL('./__fixtures__/driver.ts', import.meta.url));
-const repositoryRoot = fileURLToPath(new URL('../../../../', import.meta.url));
 
 let root: string;
 const children: ChildProcess[] = [];
@@ -35,16 +35,9 @@ interface DriverJob {
 }
 
 function startDriver(options: { name: string; jobs: DriverJob[] }) {
-  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=@baton/source', driver, JSON.stringify({ ...options, cwd: root, log: join(root, 'log') })], {
-    cwd: repositoryRoot,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  let output = '';
-  child.stdout!.on('data', (chunk) => (output += chunk));
-  child.stderr!.on('data', (chunk) => (output += chunk));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, exited, output: () => output };
+  const started = startSourceProcess(driver, [JSON.stringify({ ...options, cwd: root, log: join(root, 'log') })]);
+  children.push(started.child);
+  return started;
 }
 
 async function logEvents() {

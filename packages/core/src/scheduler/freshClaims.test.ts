@@ -2,13 +2,14 @@
 // process honours the claim while its holder lives (even past the stale time, the
 // holder refreshing it), takes the job over once the holder died before recording
 // a launch, and never waits for a directory let go without a launch.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startSourceProcess } from '../__fixtures__/sourceProcess.ts';
 import { LocalConnector } from '../connector/localConnector.ts';
 import { experiment } from '../experiment/experiment.ts';
 import { claimed } from './__fixtures__/claimTask.ts';
@@ -17,7 +18,6 @@ import { MemoryConnector } from './__fixtures__/memoryConnector.ts';
 import { CLAIM_STALE_MS, FreshClaims } from './freshClaims.ts';
 
 const driver = fileURLToPath(new URL('./__fixtures__/claimDriver.ts', import.meta.url));
-const repositoryRoot = fileURLToPath(new URL('../../../../', import.meta.url));
 
 let root: string;
 const children: ChildProcess[] = [];
@@ -32,16 +32,9 @@ afterEach(async () => {
 
 /** Starts the claim driver: it claims job `claimed {i: 1}` and stops in submit until `gate` exists. */
 function startClaimer(gate: string) {
-  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=@baton/source', driver, JSON.stringify({ workspace: join(root, 'ws'), gate })], {
-    cwd: repositoryRoot,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  let output = '';
-  child.stdout!.on('data', (chunk) => (output += chunk));
-  child.stderr!.on('data', (chunk) => (output += chunk));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, exited, output: () => output };
+  const claimer = startSourceProcess(driver, [JSON.stringify({ workspace: join(root, 'ws'), gate })]);
+  children.push(claimer.child);
+  return claimer;
 }
 
 async function until(condition: () => boolean, timeoutMs = 20_000): Promise<void> {

@@ -7,13 +7,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startSourceProcess } from '../__fixtures__/sourceProcess.ts';
 import { LocalConnector } from '../connector/localConnector.ts';
 import { experiment } from '../experiment/experiment.ts';
 import { setLogSink, type LogRecord } from '../logger.ts';
 import { append, copy } from '../experiment/__fixtures__/tasks.ts';
 
 const stopDriver = fileURLToPath(new URL('./__fixtures__/stopDriver.ts', import.meta.url));
-const repositoryRoot = fileURLToPath(new URL('../../../../', import.meta.url));
 
 let root: string;
 let workdir: string;
@@ -79,18 +79,11 @@ describe('stopping', () => {
 });
 
 function startStopDriver(options: { kill: boolean }) {
-  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=@baton/source', stopDriver, JSON.stringify({ workdir, log, ...options })], {
-    cwd: repositoryRoot,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (chunk) => (output += chunk));
-  child.stderr.on('data', (chunk) => (output += chunk));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const lines = () => output.split('\n').filter(Boolean);
+  const { child, exited, output } = startSourceProcess(stopDriver, [JSON.stringify({ workdir, log, ...options })]);
+  const lines = () => output().split('\n').filter(Boolean);
   const timeOf = (word: string) => {
     const line = lines().find((candidate) => candidate.startsWith(`${word} `));
-    if (!line) throw new Error(`no "${word}" line in:\n${output}`);
+    if (!line) throw new Error(`no "${word}" line in:\n${output()}`);
     return Number(line.split(' ')[1]);
   };
   return { child, exited, lines, timeOf };

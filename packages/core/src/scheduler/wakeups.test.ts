@@ -4,7 +4,6 @@
 // with a launcher that runs jobs inside this process, so a race that strands
 // a runnable job shows up as a run that never ends. The watchdog catches what
 // no path wakes: it says so, and the run goes on.
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +12,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { experiment } from '../experiment/experiment.ts';
 import type { Job } from '../job/job.ts';
+import { startSourceProcess } from '../__fixtures__/sourceProcess.ts';
 import { setLogSink, type LogRecord } from '../logger.ts';
 import { defineTask } from '../task/defineTask.ts';
 import { InProcessLauncher, workspaceWith, type InProcessLauncherOptions } from './__fixtures__/inProcessLauncher.ts';
@@ -120,13 +120,9 @@ describe('no lost wake-ups', () => {
 
   it('keeps the process alive to catch a lost wake-up when nothing else is pending', async () => {
     const driver = fileURLToPath(new URL('./__fixtures__/stallDriver.ts', import.meta.url));
-    const repositoryRoot = fileURLToPath(new URL('../../../../', import.meta.url));
-    const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=@baton/source', driver, join(root, 'stall')], { cwd: repositoryRoot, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (chunk) => (output += chunk));
-    child.stderr.on('data', (chunk) => (output += chunk));
-    const code = await new Promise((resolve) => child.on('exit', resolve));
-    expect(output).toContain('done 5');
-    expect(code, output).toBe(0);
+    const stalled = startSourceProcess(driver, [join(root, 'stall')]);
+    const code = await stalled.exited;
+    expect(stalled.output()).toContain('done 5');
+    expect(code, stalled.output()).toBe(0);
   }, 30_000);
 });
