@@ -2,7 +2,8 @@
 // never a shell), files through fs (a job's files through the callback API: callbackFs.ts),
 // locks through proper-lockfile.
 // The scheduler calls it thousands of times per run, so each method does the
-// least work it can: no sync calls, no extra stats.
+// least work it can: no extra stats, and in a workspace on a local disk a job's
+// small files and directories made synchronously (localDisk.ts).
 import { spawn } from 'node:child_process';
 import { open, readdir, rm, rmdir, stat, symlink, utimes } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';

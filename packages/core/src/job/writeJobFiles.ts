@@ -60,13 +60,14 @@ export async function writeJobFiles({ connector, job, workspaceEnv, experiment, 
   // file-system call less per file; a file created half-way is rewritten whole by the next
   // prepare, which finds it there). job.sh has no exec bit: every launcher runs it as
   // `/bin/sh job.sh`.
+  const writes: Promise<void>[] = [];
   if (fresh) {
-    await Promise.all([connector.appendFile(paramsPath, paramsText), script === undefined || connector.appendFile(scriptPath, script)]);
-    return;
+    writes.push(connector.appendFile(paramsPath, paramsText));
+    if (script !== undefined) writes.push(connector.appendFile(scriptPath, script));
+  } else {
+    const firstTime = claimed && !(await connector.exists(paramsPath));
+    writes.push(firstTime ? connector.appendFile(paramsPath, paramsText) : connector.writeFile(paramsPath, paramsText));
+    if (script !== undefined) writes.push(connector.writeFile(scriptPath, script));
   }
-  const firstTime = claimed && !(await connector.exists(paramsPath));
-  await Promise.all([
-    firstTime ? connector.appendFile(paramsPath, paramsText) : connector.writeFile(paramsPath, paramsText),
-    script === undefined || connector.writeFile(scriptPath, script),
-  ]);
+  await Promise.all(writes);
 }
