@@ -23,7 +23,10 @@ export const oarLauncherSettings = z
       })
       .describe("Walltime of each job unless the task asks for a duration: 2h, 90m, 2:00:00, 2:30, or hours (as in OAR)"),
     properties: z.string().min(1).optional().describe("Constraints on resource properties (`-p`), an SQL WHERE clause: \"gpu_model='A100'\""),
-    types: z.array(z.string().min(1)).optional().describe('Job types (`-t`, once each): besteffort, idempotent, timesharing...'),
+    types: z
+      .array(z.string().min(1))
+      .optional()
+      .describe('Job types (`-t`, once each): besteffort, timesharing... (not idempotent: Baton resubmits jobs itself, see docs/oar.md)'),
     gpuResource: z
       .string()
       .regex(/^\w+$/, 'a resource property name, e.g. gpu')
