@@ -1,6 +1,6 @@
 // The monitor as a server: where it listens, the URL it gives, its live channel over real
 // HTTP (a workspace's files read again, a live run's events), and its close.
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_HOST, createMonitor, isLoopbackHost } from './createMonitor.ts';
@@ -96,11 +96,14 @@ describe('createMonitor', () => {
     cleanups.push(() => rm(fixture.root, { recursive: true, force: true }));
     const monitor = await started(createMonitor({ workspace: fixture.path, pollIntervalMs: 100 }));
     const events = readEvents(`${monitor.origin}/api/events`, monitor.token, (seen) => seen.includes('changed'));
-    // A new job appears after the page opened.
+    // A new job appears after the page opened, already done: made aside and renamed into
+    // place in one step, so that no look sees it half made (a second change, after this
+    // channel has stopped reading, would reach the next one).
     setTimeout(async () => {
-      const directory = fixture.jobDirectory('train', 'dd'.repeat(32));
-      await mkdir(directory, { recursive: true });
-      await writeFile(`${directory}/done`, '{"code":0}');
+      const aside = `${fixture.root}/aside-job`;
+      await mkdir(aside, { recursive: true });
+      await writeFile(`${aside}/done`, '{"code":0}');
+      await rename(aside, fixture.jobDirectory('train', 'dd'.repeat(32)));
     }, 400);
     expect(await events).toEqual(['hello', 'changed']);
     const open = readEvents(`${monitor.origin}/api/events`, monitor.token, () => false, 10_000);
