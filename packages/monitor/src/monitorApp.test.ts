@@ -45,7 +45,10 @@ const ROUTES = (() => {
   return app.app.routes;
 })();
 
-/** Each route of the app's table as requests: its method (GET and POST for `all`) and a path that reaches a real job and service. */
+/** What a route for every method (`app.all`, the proxy) is requested with: a safe method and each unsafe one. */
+const ANY_METHOD = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
+
+/** Each route of the app's table as requests: its method (each of ANY_METHOD for `all`) and a path that reaches a real job and service. */
 function routeRequests(): { method: string; path: string; route: string }[] {
   const requests: { method: string; path: string; route: string }[] = [];
   const seen = new Set<string>();
@@ -58,7 +61,7 @@ function routeRequests(): { method: string; path: string; route: string }[] {
       .replace(':stream', 'stdout')
       .replace(':id', 'web')
       .replace(/\*$/, path.startsWith('/assets/') ? 'app.js' : 'x');
-    for (const each of method === 'ALL' ? ['GET', 'POST'] : [method]) {
+    for (const each of method === 'ALL' ? ANY_METHOD : [method]) {
       const key = `${each} ${path}`;
       if (seen.has(key)) continue;
       seen.add(key);
@@ -87,10 +90,8 @@ describe('the route table', () => {
       'GET /api/jobs/:taskId/:hash/log/:stream/follow',
       'POST /api/jobs/:taskId/:hash/kill',
       'GET /api/events',
-      'GET /services/:id',
-      'POST /services/:id',
-      'GET /services/:id/*',
-      'POST /services/:id/*',
+      ...ANY_METHOD.map((method) => `${method} /services/:id`),
+      ...ANY_METHOD.map((method) => `${method} /services/:id/*`),
     ]);
   });
 });
@@ -131,6 +132,16 @@ describe.each(routeRequests().map((entry) => [entry.route, entry] as const))('%s
   });
 });
 
+describe('a path no route has', () => {
+  it('needs the token too: without it the answer is 401, never a 404 that tells which paths exist', async () => {
+    for (const method of ['GET', 'POST']) {
+      expect((await request(method, '/no/such/route')).status).toBe(401);
+      expect((await request(method, '/no/such/route', { authorization: `Bearer ${WRONG}` })).status).toBe(401);
+      expect((await request(method, '/no/such/route', { authorization: `Bearer ${TOKEN}` })).status).toBe(404);
+    }
+  });
+});
+
 describe('the token', () => {
   it('moves from the URL into an HttpOnly, SameSite=Strict cookie, and the browser goes on at the URL without it', async () => {
     const response = await monitor.app.request(`/?token=${TOKEN}`);
@@ -144,6 +155,16 @@ describe('the token', () => {
     const page = await monitor.app.request('/', { headers: { cookie: `${COOKIE}=${TOKEN}` } });
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('<title>Baton monitor</title>');
+  });
+
+  it('sends the browser on within this monitor, whatever the path looks like (never `//other.site/`)', async () => {
+    for (const path of ['//evil.example/', '/\\evil.example/', '///evil.example/x']) {
+      const response = await monitor.app.request(`${path}?token=${TOKEN}`);
+      expect(response.status).toBe(303);
+      expect(response.headers.get('location')).toMatch(/^\/[^/\\]/);
+      const continued = await monitor.app.request(`${path}?token=${TOKEN}`, { headers: { 'sec-fetch-site': 'cross-site' } });
+      expect(await continued.text()).toContain('content="0;url=/evil.example/');
+    }
   });
 
   it('keeps the rest of the query when it drops the token', async () => {

@@ -50,7 +50,8 @@ export function requireToken(options: AccessOptions): MiddlewareHandler<{ Variab
     if (fromQuery !== null && SAFE_METHODS.has(c.req.method) && c.req.method !== 'OPTIONS') {
       setCookie(c, cookie, options.token, { httpOnly: true, sameSite: 'Strict', path: '/' });
       url.searchParams.delete('token');
-      const location = `${url.pathname}${url.search}`;
+      // One leading slash: `//host/...` would send the browser to another site.
+      const location = `/${url.pathname.replace(/^\/+/, '')}${url.search}`;
       // A link followed from another site: a SameSite=Strict cookie is not sent along a redirect
       // that site started, so the page moves on by itself, as a request of the monitor's own.
       if (c.req.header('sec-fetch-site') === 'cross-site') return continuePage(c, location);
