@@ -3,7 +3,7 @@
 // declared outside the identity, are left out before they get here (see
 // identityParams.ts). A dependency enters as its job's hash. Changing anything
 // here moves every job: identity.test.ts pins it.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { UserInputError } from '../errors.ts';
 import { JobOutput } from './jobOutput.ts';
 
@@ -27,7 +27,7 @@ export interface IdentityInput {
 
 export function jobIdentity({ taskId, version, params }: IdentityInput): string {
   const text = canonicalJson({ v: IDENTITY_VERSION, task: taskId, ...(version === undefined ? {} : { version }), params });
-  return createHash('sha256').update(text).digest('hex');
+  return hash('sha256', text, 'hex');
 }
 
 /**
@@ -45,8 +45,18 @@ export function canonicalJson(value: unknown, root = '$'): string {
 
 /** The JSON value that the identity hashes. `root` names the value in errors (e.g. `params`). */
 export function identityValue(value: unknown, root = '$'): unknown {
-  return canonicalValue(value, root);
+  try {
+    return canonicalValue(value, undefined);
+  } catch (error) {
+    // The walk keeps no paths (building one per value is most of its cost); a value that
+    // cannot be encoded is rare, so the walk runs again with paths to say where it is.
+    if (error !== UNENCODABLE) throw error;
+    return canonicalValue(value, root);
+  }
 }
+
+/** Thrown by a walk without paths: the value holds something that cannot be encoded. */
+const UNENCODABLE = Symbol('unencodable');
 
 /** True for `{}`-literal objects and `Object.create(null)`: the only objects that encode as objects. */
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -63,30 +73,31 @@ export function describeValueKind(value: unknown): string {
   return name ? `${/^[AEIO]/.test(name) ? 'an' : 'a'} ${name}` : 'an object';
 }
 
-function canonicalValue(value: unknown, path: string): unknown {
+/** `path` names the value in errors; undefined: a fast walk that throws UNENCODABLE instead. */
+function canonicalValue(value: unknown, path: string | undefined): unknown {
   if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
   if (typeof value === 'number') {
-    if (!Number.isFinite(value)) throw unencodable(value, path);
+    if (!Number.isFinite(value)) throw refusal(value, path);
     return Object.is(value, -0) ? 0 : value;
   }
   if (typeof value === 'bigint') return { $bigint: value.toString() };
   if (value instanceof JobOutput) return { $job: value.job.hash, path: value.relativePath };
   if (value instanceof Date) {
-    if (Number.isNaN(value.getTime())) throw unencodable(value, path, 'an invalid Date');
+    if (Number.isNaN(value.getTime())) throw refusal(value, path, 'an invalid Date');
     return { $date: value.toISOString() };
   }
   if (Array.isArray(value)) {
-    if (Object.getPrototypeOf(value) !== Array.prototype) throw unencodable(value, path);
-    return value.map((item, i) => canonicalValue(item === undefined ? null : item, `${path}[${i}]`));
+    if (Object.getPrototypeOf(value) !== Array.prototype) throw refusal(value, path);
+    return value.map((item, i) => canonicalValue(item === undefined ? null : item, path && `${path}[${i}]`));
   }
   if (value instanceof Set && Object.getPrototypeOf(value) === Set.prototype) {
-    const members = [...value].map((item, i) => canonicalValue(item === undefined ? null : item, `${path}[member ${i}]`));
+    const members = [...value].map((item, i) => canonicalValue(item === undefined ? null : item, path && `${path}[member ${i}]`));
     return { $set: sortByEncoding(members, (member) => member) };
   }
   if (value instanceof Map && Object.getPrototypeOf(value) === Map.prototype) {
     const entries = [...value].map(([key, item], i) => [
-      canonicalValue(key === undefined ? null : key, `${path}[key ${i}]`),
-      canonicalValue(item === undefined ? null : item, `${path}[${describeKey(key)}]`),
+      canonicalValue(key === undefined ? null : key, path && `${path}[key ${i}]`),
+      canonicalValue(item === undefined ? null : item, path && `${path}[${describeKey(key)}]`),
     ]);
     return { $map: sortByEncoding(entries, (entry) => entry[0]) };
   }
@@ -97,11 +108,11 @@ function canonicalValue(value: unknown, path: string): unknown {
       const item = value[key];
       if (item === undefined) continue;
       if (RESERVED_KEYS.has(key)) reserved = true;
-      out[key] = canonicalValue(item, `${path}.${key}`);
+      out[key] = canonicalValue(item, path && `${path}.${key}`);
     }
     return reserved ? { $object: out } : out;
   }
-  throw unencodable(value, path);
+  throw refusal(value, path);
 }
 
 function sortByEncoding<T>(items: T[], key: (item: T) => unknown): T[] {
@@ -113,6 +124,11 @@ function sortByEncoding<T>(items: T[], key: (item: T) => unknown): T[] {
 
 function describeKey(key: unknown): string {
   return typeof key === 'string' ? JSON.stringify(key) : typeof key === 'number' || typeof key === 'boolean' ? String(key) : 'key';
+}
+
+/** What a walk throws at a value it cannot encode: the error with its path, or UNENCODABLE on a fast walk. */
+function refusal(value: unknown, path: string | undefined, kind?: string): UserInputError | typeof UNENCODABLE {
+  return path === undefined ? UNENCODABLE : unencodable(value, path, kind);
 }
 
 function unencodable(value: unknown, path: string, kind = describeValueKind(value)): UserInputError {
