@@ -13,6 +13,7 @@ import { defineTask } from '@baton/core';
 import { tensorboard } from '../../../plugins/service-tensorboard/src/index.ts';
 import { SETUP_HINT, WRITE_SCALARS, probeTensorBoard } from '../../../plugins/service-tensorboard/src/testing/tensorboardVenv.ts';
 import { createMonitor } from './createMonitor.ts';
+import { routeRequests } from './testing/routeTable.ts';
 import { CHROMIUM, INSTALL_HINT, chromiumAvailable, launchChromium } from './testing/chromium.ts';
 import { sleeper, startLiveExperiment, summary, type LiveExperiment } from './testing/liveExperiment.ts';
 import type { Monitor } from './types.ts';
@@ -164,6 +165,91 @@ describe.skipIf(!available && !inCI)('the monitor in Chromium', () => {
     await fresh.close();
   });
 
+  it('refuses every route of its table without the token, with a wrong one, and from another site: requests Chromium itself sends', async () => {
+    const done = live.xp.submit(sleeper, { label: 'routes', seconds: 0 });
+    await done.wait();
+    const requests = routeRequests({ taskId: 'sleeper', hash: done.hash, service: 'web' });
+    expect(requests.length).toBeGreaterThanOrEqual(18);
+    const wrong = `${monitor.token.slice(0, -4)}abcd`;
+    const withQuery = (path: string, token: string) => `${path}${path.includes('?') ? '&' : '?'}token=${encodeURIComponent(token)}`;
+
+    // Without the token: a page of the monitor's own origin in a browser that holds no cookie of it.
+    await browser.clearCookies();
+    const own = await browser.newPage();
+    expect((await own.goto(`${monitor.origin}/`))?.status()).toBe(401);
+    for (const { method, path, route } of requests) {
+      const answers = await own.evaluate(
+        async ({ method, path, wrongPath, wrong, cookie }) => {
+          const send = async (url: string, headers: Record<string, string> = {}) => {
+            const response = await fetch(url, { method, headers, body: method === 'GET' ? undefined : '{}' });
+            await response.body?.cancel();
+            return response.status;
+          };
+          const none = await send(path);
+          const inUrl = await send(wrongPath);
+          const bearer = await send(path, { authorization: `Bearer ${wrong}` });
+          // A cookie of the monitor's name with a wrong value (a page can set one that is not HttpOnly).
+          document.cookie = `${cookie}=${wrong}; path=/`;
+          const inCookie = await send(path);
+          document.cookie = `${cookie}=; path=/; max-age=0`;
+          return [none, inUrl, bearer, inCookie];
+        },
+        { method, path, wrongPath: withQuery(path, wrong), wrong, cookie: `baton-monitor-${monitor.port}` },
+      );
+      expect(answers, `${route}: without a token, a wrong one in the URL, in Authorization, in the cookie`).toEqual([401, 401, 401, 401]);
+    }
+    await own.close();
+
+    // From another site, while the browser holds the monitor's cookie (SameSite=Strict keeps it home).
+    await page.goto(monitor.url);
+    expect(await browser.cookies(monitor.origin)).toEqual([expect.objectContaining({ value: monitor.token })]);
+    const attack = await browser.newPage();
+    const receivedBefore = service.requests.length;
+    for (const { method, path, route } of requests) {
+      const url = `${monitor.origin}${path}`;
+      if (method === 'GET') {
+        // A link on another site's page, followed.
+        await attack.goto(`${otherSiteUrl}/link?target=${encodeURIComponent(url)}`);
+        const [response] = await Promise.all([attack.waitForResponse((each) => each.url() === url), attack.locator('#go').click()]);
+        expect(response.status(), `${route}: a link from another site`).toBe(401);
+      } else if (method === 'POST') {
+        // Another site's form, without the token and with the right one in its action.
+        for (const [target, expected] of [
+          [url, 401],
+          [withQuery(url, monitor.token), 403],
+        ] as const) {
+          const answered = attack.waitForResponse((each) => each.url() === target && each.request().method() === 'POST');
+          await attack.goto(`${otherSiteUrl}/form?target=${encodeURIComponent(target)}`);
+          expect((await answered).status(), `${route}: another site's form${target === url ? '' : ' with the token'}`).toBe(expected);
+        }
+      } else {
+        // No form sends these: another site's script must ask first (a CORS preflight), and gets no yes.
+        await attack.goto(`${otherSiteUrl}/link?target=`);
+        for (const target of [url, withQuery(url, monitor.token)]) {
+          const outcome = await attack.evaluate(async ({ method, target }) => fetch(target, { method, credentials: 'include', body: '{}' }).then((response) => `answered ${response.status}`, () => 'refused'), { method, target });
+          expect(outcome, `${route}: another site's script`).toBe('refused');
+        }
+      }
+    }
+    await attack.close();
+    // The service behind the proxy saw none of those requests but, at most, a preflight (OPTIONS).
+    expect(service.requests.slice(receivedBefore).filter((request) => !request.method.startsWith('OPTIONS'))).toEqual([]);
+
+    // With the token, from the monitor's own page, the same requests are answered: the refusals were the token's and the origin's.
+    for (const { method, path, route } of requests) {
+      const status = await page.evaluate(
+        async ({ method, path }) => {
+          const response = await fetch(path, { method, body: method === 'GET' ? undefined : '{}' });
+          await response.body?.cancel();
+          return response.status;
+        },
+        { method, path },
+      );
+      expect([401, 403], `${route}: with the token`).not.toContain(status);
+      expect(status, `${route}: with the token`).toBeLessThan(500);
+    }
+  });
+
   it('looks right (and saves a screenshot for the docs when asked)', async () => {
     // A page with a bit of everything: a running job, a done one, a failed one, a service.
     const running = live.xp.submit(sleeper, { label: 'shown', seconds: 60 });
@@ -256,7 +342,7 @@ describe.skipIf((!available || !tensorBoard?.found) && !inCI)('TensorBoard throu
 /** Stands in for a web service (TensorBoard's kind): serves under /services/<id>/, records what it receives. */
 class StandInService implements ServiceLike {
   readonly description: string;
-  readonly requests: { url: string; headers: unknown }[] = [];
+  readonly requests: { method: string; url: string; headers: unknown }[] = [];
   #state: ServiceState = 'stopped';
   readonly #listeners = new Set<ServiceListener>();
 
@@ -271,7 +357,7 @@ class StandInService implements ServiceLike {
     const server = createServer();
     const service = new StandInService(id, server);
     server.on('request', (request, response) => {
-      service.requests.push({ url: request.url ?? '', headers: request.headers });
+      service.requests.push({ method: request.method ?? '', url: request.url ?? '', headers: request.headers });
       if (request.url === `/services/${id}/data`) {
         response.writeHead(200, { 'content-type': 'application/json' });
         response.end('{"value":42}');

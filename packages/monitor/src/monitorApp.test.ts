@@ -4,16 +4,15 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServiceLike } from '@baton/core';
 import { createMonitorApp, type MonitorApp } from './monitorApp.ts';
+import { ANY_METHOD, SAFE_METHODS, routeRequests } from './testing/routeTable.ts';
 import { DONE, FAILED, RUN_ID, UNFINISHED, createWorkspaceFixture, type WorkspaceFixture } from './testing/workspaceFixture.ts';
 
 const TOKEN = 'the-right-token-0123456789abcdefghijklmnop';
 const WRONG = 'the-wrong-token-0123456789abcdefghijklmnop';
 const COOKIE = 'baton-monitor-80';
-const SAFE = new Set(['GET', 'HEAD']);
 
 let fixture: WorkspaceFixture;
 let monitor: MonitorApp;
@@ -38,41 +37,8 @@ afterAll(async () => {
   await rm(fixture.root, { recursive: true, force: true });
 });
 
-/** The route table, from an app made when the tests are collected (it is the same for every monitor). */
-const ROUTES = (() => {
-  const app = createMonitorApp({ workspace: tmpdir(), token: TOKEN });
-  void app.close();
-  return app.app.routes;
-})();
-
-/** What a route for every method (`app.all`, the proxy) is requested with: a safe method and each unsafe one. */
-const ANY_METHOD = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
-
-/** Each route of the app's table as requests: its method (each of ANY_METHOD for `all`) and a path that reaches a real job and service. */
-function routeRequests(): { method: string; path: string; route: string }[] {
-  const requests: { method: string; path: string; route: string }[] = [];
-  const seen = new Set<string>();
-  for (const { method, path } of ROUTES) {
-    // Middleware (the access checks themselves) are registered for every path.
-    if (path === '/*') continue;
-    const concrete = path
-      .replace(':taskId', 'train')
-      .replace(':hash', DONE)
-      .replace(':stream', 'stdout')
-      .replace(':id', 'web')
-      .replace(/\*$/, path.startsWith('/assets/') ? 'app.js' : 'x');
-    for (const each of method === 'ALL' ? ANY_METHOD : [method]) {
-      const key = `${each} ${path}`;
-      if (seen.has(key)) continue;
-      seen.add(key);
-      requests.push({ method: each, path: concrete, route: key });
-    }
-  }
-  return requests;
-}
-
 async function request(method: string, path: string, headers: Record<string, string> = {}): Promise<Response> {
-  const response = await monitor.app.request(path, { method, headers, ...(SAFE.has(method) ? {} : { body: '{}' }) });
+  const response = await monitor.app.request(path, { method, headers, ...(SAFE_METHODS.has(method) ? {} : { body: '{}' }) });
   // Live channels stream on: this test only needs their status.
   await response.body?.cancel();
   return response;
@@ -80,7 +46,7 @@ async function request(method: string, path: string, headers: Record<string, str
 
 describe('the route table', () => {
   it('is what the docs list (a new route is tested below by itself; list it in docs/monitor.md too)', () => {
-    expect(routeRequests().map((entry) => entry.route)).toEqual([
+    expect(routeRequests({ taskId: 'train', hash: DONE, service: 'web' }).map((entry) => entry.route)).toEqual([
       'GET /',
       'GET /assets/*',
       'GET /api/overview',
@@ -96,7 +62,7 @@ describe('the route table', () => {
   });
 });
 
-describe.each(routeRequests().map((entry) => [entry.route, entry] as const))('%s', (_route, { method, path }) => {
+describe.each(routeRequests({ taskId: 'train', hash: DONE, service: 'web' }).map((entry) => [entry.route, entry] as const))('%s', (_route, { method, path }) => {
   it('refuses a request without the token (401)', async () => {
     expect((await request(method, path)).status).toBe(401);
   });
@@ -112,7 +78,7 @@ describe.each(routeRequests().map((entry) => [entry.route, entry] as const))('%s
     expect((await request(method, path, { authorization: `Bearer ${TOKEN.slice(0, -1)}x` })).status).toBe(401);
   });
 
-  if (!SAFE.has(method)) {
+  if (!SAFE_METHODS.has(method)) {
     it('refuses a request from another site, even with the token (403)', async () => {
       const evil = { origin: 'http://evil.example', 'sec-fetch-site': 'cross-site' };
       expect((await request(method, path, { ...evil, cookie: `${COOKIE}=${TOKEN}` })).status).toBe(403);
@@ -125,7 +91,7 @@ describe.each(routeRequests().map((entry) => [entry.route, entry] as const))('%s
   }
 
   it('answers with the token (the refusals above are the token and the origin, not a bad path)', async () => {
-    const sameOrigin: Record<string, string> = SAFE.has(method) ? {} : { origin: 'http://localhost', 'sec-fetch-site': 'same-origin' };
+    const sameOrigin: Record<string, string> = SAFE_METHODS.has(method) ? {} : { origin: 'http://localhost', 'sec-fetch-site': 'same-origin' };
     const response = await request(method, path, { cookie: `${COOKIE}=${TOKEN}`, ...sameOrigin });
     expect([401, 403]).not.toContain(response.status);
     expect(response.status).toBeLessThan(500);
