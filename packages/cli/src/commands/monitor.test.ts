@@ -157,6 +157,30 @@ describe('baton run-experiment --host/--port', () => {
     await expect(fetch(`${origin}/api/overview`, { headers })).rejects.toThrow();
   });
 
+  it("prints the URL of a settings file's service once it serves; the monitor lists it and reaches it through its proxy, with the token only", async () => {
+    // Python's http.server as a `process` service, over a folder that has the path the proxy forwards unchanged.
+    await mkdir(join(dir, 'site', 'services', 'web'), { recursive: true });
+    await writeFile(join(dir, 'site', 'services', 'web', 'index.html'), '<h1>served by http.server</h1>\n');
+    await writeFile(
+      join(dir, 'baton.config.yaml'),
+      ['workspaces:', '  - id: main', '    path: ws', '    services:', "      web: { use: process, command: [python3, -m, http.server, '{port}', --bind, '{host}'], cwd: site, path: /services/web/ }", ''].join('\n'),
+    );
+    const running = start(['run-experiment', '--file', 'nap.ts', '-c', 'id=served', '-c', 'seconds=4', '-c', 'services=[web]', '--port', '0']);
+    const { origin, token } = await monitorAddress(running);
+    const direct = (await waitFor('the service line', () => /^service web: (http:\/\/127\.0\.0\.1:\d+\/services\/web\/)$/m.exec(running.output().stdout) ?? undefined))[1]!;
+    const headers = { authorization: `Bearer ${token}` };
+    const overview = (await (await fetch(`${origin}/api/overview`, { headers })).json()) as { services: unknown[] };
+    expect(overview.services).toEqual([expect.objectContaining({ id: 'web', state: 'running', href: 'services/web/' })]);
+    const proxied = await fetch(`${origin}/services/web/`, { headers });
+    expect(proxied.status).toBe(200);
+    expect(await proxied.text()).toBe('<h1>served by http.server</h1>\n');
+    expect((await fetch(`${origin}/services/web/`)).status).toBe(401);
+    expect(await (await fetch(direct)).text()).toBe('<h1>served by http.server</h1>\n');
+    expect(await running.exited).toBe(0);
+    // Stopped with the experiment (not kept).
+    await expect(fetch(direct)).rejects.toThrow();
+  });
+
   it('serves none with a negative port, or with neither option', async () => {
     for (const extra of [['--port', '-1'], []]) {
       const result = await runBaton(['run-experiment', '--file', 'nap.ts', '-c', 'id=unwatched', '-c', 'seconds=0', '--workdir', join(dir, 'ws'), ...extra], { cwd: dir });
