@@ -4,6 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -70,6 +71,15 @@ async function waitFor<T>(what: string, check: () => T | undefined | Promise<T |
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(100);
   }
+}
+
+/** A port free a moment ago. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }
 
 async function monitorAddress(running: Running): Promise<{ origin: string; port: number; token: string }> {
@@ -179,6 +189,19 @@ describe('baton run-experiment --host/--port', () => {
     expect(await running.exited).toBe(0);
     // Stopped with the experiment (not kept).
     await expect(fetch(direct)).rejects.toThrow();
+  });
+
+  it('serves it with --host alone, on a free port, warning when other machines can reach it; --port N takes port N', async () => {
+    const running = start(['run-experiment', '--file', 'nap.ts', '-c', 'id=hosted', '-c', 'seconds=1', '--workdir', join(dir, 'ws'), '--host', '0.0.0.0']);
+    const { port } = await monitorAddress(running);
+    expect(port).toBeGreaterThan(0);
+    expect(await running.exited).toBe(0);
+    expect(running.output().stderr).toContain('warning: the monitor listens on 0.0.0.0: other machines can reach it');
+    const free = await freePort();
+    const onPort = start(['run-experiment', '--file', 'nap.ts', '-c', 'id=ported', '-c', 'seconds=1', '--workdir', join(dir, 'ws'), '--port', String(free)]);
+    expect((await monitorAddress(onPort)).port).toBe(free);
+    expect(await onPort.exited).toBe(0);
+    expect(onPort.output().stderr).not.toContain('warning');
   });
 
   it('serves none with a negative port, or with neither option', async () => {
