@@ -3,7 +3,7 @@
 // test process becomes the cluster's test user, and workspaces live in that user's home.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { experiment, type Experiment, type Job } from '@baton/core';
@@ -15,6 +15,7 @@ import { becomeClusterUser, clusterUser, oarClusterUp, ServerControl, START_HINT
 
 const repositoryRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const driver = fileURLToPath(new URL('./__fixtures__/oarDriver.ts', import.meta.url));
+const sleepExperiment = fileURLToPath(new URL('./__fixtures__/oarSleepExperiment.ts', import.meta.url));
 const batonBin = join(repositoryRoot, 'packages', 'cli', 'bin', 'baton.js');
 
 const clusterUp = oarClusterUp();
@@ -125,6 +126,38 @@ async function jobsList(root: string): Promise<Map<string, ListedJob>> {
   const listed = await batonCommand(root, ['jobs', 'list', '--json']);
   if (listed.code !== 0) throw new Error(`baton jobs list exited with ${listed.code}: ${listed.output}`);
   return new Map((JSON.parse(listed.stdout) as ListedJob[]).map((job) => [job.directory, job]));
+}
+
+/** `baton run-experiment` of one sleeper job in the project, left running, to be interrupted as a user would. */
+function startRunExperiment(root: string, options: { id: string; seconds: number; kill?: boolean }) {
+  const args = ['run-experiment', ...(options.kill ? ['--kill'] : []), '--file', sleepExperiment, '-c', `id=${options.id}`, '-c', `seconds=${options.seconds}`, '-c', `label=${options.id}`];
+  const child = spawn(process.execPath, [batonBin, ...args], {
+    cwd: root,
+    env: { ...process.env, NO_COLOR: '1', XDG_CONFIG_HOME: root, BATON_WORKSPACE: '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  let output = '';
+  child.stdout.on('data', (chunk) => (output += chunk));
+  child.stderr.on('data', (chunk) => (output += chunk));
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  return { child, exited, output: () => output };
+}
+
+/** The directory of the project's only sleeper job, once its job has started on the node. */
+async function startedSleeper(root: string, output: () => string): Promise<string> {
+  const jobs = join(root, 'ws', 'jobs', 'sleeper');
+  let directory = '';
+  await until(
+    async () => {
+      const hashes = await readdir(jobs).catch(() => [] as string[]);
+      directory = hashes.length === 1 ? join(jobs, hashes[0]!) : '';
+      return directory !== '' && (await readFile(join(directory, 'stdout'), 'utf8').catch(() => '')).includes('started');
+    },
+    240_000,
+    `the sleeper job to start (baton said: ${output()})`,
+  );
+  return directory;
 }
 
 function startDriver(options: { cwd: string; name: string; seconds: number }) {
@@ -297,6 +330,40 @@ describe.skipIf(!clusterUp && !inCI)('OAR launcher on a real cluster', () => {
       await until(() => oarRecord(clusterId).state === 'Error', 30_000, `OAR job ${clusterId} to be in Error`);
       expect(oarRecord(clusterId).events.map((event) => event.type)).toContain('FRAG_JOB_REQUEST');
       expect(JSON.parse(await readFile(join(directory, 'failed'), 'utf8')).reason).toBe('cancelled');
+    });
+
+    it('leaves its OAR job running on Ctrl-C of `baton run-experiment`, and re-attaches to it on the next run', async ({ expect }) => {
+      const root = await oarProject();
+      const first = startRunExperiment(root, { id: 'ctrl-c', seconds: 30 });
+      const directory = await startedSleeper(root, first.output);
+      const { clusterId } = await processFileIn(directory);
+      first.child.kill('SIGINT');
+      expect(await first.exited, first.output()).toBe(130);
+      // The command says what still runs and how to cancel it; OAR still runs it.
+      expect(first.output()).toContain(`baton jobs kill ${directory}`);
+      expect(['Running', 'Finishing', 'Terminated']).toContain(oarRecord(clusterId).state);
+      expect(existsSync(join(directory, 'failed'))).toBe(false);
+      const second = startRunExperiment(root, { id: 'ctrl-c', seconds: 30 });
+      expect(await second.exited, second.output()).toBe(0);
+      expect(second.output()).toMatch(/Finished: 1 jobs? \(1 done\)/);
+      // The same OAR job, run once: not submitted a second time.
+      expect((await processFileIn(directory)).clusterId).toBe(clusterId);
+      expect(await readFile(join(directory, 'stdout'), 'utf8')).toBe('started\nslept\n');
+      expect(oarRecord(clusterId)).toMatchObject({ state: 'Terminated', exit_code: 0 });
+    });
+
+    it('cancels its OAR job on Ctrl-C of `baton run-experiment --kill`', async ({ expect }) => {
+      const root = await oarProject();
+      const run = startRunExperiment(root, { id: 'kill-on-ctrl-c', seconds: 300, kill: true });
+      const directory = await startedSleeper(root, run.output);
+      const { clusterId } = await processFileIn(directory);
+      run.child.kill('SIGINT');
+      expect(await run.exited, run.output()).toBe(130);
+      await until(() => oarRecord(clusterId).state === 'Error', 60_000, `OAR job ${clusterId} to be in Error`);
+      expect(oarRecord(clusterId).events.map((event) => event.type)).toContain('FRAG_JOB_REQUEST');
+      expect(JSON.parse(await readFile(join(directory, 'failed'), 'utf8')).reason).toBe('cancelled');
+      expect(await readFile(join(directory, 'stdout'), 'utf8')).toBe('started\n');
+      expect((await jobsList(root)).get(directory)).toMatchObject({ state: 'failed', failure: { reason: 'cancelled' } });
     });
 
     it('re-attaches to its OAR job after the experiment process is killed, without submitting it again', async ({ expect }) => {
