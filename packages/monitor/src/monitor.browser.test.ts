@@ -165,6 +165,27 @@ describe.skipIf(!available && !inCI)('the monitor in Chromium', () => {
     await fresh.close();
   });
 
+  it('filters the jobs by state, task and experiment', async () => {
+    const first = live.xp.submit(sleeper, { label: 'filtered', seconds: 0 });
+    const after = live.xp.submit(summary, { input: first.output });
+    await after.wait();
+    await page.goto(monitor.url);
+    const rows = page.locator('tr[data-job]');
+    await page.locator(`tr[data-job="summary/${after.hash}"][data-state="done"]`).waitFor({ timeout: 20_000 });
+    const states = () => rows.evaluateAll((each) => each.map((row) => row.getAttribute('data-state')));
+    const tasks = () => rows.evaluateAll((each) => each.map((row) => row.getAttribute('data-job')!.split('/')[0]));
+    await page.locator('select[name="state"]').selectOption('done');
+    await expect.poll(async () => new Set(await states())).toEqual(new Set(['done']));
+    await page.locator(`tr[data-job="sleeper/${first.hash}"]`).waitFor();
+    await page.locator('select[name="state"]').selectOption('');
+    await page.locator('select[name="task"]').selectOption('summary');
+    await expect.poll(async () => [...new Set(await tasks())]).toEqual(['summary']);
+    await page.locator('select[name="task"]').selectOption('');
+    await page.locator('select[name="experiment"]').selectOption('browser');
+    await expect.poll(async () => (await tasks()).length).toBeGreaterThan(1);
+    await page.locator('select[name="experiment"]').selectOption('');
+  });
+
   it('refuses every route of its table without the token, with a wrong one, and from another site: requests Chromium itself sends', async () => {
     const done = live.xp.submit(sleeper, { label: 'routes', seconds: 0 });
     await done.wait();
