@@ -9,11 +9,11 @@
 // Prints a table of medians and minima, and how many oarsub/oarstat/oardel calls each
 // run made; not a timed test. See docs/benchmarks.md.
 import { spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, homedir, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { argv } from 'zx';
+import { argv, which } from 'zx';
 import { callsText, checkDone, commandWrappers, loadText, timed } from './bench/clusterBench.mjs';
 import { cpuModel, format, median } from './bench/figures.mjs';
 
@@ -53,6 +53,7 @@ if (spawnSync('oarnodes', ['-s'], { encoding: 'utf8', timeout: 15_000 }).stdout?
 // In the user's home: OAR's job-resource manager may purge the user's files in /tmp.
 const scratch = await mkdtemp(join(homedir(), 'baton-bench-oar-'));
 const bin = await commandWrappers(join(scratch, 'bin'), COMMANDS, 'is OAR installed? (sudo bash scripts/oar-cluster.sh start)');
+await countJobsPerOarstat(bin);
 const rows = [];
 
 note(`machine: ${availableParallelism()} cores, ${cpuModel()}, node ${process.version}, load ${loadText()}`);
@@ -91,9 +92,8 @@ async function batonCli({ label, count, pollInterval, extra }) {
   const project = await oarProject(label, { pollInterval, extra });
   const { ms, calls, output } = await timedRun(['node', BATON, 'run-experiment', '--config-dir', project, FIXTURE, '-c', `count=${count}`], { label });
   if (!output.includes(`${count} done`)) throw new Error(`${label}: the summary does not say "${count} done":\n${output}`);
-  const polls = calls.oarstat;
   await checkDone(join(project, 'ws'), count);
-  return { ms, calls, polls };
+  return { ms, calls, perCall: await jobsPerOarstat(label) };
 }
 
 /** What a user does by hand: oarsub in a loop, then oarstat every second until every job has ended. */
@@ -121,7 +121,7 @@ done`;
   const { ms, calls, output } = await timedRun(['sh', '-c', script], { label, cwd: directory });
   const outputs = (await readdir(directory)).filter((name) => /^OAR\.\d+\.out$/.test(name));
   if (outputs.length !== count) throw new Error(`${label}: ${outputs.length} job outputs in ${directory}, expected ${count}`);
-  return { ms, calls, submitMs: Number(/submitted in (\d+) ms/.exec(output)?.[1]), polls: calls.oarstat };
+  return { ms, calls, submitMs: Number(/submitted in (\d+) ms/.exec(output)?.[1]), perCall: await jobsPerOarstat(label) };
 }
 
 // ---------------------------------------------------------------------------
@@ -154,7 +154,8 @@ async function measure(name, options, once) {
     const result = await once(run);
     runs.push(result);
     const submitted = result.submitMs === undefined ? '' : `, submitted in ${format(result.submitMs)}`;
-    note(`  ${name}: run ${run + 1}: ${format(result.ms)}${submitted}, calls ${callsText(result.calls)}`);
+    const asked = result.perCall.calls ? `, oarstat asked about up to ${result.perCall.most} jobs at once` : '';
+    note(`  ${name}: run ${run + 1}: ${format(result.ms)}${submitted}, calls ${callsText(result.calls)}${asked}`);
   }
   return { name, runs, ...options };
 }
@@ -192,24 +193,46 @@ function benchEnv(callsFile) {
 function printTable(results) {
   const peer = results.find((row) => row.peer);
   const lines = [
-    '| measurement | median | min | runs | oarsub | oarstat | oardel | jobs per oarstat call | vs shell loop |',
+    '| measurement | median | min | runs | oarsub | oarstat | oardel | jobs per oarstat call (most, mean) | vs shell loop |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const row of results) {
     const med = median(row.runs.map((run) => run.ms));
     // Call counts: the median run's (by wall time), so the columns add up.
     const typical = [...row.runs].sort((a, b) => a.ms - b.ms)[Math.floor((row.runs.length - 1) / 2)];
-    const perCall = typical.calls.oarstat ? `≤ ${row.jobs}` : '';
+    const perCall = typical.perCall.calls ? `${typical.perCall.most}, ${typical.perCall.mean.toFixed(1)}` : '';
     const ratio = peer && !row.peer && row.jobs === peer.jobs ? `${(med / median(peer.runs.map((run) => run.ms))).toFixed(2)}×` : '';
     const counts = COMMANDS.map((name) => typical.calls[name]);
     lines.push(`| ${row.name} | ${format(med)} | ${format(Math.min(...row.runs.map((run) => run.ms)))} | ${row.runs.length} | ${counts.join(' | ')} | ${perCall} | ${ratio} |`);
   }
   process.stdout.write(`\n${lines.join('\n')}\n`);
   process.stdout.write(
-    '\noarstat: one call per poll on both sides (Baton: `oarstat -f -J -j ...` for all its unfinished jobs; the shell loop: `oarstat -s -j ...`), so the count per poll does not grow with the number of jobs.\n',
+    '\njobs per oarstat call: the `-j` ids of each oarstat call, counted by its wrapper (Baton: `oarstat -f -J -j ...` for all its unfinished jobs, one call per poll; the shell loop: `oarstat -s -j ...` for all its jobs, one call per second). Calls that ask about every job at once keep the count per poll at one, whatever the number of jobs.\n',
   );
 }
 
+
+/**
+ * oarstat's wrapper also appends, per call, how many jobs it asks about (its `-j` ids) to
+ * `$BATON_BENCH_CALLS.jobs`: what shows that a poll is one call for all jobs, not one per job.
+ */
+async function countJobsPerOarstat(directory) {
+  const real = await which('oarstat');
+  const path = join(directory, 'oarstat');
+  await writeFile(
+    path,
+    `#!/bin/sh\necho oarstat >>"$BATON_BENCH_CALLS"\nn=0\nfor arg in "$@"; do [ "$arg" = -j ] && n=$((n + 1)); done\necho "$n" >>"$BATON_BENCH_CALLS.jobs"\nexec ${real} "$@"\n`,
+  );
+  await chmod(path, 0o755);
+}
+
+/** The `-j` counts oarstat's wrapper logged for one run: calls with ids, most and mean ids per call. */
+async function jobsPerOarstat(label) {
+  const text = await readFile(join(scratch, `${label}.calls.jobs`), 'utf8').catch(() => '');
+  const counts = text.split('\n').filter(Boolean).map(Number).filter((count) => count > 0);
+  const most = Math.max(0, ...counts);
+  return { calls: counts.length, most, mean: counts.length ? counts.reduce((sum, count) => sum + count, 0) / counts.length : 0 };
+}
 
 function clusterText() {
   const version = spawnSync('oarstat', ['-V'], { encoding: 'utf8' }).stdout.trim();
