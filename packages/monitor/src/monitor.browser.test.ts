@@ -210,9 +210,10 @@ describe.skipIf(!available && !inCI)('the monitor in Chromium', () => {
           const inUrl = await send(wrongPath);
           const bearer = await send(path, { authorization: `Bearer ${wrong}` });
           // A cookie of the monitor's name with a wrong value (a page can set one that is not HttpOnly).
-          document.cookie = `${cookie}=${wrong}; path=/`;
+          const page = (globalThis as unknown as { document: { cookie: string } }).document;
+          page.cookie = `${cookie}=${wrong}; path=/`;
           const inCookie = await send(path);
-          document.cookie = `${cookie}=; path=/; max-age=0`;
+          page.cookie = `${cookie}=; path=/; max-age=0`;
           return [none, inUrl, bearer, inCookie];
         },
         { method, path, wrongPath: withQuery(path, wrong), wrong, cookie: `baton-monitor-${monitor.port}` },
