@@ -3,7 +3,8 @@
 // table, so a route added later is tested without anyone adding it here.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { rm } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServiceLike } from '@baton/core';
 import { createMonitorApp, type MonitorApp } from './monitorApp.ts';
@@ -212,6 +213,31 @@ describe('the API', () => {
     expect((await get('/api/jobs?task=train')).body.jobs.map((job: any) => job.hash)).toEqual([DONE, UNFINISHED]);
     expect((await get('/api/jobs?experiment=sweep')).body.jobs.map((job: any) => job.hash).sort()).toEqual([DONE, FAILED]);
     expect((await get('/api/jobs?experiment=sweep')).body.counts).toEqual({ done: 1, failed: 1 });
+  });
+
+  it("shows a cluster job's pending reason, as its launcher tells it (one question for all such jobs)", async () => {
+    const hash = 'e7'.repeat(32);
+    const directory = fixture.jobDirectory('train', hash);
+    await mkdir(directory, { recursive: true });
+    await writeFile(join(directory, 'process.json'), JSON.stringify({ launcher: 'cpu', kind: 'slurm', host: 'login1', directory, clusterId: '4242', submittedAt: '2026-01-01T12:00:00.000Z' }));
+    const asked: string[][] = [];
+    const withLauncher = createMonitorApp({
+      workspace: fixture.path,
+      token: TOKEN,
+      status: async (handles) => {
+        asked.push(handles.map((handle) => handle.clusterId ?? ''));
+        return new Map(handles.map((handle) => [handle.directory, { state: 'queued' as const, detail: 'Priority' }]));
+      },
+    });
+    try {
+      const response = await withLauncher.app.request('/api/jobs?state=queued', { headers: { authorization: `Bearer ${TOKEN}` } });
+      const body = (await response.json()) as { jobs: unknown[] };
+      expect(body.jobs).toEqual([expect.objectContaining({ hash, state: 'queued', detail: 'Priority', launcher: 'cpu', kind: 'slurm', clusterId: '4242' })]);
+      expect(asked).toEqual([['4242']]);
+    } finally {
+      await withLauncher.close();
+      await rm(directory, { recursive: true, force: true });
+    }
   });
 
   it("shows a job's dependencies and the jobs that need it", async () => {
