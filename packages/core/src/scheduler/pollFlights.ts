@@ -132,14 +132,21 @@ async function followFlight(flight: Flight, status: LaunchStatus, context: PollC
   if (status.state === 'unknown') return true;
   flight.missingMarkerSince ??= Date.now();
   if (!status.failure && !flight.cancelRequested && Date.now() - flight.missingMarkerSince < MISSING_MARKER_GRACE_MS) return true;
-  const failure: FailureInfo =
-    status.failure ??
-    (flight.cancelRequested
-      ? { code: null, reason: 'cancelled', message: 'cancelled by Baton' }
-      : { code: null, reason: 'lost', message: 'the job ended without writing a done or failed marker (killed?)' });
+  const failure = unmarkedEnd(status.failure, flight.cancelRequested);
   await writeFailedMarker(context.connector, job.directory, failure);
   context.land(flight, 'failed', failure);
   return true;
+}
+
+/**
+ * Why a job that the launcher no longer has ended, when it left no marker (after the
+ * grace for a late one): the launcher's verdict, else cancelled if Baton asked for it, else lost.
+ */
+export function unmarkedEnd(launcherFailure: FailureInfo | undefined, cancelRequested: boolean): FailureInfo {
+  if (launcherFailure) return launcherFailure;
+  return cancelRequested
+    ? { code: null, reason: 'cancelled', message: 'cancelled by Baton' }
+    : { code: null, reason: 'lost', message: 'the job ended without writing a done or failed marker (killed?)' };
 }
 
 function errorMessage(error: unknown): string {

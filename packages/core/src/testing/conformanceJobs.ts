@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { jobDirectory, jobFile } from '../job/jobFiles.ts';
 import { jobScript } from '../job/jobScript.ts';
 import { readMarkers, settleFailure, type JobProvenance } from '../scheduler/jobMarkers.ts';
-import { MISSING_MARKER_GRACE_MS } from '../scheduler/pollFlights.ts';
+import { MISSING_MARKER_GRACE_MS, unmarkedEnd } from '../scheduler/pollFlights.ts';
 import type { Connector, FailureInfo, LaunchRequest, LaunchStatus } from '../types.ts';
 
 /** Task id of every job the kit makes: its directories are `<workspace>/jobs/conformance/<hash>`. */
@@ -98,10 +98,9 @@ export async function schedulerVerdict(connector: Connector, job: KitJob, status
     if (markers.state === 'failed') {
       return { state: 'failed', failure: settleFailure({ marker: markers.failure, launcher: status.failure, cancelRequested }).failure, marker: 'failed' };
     }
-    if (status.failure) return { state: 'failed', failure: status.failure, marker: 'none' };
-    if (cancelRequested) return { state: 'failed', failure: { code: null, reason: 'cancelled', message: 'cancelled by Baton' }, marker: 'none' };
-    if (Date.now() - since >= MISSING_MARKER_GRACE_MS) {
-      return { state: 'failed', failure: { code: null, reason: 'lost', message: 'the job ended without writing a done or failed marker (killed?)' }, marker: 'none' };
+    // No marker: the scheduler's own rule, once the grace for a late marker is over (or at once when it has a verdict).
+    if (status.failure || cancelRequested || Date.now() - since >= MISSING_MARKER_GRACE_MS) {
+      return { state: 'failed', failure: unmarkedEnd(status.failure, cancelRequested), marker: 'none' };
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
