@@ -9,6 +9,8 @@ export const JOB_FILES = {
   process: 'process.json',
   done: 'done',
   failed: 'failed',
+  /** Peak memory of the job's command in bytes, left by a command that knows it (the function task runner); job.sh folds it into the marker. */
+  peakRss: 'peak_rss',
   /** Lock taken while a process claims the job (decides to run or re-attach it). */
   claimLock: 'claim',
 } as const;

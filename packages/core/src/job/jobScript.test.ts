@@ -66,6 +66,29 @@ describe('job.sh', () => {
     expect(read).toMatchObject({ state: 'done', provenance: { host: kernelHost, exitCode: 0 } });
   });
 
+  it('folds the peak memory a command leaves in peak_rss into its marker, done or failed', async () => {
+    expect(await runJob(['sh', '-c', 'echo 52428800 >peak_rss'], { env: { PATH: process.env.PATH ?? '' } })).toBe(0);
+    const done = JSON.parse(await readFile(join(directory, 'done'), 'utf8')) as Record<string, unknown>;
+    expect(done).toMatchObject({ code: 0, host: kernelHost, peakRssBytes: 52428800 });
+    expect(await readMarkers(new LocalConnector(), directory)).toMatchObject({ state: 'done', provenance: { exitCode: 0, peakRssBytes: 52428800 } });
+    await rm(join(directory, 'done'));
+    expect(await runJob(['sh', '-c', 'echo 2048 >peak_rss; exit 3'])).toBe(3);
+    expect(JSON.parse(await readFile(join(directory, 'failed'), 'utf8'))).toMatchObject({ code: 3, reason: 'failed', peakRssBytes: 2048 });
+  });
+
+  it('drops the peak memory an earlier attempt left, and a peak_rss that is not a number', async () => {
+    await writeFile(join(directory, 'peak_rss'), '52428800\n');
+    expect(await runJob(['true'])).toBe(0);
+    expect(Object.keys(JSON.parse(await readFile(join(directory, 'done'), 'utf8')) as object).sort()).toEqual(['code', 'end', 'host', 'start']);
+    expect(existsSync(join(directory, 'peak_rss'))).toBe(false);
+    for (const junk of ['12", "x": "y', '0123', '-5', '']) {
+      await rm(join(directory, 'done'));
+      expect(await runJob(['sh', '-c', 'printf "%s\\n" "$1" >peak_rss', 'sh', junk])).toBe(0);
+      const marker = JSON.parse(await readFile(join(directory, 'done'), 'utf8')) as Record<string, unknown>;
+      expect(Object.keys(marker).sort()).toEqual(['code', 'end', 'host', 'start']);
+    }
+  });
+
   it.runIf(existsSync('/proc/sys/kernel/random/boot_id'))('keeps the boot time per boot in $TMPDIR, and reads /proc/stat again when that file is not a number', async () => {
     const bootId = (await readFile('/proc/sys/kernel/random/boot_id', 'utf8')).trim();
     const btime = Number(/^btime (\d+)$/m.exec(await readFile('/proc/stat', 'utf8'))![1]);

@@ -4,6 +4,9 @@
 // process with the parameters recorded in params.json, decoded as they were
 // at submit: the schema ran there, once (a transform does not run twice).
 // tsx is loaded only when the task's module is TypeScript.
+// On its way out it leaves its peak memory in the job directory's peak_rss, which
+// job.sh folds into the job's marker (peakRssBytes).
+import { renameSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isTask } from '../task/defineTask.ts';
@@ -15,6 +18,8 @@ import type { JobParamsFile } from './jobParamsFile.ts';
 
 async function main(directory: string | undefined): Promise<void> {
   if (!directory) throw new Error('usage: runner <job directory>');
+  // On 'exit', so that it is written however the process ends by itself (a `run` may call process.exit).
+  process.once('exit', () => recordPeakMemory(directory));
   const record = JSON.parse(await readFile(join(directory, JOB_FILES.params), 'utf8')) as JobParamsFile;
   process.env.BATON_JOB_RUNNER = `${record.taskId}/${record.hash.slice(0, 12)}`;
   if (!record.module) throw new Error(`params.json of ${directory} names no module for task "${record.taskId}"`);
@@ -34,3 +39,18 @@ main(process.argv[2]).then(
     process.exit(1);
   },
 );
+
+/**
+ * Writes this process's peak resident memory (bytes) to peak_rss for job.sh, beside it then
+ * renamed, so job.sh never reads half a number. Best effort: without it the marker has no peak.
+ */
+function recordPeakMemory(directory: string): void {
+  const path = join(directory, JOB_FILES.peakRss);
+  try {
+    // maxRSS is in kilobytes (KiB), as Node documents it.
+    writeFileSync(`${path}.tmp`, `${process.resourceUsage().maxRSS * 1024}\n`);
+    renameSync(`${path}.tmp`, path);
+  } catch {
+    // The job directory is gone or full: the job's marker goes without its peak memory.
+  }
+}

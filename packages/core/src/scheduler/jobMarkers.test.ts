@@ -35,6 +35,26 @@ describe('readMarkers', () => {
     });
   });
 
+  it('reads the peak memory a marker records, and leaves out a value that is not a positive whole number of bytes', async () => {
+    await writeFile(join(directory, 'done'), '{"code":0,"start":1796135000.25,"end":1796135000.5,"host":"node1","peakRssBytes":52428800}\n');
+    expect(await readMarkers(connector, directory)).toMatchObject({ state: 'done', provenance: { host: 'node1', exitCode: 0, peakRssBytes: 52428800 } });
+    for (const junk of ['0', '-5', '1.5', '"52428800"', 'null']) {
+      await writeFile(join(directory, 'done'), `{"code":0,"host":"node1","peakRssBytes":${junk}}\n`);
+      expect(await readMarkers(connector, directory)).toEqual({ state: 'done', provenance: { host: 'node1', exitCode: 0 } });
+    }
+  });
+
+  it('reads a job.sh marker written before peak memory was recorded: the same provenance, no peak', async () => {
+    await writeFile(join(directory, 'failed'), '{"code":3,"reason":"failed","message":"exited with code 3","start":1796135000.25,"end":1796135001.25,"host":"node1"}\n');
+    const markers = await readMarkers(connector, directory);
+    expect(markers).toEqual({
+      state: 'failed',
+      failure: { code: 3, reason: 'failed', message: 'exited with code 3' },
+      provenance: { startedAt: '2026-12-01T14:23:20.250Z', endedAt: '2026-12-01T14:23:21.250Z', durationSeconds: 1, host: 'node1', exitCode: 3 },
+    });
+    expect(markers.state === 'failed' && 'peakRssBytes' in markers.provenance!).toBe(false);
+  });
+
   it('reads markers of earlier versions: an empty done, a failed marker without provenance, a marker that is not JSON', async () => {
     await writeFile(join(directory, 'done'), '');
     expect(await readMarkers(connector, directory)).toEqual({ state: 'done' });
@@ -62,6 +82,15 @@ describe('writeFailedMarker', () => {
       end: 1796135060.5,
       host: 'n1',
     });
+  });
+
+  it('keeps the peak memory of the marker it replaces', async () => {
+    await writeFile(join(directory, 'failed'), '{"code":137,"reason":"failed","message":"exited with code 137","start":1796135000,"end":1796135060.5,"host":"n1","peakRssBytes":4294967296}\n');
+    const before = await readMarkers(connector, directory);
+    if (before.state !== 'failed') throw new Error('expected a failed marker');
+    await writeFailedMarker(connector, directory, { code: 137, reason: 'oom', message: 'out of memory' }, before.provenance);
+    expect(JSON.parse(await readFile(join(directory, 'failed'), 'utf8'))).toMatchObject({ reason: 'oom', host: 'n1', peakRssBytes: 4294967296 });
+    expect(await readMarkers(connector, directory)).toMatchObject({ state: 'failed', provenance: { peakRssBytes: 4294967296 } });
   });
 });
 

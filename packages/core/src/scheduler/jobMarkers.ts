@@ -2,9 +2,11 @@
 // every process consults before it runs, re-attaches or skips a job.
 //
 // job.sh writes both markers as JSON with the job's provenance:
-//   done    {"code":0,"start":S,"end":E,"host":"node1"}
+//   done    {"code":0,"start":S,"end":E,"host":"node1","peakRssBytes":B}
 //   failed  {"code":3,"reason":"failed","message":"...","start":S,"end":E,"host":"node1"}
-// where S and E are seconds since the epoch (to the hundredth). Markers of
+// where S and E are seconds since the epoch (to the hundredth) and B the peak
+// resident memory of the job's command in bytes, only where it is known (a
+// function task's runner leaves it for job.sh: a shell cannot ask). Markers of
 // earlier versions (an empty `done`, a `failed` without these fields) read as
 // done or failed without provenance. Launchers and runners that write markers
 // themselves (the threads launcher's worker) write them here, in the same format.
@@ -24,6 +26,8 @@ export interface JobProvenance {
   host?: string;
   /** Its exit code (128 + N when killed by signal N). */
   exitCode?: number | null;
+  /** Peak resident memory of its command, in bytes; only where known (function tasks run by job.sh). */
+  peakRssBytes?: number;
 }
 
 export type MarkerState =
@@ -50,16 +54,18 @@ export interface MarkerRun {
   start?: number;
   end?: number;
   host?: string;
+  /** Peak resident memory in bytes, when known. */
+  peakRssBytes?: number;
 }
 
-/** The `done` marker's text, in job.sh's format: `{"code":0,"start":S,"end":E,"host":H}`. */
+/** The `done` marker's text, in job.sh's format: `{"code":0,"start":S,"end":E,"host":H}` (and `peakRssBytes` when known). */
 export function doneMarkerText(run: MarkerRun): string {
-  return `${JSON.stringify({ code: 0, ...markerTimes(run) })}\n`;
+  return `${JSON.stringify({ code: 0, ...markerRunFields(run) })}\n`;
 }
 
 /** The `failed` marker's text, in job.sh's format: the failure, then when and where it ran. */
 export function failedMarkerText(failure: FailureInfo, run: MarkerRun = {}): string {
-  return `${JSON.stringify({ ...failure, ...markerTimes(run) })}\n`;
+  return `${JSON.stringify({ ...failure, ...markerRunFields(run) })}\n`;
 }
 
 /** Writes the `done` marker, in one small write as job.sh does: whatever a reader sees of it says done. */
@@ -97,6 +103,7 @@ export async function writeFailedMarker(connector: Connector, directory: string,
   if (start !== undefined) run.start = start;
   if (end !== undefined) run.end = end;
   if (provenance?.host !== undefined) run.host = provenance.host;
+  if (provenance?.peakRssBytes !== undefined) run.peakRssBytes = provenance.peakRssBytes;
   await connector.writeFile(jobFile(directory, 'failed'), failedMarkerText(failure, run));
 }
 
@@ -190,6 +197,7 @@ function parseProvenance(value: unknown): JobProvenance | undefined {
   if (end !== undefined) provenance.endedAt = new Date(end).toISOString();
   if (start !== undefined && end !== undefined && end >= start) provenance.durationSeconds = Math.round(end - start) / 1000;
   if (typeof value.host === 'string' && value.host !== '') provenance.host = value.host;
+  if (typeof value.peakRssBytes === 'number' && Number.isSafeInteger(value.peakRssBytes) && value.peakRssBytes > 0) provenance.peakRssBytes = value.peakRssBytes;
   if (typeof value.code === 'number' || (value.code === null && Object.keys(provenance).length > 0)) provenance.exitCode = value.code;
   return Object.keys(provenance).length > 0 ? provenance : undefined;
 }
@@ -209,12 +217,13 @@ function epochMilliseconds(iso: string | undefined): number | undefined {
   return Number.isFinite(time) ? time : undefined;
 }
 
-/** job.sh's `start`, `end` (seconds since the epoch, to the hundredth) and `host`, each when known. */
-function markerTimes(run: MarkerRun): { start?: number; end?: number; host?: string } {
-  const times: { start?: number; end?: number; host?: string } = {};
+/** job.sh's `start`, `end` (seconds since the epoch, to the hundredth), `host` and `peakRssBytes`, each when known. */
+function markerRunFields(run: MarkerRun): { start?: number; end?: number; host?: string; peakRssBytes?: number } {
+  const times: { start?: number; end?: number; host?: string; peakRssBytes?: number } = {};
   if (run.start !== undefined) times.start = Math.round(run.start / 10) / 100;
   if (run.end !== undefined) times.end = Math.round(run.end / 10) / 100;
   if (run.host !== undefined) times.host = run.host;
+  if (run.peakRssBytes !== undefined) times.peakRssBytes = run.peakRssBytes;
   return times;
 }
 
