@@ -1,5 +1,6 @@
 // `baton report` on a real experiment run with the local launcher: one job done, one failed
-// (with stderr and a hostile parameter), one failed because its dependency did.
+// (with stderr and a hostile parameter), one failed because its dependency did; and on a
+// function task, whose peak memory its marker records.
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -142,6 +143,64 @@ describe('baton report', () => {
     expect(folder.code).toBe(2);
     expect(folder.stderr).toContain(`Cannot write ${join(dir, 'missing', 'trace.tsv')}: no folder ${join(dir, 'missing')}`);
     expect(existsSync(join(dir, 'bad.html'))).toBe(false);
+  });
+});
+
+describe('baton report on a function task', () => {
+  let memory: string;
+  let rows: Record<string, string>[];
+
+  beforeAll(async () => {
+    memory = join(dir, 'memory');
+    // The task holds 64 MiB it has written to: its peak is its own, not the experiment's.
+    await writeFile(
+      join(dir, 'memoryTasks.ts'),
+      [
+        "import { z } from 'zod';",
+        "import { defineTask } from '@baton/core/task';",
+        "export const hold = defineTask({ id: 'hold', params: z.object({ mib: z.number() }), run: ({ mib }) => { const block = Buffer.alloc(mib * 1024 * 1024, 1); console.log(block.length); } });",
+        "export const shell = defineTask({ id: 'shell', params: z.object({}), command: () => ['true'] });",
+        '',
+      ].join('\n'),
+    );
+    await writeFile(
+      join(dir, 'memory.ts'),
+      [
+        "import { defineExperiment } from '@baton/core';",
+        "import { hold, shell } from './memoryTasks.ts';",
+        'export default defineExperiment({ run({ xp }) { xp.submit(hold, { mib: 64 }); xp.submit(shell, {}); } });',
+        '',
+      ].join('\n'),
+    );
+    const run = await runBaton(['run-experiment', '--file', 'memory.ts', '-c', 'id=mem', '--workdir', memory], { cwd: dir });
+    expect(run.code, run.stderr).toBe(0);
+    const result = await runBaton(['report', '--workdir', memory, '--output', 'memory.html', '--trace', 'memory.tsv'], { cwd: dir });
+    expect(result.code, result.stderr).toBe(0);
+    rows = await readTsv(join(dir, 'memory.tsv'));
+  });
+
+  it("records the function task's peak memory in its done marker, the trace and the page; a command task has none", async () => {
+    const hold = rows.find((row) => row.task === 'hold')!;
+    const shell = rows.find((row) => row.task === 'shell')!;
+    const marker = JSON.parse(await readFile(join(hold.directory!, 'done'), 'utf8')) as { peakRssBytes?: number };
+    // At least the 64 MiB it held; far less than a runaway.
+    expect(marker.peakRssBytes).toBeGreaterThan(64 * 1024 * 1024);
+    expect(marker.peakRssBytes).toBeLessThan(2 * 1024 ** 3);
+    expect(hold).toMatchObject({ state: 'done', launcher: 'local', peak_rss: String(marker.peakRssBytes) });
+    expect(shell).toMatchObject({ state: 'done', launcher: 'local', peak_rss: '' });
+    expect(JSON.parse(await readFile(join(shell.directory!, 'done'), 'utf8'))).not.toHaveProperty('peakRssBytes');
+    const html = await readFile(join(dir, 'memory.html'), 'utf8');
+    expect(html).toContain('>peak memory</th>');
+    expect(html).toContain(`<td data-sort="${marker.peakRssBytes}">${(marker.peakRssBytes! / 1024 ** 2).toFixed(1)} MiB</td>`);
+  });
+
+  it('lists the peak memory in the provenance of `baton jobs list --json`', async () => {
+    const result = await runBaton(['jobs', 'list', '--workdir', memory, '--json'], { cwd: dir });
+    expect(result.code, result.stderr).toBe(0);
+    const jobs = JSON.parse(result.stdout) as { taskId: string; provenance?: { peakRssBytes?: number } }[];
+    const hold = rows.find((row) => row.task === 'hold')!;
+    expect(jobs.find((job) => job.taskId === 'hold')!.provenance).toMatchObject({ exitCode: 0, peakRssBytes: Number(hold.peak_rss) });
+    expect(jobs.find((job) => job.taskId === 'shell')!.provenance).not.toHaveProperty('peakRssBytes');
   });
 });
 

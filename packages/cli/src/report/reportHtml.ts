@@ -139,6 +139,7 @@ const COLUMNS: Column[] = [
   { name: 'ended', value: (job) => job.endedAt },
   { name: 'duration', numeric: true, value: (job) => job.durationSeconds, text: (job) => formatSeconds(job.durationSeconds) },
   { name: 'wait', numeric: true, value: (job) => job.waitSeconds, text: (job) => formatSeconds(job.waitSeconds) },
+  { name: 'peak memory', numeric: true, value: (job) => job.peakMemoryBytes, text: (job) => formatBytes(job.peakMemoryBytes) },
   { name: 'host', value: (job) => job.host },
   { name: 'launcher', value: (job) => job.launcher },
   { name: 'params', value: (job) => (job.params === undefined ? undefined : JSON.stringify(job.params)), text: (job) => (job.params === undefined ? '' : cut(JSON.stringify(job.params), 80)) },
@@ -171,6 +172,19 @@ function formatSeconds(seconds: number | undefined): string {
   const h = Math.floor(s / 3600);
   const m = Math.floor((s % 3600) / 60);
   return h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : `${m}m${String(s % 60).padStart(2, '0')}s`;
+}
+
+/** Bytes in binary units, as `ps` and `top` count memory: `68.3 MiB`; empty when unknown. */
+function formatBytes(bytes: number | undefined): string {
+  if (bytes === undefined) return '';
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return unit === 0 ? `${value} B` : `${value.toFixed(value < 10 ? 2 : 1)} ${units[unit]}`;
 }
 
 const STYLE = `

@@ -28,7 +28,7 @@ export interface ReportJob {
   launcher?: string;
   launcherKind?: string;
   clusterId?: string;
-  /** Bytes; no marker records it yet, so empty unless one does. */
+  /** Peak resident memory in bytes, where the marker records it (function tasks run by job.sh). */
   peakMemoryBytes?: number;
   /** The job's parameters, from its params.json. */
   params?: unknown;
@@ -58,6 +58,7 @@ export async function reportJobs(options: {
       if (provenance?.durationSeconds !== undefined) job.durationSeconds = provenance.durationSeconds;
       else if (job.startedAt && job.endedAt) job.durationSeconds = seconds(job.startedAt, job.endedAt);
       if (job.submittedAt && job.startedAt) job.waitSeconds = Math.max(0, seconds(job.submittedAt, job.startedAt));
+      if (provenance?.peakRssBytes !== undefined) job.peakMemoryBytes = provenance.peakRssBytes;
       const host = provenance?.host ?? handle?.host;
       if (host) job.host = host;
       if (handle) {
