@@ -6,6 +6,28 @@ import { z } from 'zod';
 const OAR_CLOCK = /^(\d+)(?::(\d+))?(?::(\d+))?$/;
 const DECIMAL_HOURS = /^\d*\.\d+$/;
 
+/**
+ * OAR resubmits an idempotent job by itself (exit code 99 after 60 s, or a besteffort job
+ * it killed), as a new job Baton does not know: it would run in the job's directory beside
+ * Baton's own resubmission. Refused where it can be written.
+ */
+const IDEMPOTENT_REFUSED =
+  'the idempotent type is refused: OAR would resubmit the job by itself, beside the attempt Baton resubmits, and run it twice; ' +
+  "retries belong to the task's resumable or retries setting (docs/oar.md, Resumable tasks)";
+
+function isIdempotent(type: string): boolean {
+  return type.trim().toLowerCase() === 'idempotent';
+}
+
+/** `-t idempotent`, `-tidempotent`, `--type idempotent`, `--type=idempotent` (also in a comma list) among oarsub options. */
+function asksIdempotent(args: readonly string[]): boolean {
+  return args.some((arg, i) => {
+    const attached = /^(?:-t|--type=)(.+)$/.exec(arg)?.[1];
+    const value = attached ?? ((arg === '-t' || arg === '--type') ? args[i + 1] : undefined);
+    return value !== undefined && value.split(',').some(isIdempotent);
+  });
+}
+
 export const oarLauncherSettings = z
   .object({
     queue: z.string().min(1).optional().describe('OAR queue (`-q`); default: the cluster\'s default queue'),
@@ -24,7 +46,7 @@ export const oarLauncherSettings = z
       .describe("Walltime of each job unless the task asks for a duration: 2h, 90m, 2:00:00, 2:30, or hours (as in OAR)"),
     properties: z.string().min(1).optional().describe("Constraints on resource properties (`-p`), an SQL WHERE clause: \"gpu_model='A100'\""),
     types: z
-      .array(z.string().min(1))
+      .array(z.string().min(1).refine((type) => !isIdempotent(type), { message: IDEMPOTENT_REFUSED }))
       .optional()
       .describe('Job types (`-t`, once each): besteffort, timesharing... (not idempotent: Baton resubmits jobs itself, see docs/oar.md)'),
     gpuResource: z
@@ -34,7 +56,10 @@ export const oarLauncherSettings = z
       .describe('Resource property that counts GPUs in `-l` when the task asks for GPUs and `resources` is not set'),
     gpusPerNode: z.number().int().nonnegative().optional().describe('GPUs each job gets (for choosing launchers; ask OAR for them in `resources`)'),
     coresPerNode: z.number().int().positive().optional().describe('Cores each job gets (for choosing launchers; ask OAR for them in `resources`)'),
-    extraArgs: z.array(z.string()).optional().describe('More oarsub options, one per item, passed as they are, after all others'),
+    extraArgs: z
+      .array(z.string())
+      .refine((args) => !asksIdempotent(args), { message: IDEMPOTENT_REFUSED })
+      .optional().describe('More oarsub options, one per item, passed as they are, after all others'),
     checkpointSignal: z
       .number()
       .int()

@@ -17,7 +17,7 @@ describe('oarsubOptions', () => {
         resources: '/nodes=1/core=4',
         walltime: '2h',
         properties: "gpu_model='A100' AND mem > 64000",
-        types: ['besteffort', 'idempotent'],
+        types: ['besteffort', 'timesharing=*,*'],
         extraArgs: ['--notify=mail:me@example.org', '--stagein=it has spaces; and $(no shell)'],
       }),
       requirements: {},
@@ -28,7 +28,7 @@ describe('oarsubOptions', () => {
       '--resource=/nodes=1/core=4,walltime=2:00:00',
       "--property=gpu_model='A100' AND mem > 64000",
       '--type=besteffort',
-      '--type=idempotent',
+      '--type=timesharing=*,*',
       '--notify=mail:me@example.org',
       '--stagein=it has spaces; and $(no shell)',
     ]);
@@ -130,6 +130,24 @@ describe('settings', () => {
     expect(oarLauncherSettings.safeParse({ types: 'besteffort' }).success).toBe(false);
     expect(oarLauncherSettings.safeParse({ checkpointSignal: 65 }).success).toBe(false);
     expect(oarLauncherSettings.safeParse({ extraArgs: '--hold' }).success).toBe(false);
+  });
+
+  it('refuses the idempotent type (OAR would resubmit the job beside Baton), wherever it is written', () => {
+    for (const block of [
+      { types: ['besteffort', 'idempotent'] },
+      { types: ['Idempotent'] },
+      { extraArgs: ['-t', 'idempotent'] },
+      { extraArgs: ['-tidempotent'] },
+      { extraArgs: ['--type', 'idempotent'] },
+      { extraArgs: ['--type=besteffort,idempotent'] },
+    ]) {
+      const result = oarLauncherSettings.safeParse(block);
+      expect(result.success, JSON.stringify(block)).toBe(false);
+      expect(result.error?.issues[0]?.message).toContain('idempotent type is refused');
+    }
+    // Other types, and the word as an argument of another option, stay allowed.
+    expect(oarLauncherSettings.safeParse({ types: ['besteffort', 'timesharing=user,*'] }).success).toBe(true);
+    expect(oarLauncherSettings.safeParse({ extraArgs: ['-t', 'besteffort', '-n', 'idempotent'] }).success).toBe(true);
   });
 
   it('reports a typo in a `use: oar` block with its key path and a did-you-mean, through core', () => {
