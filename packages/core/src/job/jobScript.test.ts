@@ -1,7 +1,7 @@
 // job.sh run for real by /bin/sh: its markers, their provenance, and a cheap success path.
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { chown, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -57,7 +57,7 @@ describe('job.sh', () => {
     expect(marker).toMatchObject({ code: 0, host: kernelHost });
     const start = (marker.start as number) * 1000;
     const end = (marker.end as number) * 1000;
-    // The clock is boot time + uptime, to the hundredth (boot time is whole seconds): allow a second.
+    // Without date on the PATH, the first job of a boot takes the kernel's btime (whole seconds): allow a second.
     expect(start).toBeGreaterThan(before - 1500);
     expect(end).toBeLessThan(after + 1500);
     expect(end).toBeGreaterThanOrEqual(start);
@@ -89,21 +89,58 @@ describe('job.sh', () => {
     }
   });
 
-  it.runIf(existsSync('/proc/sys/kernel/random/boot_id'))('keeps the boot time per boot in $TMPDIR, and reads /proc/stat again when that file is not a number', async () => {
-    const bootId = (await readFile('/proc/sys/kernel/random/boot_id', 'utf8')).trim();
-    const btime = Number(/^btime (\d+)$/m.exec(await readFile('/proc/stat', 'utf8'))![1]);
-    const env = { PATH: process.env.PATH ?? '', TMPDIR: directory };
-    const cache = join(directory, `baton-boot-${bootId}`);
-    expect(await runJob(['echo'], { env })).toBe(0);
-    expect(Number(await readFile(cache, 'utf8'))).toBe(btime);
-    // Another user's junk, or a half-written file: not trusted.
-    await writeFile(cache, '12; rm -rf /\n');
-    await rm(join(directory, 'done'));
-    const before = Date.now();
-    expect(await runJob(['echo'], { env })).toBe(0);
-    const marker = JSON.parse(await readFile(join(directory, 'done'), 'utf8')) as { start: number };
-    expect(Math.abs(marker.start * 1000 - before)).toBeLessThan(2000);
-    expect(Number(await readFile(cache, 'utf8'))).toBe(btime);
+  describe.runIf(existsSync('/proc/sys/kernel/random/boot_id'))('its clock (Linux: boot time kept per boot and user, plus uptime)', () => {
+    const bootId = existsSync('/proc/sys/kernel/random/boot_id') ? readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim() : '';
+    const cacheOf = (user: string) => join(directory, `baton-boot-cs-${user}-${bootId}`);
+    /** The boot time in hundredths of a second, from this process's clock. */
+    const bootNow = () => Date.now() / 10 - Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]) * 100;
+    const startOf = async () => (JSON.parse(await readFile(join(directory, 'done'), 'utf8')) as { start: number }).start * 1000;
+
+    it('times a job to the hundredth of the wall clock, not up to a second early as the kernel\'s btime (whole seconds) would', async () => {
+      const env = { PATH: process.env.PATH ?? '', TMPDIR: directory, USER: 'tester' };
+      const before = Date.now();
+      expect(await runJob(['true'], { env })).toBe(0);
+      const after = Date.now();
+      const start = await startOf();
+      // Hundredths of a second from two truncated clocks (the wall clock once per boot, uptime at
+      // each look): within a hundredth either way, and the moment between reading them.
+      expect(start).toBeGreaterThanOrEqual(before - 25);
+      expect(start).toBeLessThanOrEqual(after + 25);
+      expect(Math.abs(Number(readFileSync(cacheOf('tester'), 'utf8')) - bootNow())).toBeLessThan(10);
+    });
+
+    it('reads the boot time of its user from $TMPDIR, and works it out again when that file is not a number', async () => {
+      const env = { PATH: process.env.PATH ?? '', TMPDIR: directory, USER: 'tester' };
+      // Five seconds off: a job that reads it says so.
+      await writeFile(cacheOf('tester'), `${Math.round(bootNow()) - 500}\n`);
+      let before = Date.now();
+      expect(await runJob(['true'], { env })).toBe(0);
+      expect(before - (await startOf())).toBeGreaterThan(4000);
+      for (const junk of ['12; rm -rf /', '0', '']) {
+        await writeFile(cacheOf('tester'), `${junk}\n`);
+        await rm(join(directory, 'done'));
+        before = Date.now();
+        expect(await runJob(['true'], { env })).toBe(0);
+        expect(Math.abs((await startOf()) - before)).toBeLessThan(1000);
+        expect(Math.abs(Number(readFileSync(cacheOf('tester'), 'utf8')) - bootNow())).toBeLessThan(10);
+      }
+    });
+
+    it('falls back to the kernel\'s btime where date cannot say nanoseconds (here: no date on the PATH)', async () => {
+      const btime = Number(/^btime (\d+)$/m.exec(await readFile('/proc/stat', 'utf8'))![1]);
+      expect(await runJob(['echo'], { env: { PATH: '', TMPDIR: directory, USER: 'tester' } })).toBe(0);
+      expect(Number(readFileSync(cacheOf('tester'), 'utf8'))).toBe(btime * 100);
+      expect(await readFile(join(directory, 'stderr'), 'utf8')).toBe('');
+    });
+
+    // Only root can make a file another user owns.
+    it.runIf(process.getuid?.() === 0)('never trusts a boot time file another user owns', async () => {
+      await writeFile(cacheOf('tester'), `${Math.round(bootNow()) - 500}\n`);
+      await chown(cacheOf('tester'), 65534, 65534);
+      const before = Date.now();
+      expect(await runJob(['true'], { env: { PATH: process.env.PATH ?? '', TMPDIR: directory, USER: 'tester' } })).toBe(0);
+      expect(Math.abs((await startOf()) - before)).toBeLessThan(1000);
+    });
   });
 
   it('writes a failed marker with the exit code, reason and provenance', async () => {

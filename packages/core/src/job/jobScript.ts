@@ -55,18 +55,36 @@ baton_child=
 baton_timeout=
 baton_interrupted=
 # Provenance without a fork: boot time and uptime from /proc, the host from the kernel.
-# The boot time is kept per boot in $TMPDIR: reading it from /proc/stat costs a read per byte.
+# The boot time, in hundredths of a second since the epoch, is kept per boot and user in
+# $TMPDIR (a file of another user's is never trusted). The first job after a boot works it
+# out from the clock (one fork of date; the kernel's btime is whole seconds, up to a second
+# early), or from /proc/stat's btime where date cannot say nanoseconds.
 baton_boot=
 baton_boot_cache=
-read -r baton_boot_id 2>/dev/null </proc/sys/kernel/random/boot_id && baton_boot_cache=\${TMPDIR:-/tmp}/baton-boot-$baton_boot_id &&
-  read -r baton_boot 2>/dev/null <"$baton_boot_cache"
+baton_user=\${USER:-\${LOGNAME:-}}
+case $baton_user in *[!A-Za-z0-9._-]*) baton_user= ;; esac
+read -r baton_boot_id 2>/dev/null </proc/sys/kernel/random/boot_id &&
+  baton_boot_cache=\${TMPDIR:-/tmp}/baton-boot-cs-$baton_user-$baton_boot_id &&
+  [ -O "$baton_boot_cache" ] && read -r baton_boot 2>/dev/null <"$baton_boot_cache"
 case $baton_boot in
-  '' | *[!0-9]*)
+  '' | 0* | *[!0-9]*)
     baton_boot=
-    while read -r baton_key baton_value; do
-      [ "$baton_key" = btime ] && baton_boot=$baton_value && break
-    done 2>/dev/null </proc/stat
-    [ -n "$baton_boot" ] && [ -n "$baton_boot_cache" ] && { echo "$baton_boot" >"$baton_boot_cache"; } 2>/dev/null
+    # date first, uptime right after: the fork of date would otherwise push the boot time later.
+    baton_wall=
+    [ -n "$baton_boot_cache" ] && baton_wall=$(date +%s%N 2>/dev/null)
+    if [ -n "$baton_wall" ] && read -r baton_up baton_rest 2>/dev/null </proc/uptime; then
+      baton_hundredths=\${baton_up#*.}
+      case $baton_wall in
+        '' | 0* | *[!0-9]*) ;;
+        *) [ \${#baton_wall} -ge 19 ] && baton_boot=$(( baton_wall / 10000000 - \${baton_up%.*} * 100 - \${baton_hundredths#0} )) ;;
+      esac
+    fi
+    if [ -z "$baton_boot" ]; then
+      while read -r baton_key baton_value; do
+        [ "$baton_key" = btime ] && baton_boot=$(( baton_value * 100 )) && break
+      done 2>/dev/null </proc/stat
+    fi
+    [ -n "$baton_boot" ] && [ -n "$baton_boot_cache" ] && [ ! -L "$baton_boot_cache" ] && { echo "$baton_boot" >"$baton_boot_cache"; } 2>/dev/null
     ;;
 esac
 baton_host=
@@ -76,7 +94,7 @@ case $baton_host in *[!A-Za-z0-9._-]*) baton_host= ;; esac
 baton_clock() {
   if [ -n "$baton_boot" ] && read -r baton_up baton_rest 2>/dev/null </proc/uptime; then
     baton_hundredths=\${baton_up#*.}
-    baton_now=$(( (baton_boot + \${baton_up%.*}) * 100 + \${baton_hundredths#0} ))
+    baton_now=$(( baton_boot + \${baton_up%.*} * 100 + \${baton_hundredths#0} ))
   else
     baton_now=$(( $(date +%s) * 100 ))
   fi
