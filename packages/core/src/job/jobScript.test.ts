@@ -126,11 +126,20 @@ describe('job.sh', () => {
       }
     });
 
-    it('falls back to the kernel\'s btime where date cannot say nanoseconds (here: no date on the PATH)', async () => {
+    it('falls back to the kernel\'s btime where date cannot say nanoseconds (here: no date on the PATH), and keeps none of it', async () => {
       const btime = Number(/^btime (\d+)$/m.exec(await readFile('/proc/stat', 'utf8'))![1]);
+      const uptime = Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
       expect(await runJob(['echo'], { env: { PATH: '', TMPDIR: directory, USER: 'tester' } })).toBe(0);
-      expect(Number(readFileSync(cacheOf('tester'), 'utf8'))).toBe(btime * 100);
+      // btime + uptime, to the hundredth of the uptime.
+      expect(Math.abs((await startOf()) / 1000 - (btime + uptime))).toBeLessThan(1);
       expect(await readFile(join(directory, 'stderr'), 'utf8')).toBe('');
+      // Whole seconds are not kept: the next job that has date works the boot time out to the hundredth.
+      expect(existsSync(cacheOf('tester'))).toBe(false);
+      await rm(join(directory, 'done'));
+      const before = Date.now();
+      expect(await runJob(['true'], { env: { PATH: process.env.PATH ?? '', TMPDIR: directory, USER: 'tester' } })).toBe(0);
+      expect(Math.abs((await startOf()) - before)).toBeLessThan(1000);
+      expect(Math.abs(Number(readFileSync(cacheOf('tester'), 'utf8')) - bootNow())).toBeLessThan(10);
     });
 
     // Only root can make a file another user owns.

@@ -58,7 +58,7 @@ baton_interrupted=
 # The boot time, in hundredths of a second since the epoch, is kept per boot and user in
 # $TMPDIR (a file of another user's is never trusted). The first job after a boot works it
 # out from the clock (one fork of date; the kernel's btime is whole seconds, up to a second
-# early), or from /proc/stat's btime where date cannot say nanoseconds.
+# early); where date cannot say nanoseconds, each job reads /proc/stat's btime.
 baton_boot=
 baton_boot_cache=
 baton_user=\${USER:-\${LOGNAME:-}}
@@ -79,12 +79,14 @@ case $baton_boot in
         *) [ \${#baton_wall} -ge 19 ] && baton_boot=$(( baton_wall / 10000000 - \${baton_up%.*} * 100 - \${baton_hundredths#0} )) ;;
       esac
     fi
-    if [ -z "$baton_boot" ]; then
+    if [ -n "$baton_boot" ]; then
+      [ ! -L "$baton_boot_cache" ] && { echo "$baton_boot" >"$baton_boot_cache"; } 2>/dev/null
+    else
+      # Whole seconds: good enough for this job, never kept for the next ones.
       while read -r baton_key baton_value; do
         [ "$baton_key" = btime ] && baton_boot=$(( baton_value * 100 )) && break
       done 2>/dev/null </proc/stat
     fi
-    [ -n "$baton_boot" ] && [ -n "$baton_boot_cache" ] && [ ! -L "$baton_boot_cache" ] && { echo "$baton_boot" >"$baton_boot_cache"; } 2>/dev/null
     ;;
 esac
 baton_host=
