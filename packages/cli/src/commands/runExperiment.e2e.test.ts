@@ -44,6 +44,7 @@ describe('baton run-experiment (end to end)', () => {
     expect(first.stderr).toBe('');
     expect(first.code).toBe(0);
     expect(first.stdout).toContain('1 done');
+    expect(first.stdout).not.toContain('already done');
 
     const [jobHash, ...others] = await readdir(join(workspace, 'jobs', 'greet'));
     expect(others).toEqual([]);
@@ -54,6 +55,7 @@ describe('baton run-experiment (end to end)', () => {
     const second = await runBaton(['run-experiment', 'hello.yaml', '--workdir', workspace], { cwd: dir });
     expect(second.code).toBe(0);
     expect(second.stdout).toContain('1 done');
+    expect(second.stdout).toContain('It was already done: nothing ran again.');
     // Run twice, the job would have appended its output again.
     expect(await readFile(join(jobDir, 'stdout'), 'utf8')).toBe('hello world\n');
 

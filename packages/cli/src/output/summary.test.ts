@@ -12,11 +12,26 @@ function failedJob(i: number, message: string, code: number | null = null): Expe
 }
 
 describe('formatSummary', () => {
+  it('says what a resumed run did not run again: every job, or some of them', () => {
+    const summary = (done: number, alreadyDone: number) => ({
+      counts: { waiting: 0, ready: 0, queued: 0, running: 0, done, failed: 0 },
+      failed: [],
+      active: [],
+      elapsedMs: 20,
+      alreadyDone,
+    });
+    const format = (done: number, alreadyDone: number) => formatSummary({ summary: summary(done, alreadyDone), experiment: 'sweep', killed: false, runMode: 'normal', style: plain });
+    expect(format(6, 6)).toEqual(['Finished: 6 jobs (6 done) in 0.0s', 'All 6 were already done: nothing ran again.']);
+    expect(format(1, 1)).toEqual(['Finished: 1 job (1 done) in 0.0s', 'It was already done: nothing ran again.']);
+    expect(format(10, 4)).toEqual(['Finished: 10 jobs (10 done) in 0.0s', '4 jobs already done did not run again.']);
+    expect(format(3, 0)).toEqual(['Finished: 3 jobs (3 done) in 0.0s']);
+  });
+
   it('groups many failures of one cause (a full disk) into one line with a few examples, and lists the others', () => {
     const failed = Array.from({ length: 120 }, (_, i) => failedJob(i, "Baton could not run the job: ENOSPC: no space left on device, write '<job>/params.json'"));
     failed.splice(7, 0, failedJob(999, 'broken', 3));
     const lines = formatSummary({
-      summary: { counts: { waiting: 0, ready: 0, queued: 0, running: 0, done: 5, failed: 121 }, failed, active: [], elapsedMs: 3_000 },
+      summary: { counts: { waiting: 0, ready: 0, queued: 0, running: 0, done: 5, failed: 121 }, failed, active: [], elapsedMs: 3_000, alreadyDone: 0 },
       experiment: 'big',
       killed: false,
       runMode: 'normal',
@@ -45,6 +60,7 @@ describe('formatSummary', () => {
           { taskId: 'after', hash: 'c'.repeat(64), directory: '/ws/jobs/after/c', state: 'waiting' },
         ],
         elapsedMs: 1_000,
+        alreadyDone: 0,
       },
       experiment: 'chain',
       interruptedBy: 'SIGTERM',
@@ -68,6 +84,7 @@ describe('formatSummary', () => {
           { taskId: 'nap', hash: 'd'.repeat(64), directory: '/ws/jobs/nap/d', state: 'running', launcher: 'local' },
         ],
         elapsedMs: 1_000,
+        alreadyDone: 0,
       },
       experiment: 'mixed',
       interruptedBy: 'SIGINT',
@@ -89,7 +106,7 @@ describe('formatSummary', () => {
     const broken = failedJob(1, 'broken', 3);
     const other = failedJob(2, 'other', 4);
     const lines = formatSummary({
-      summary: { counts: { waiting: 0, ready: 0, queued: 0, running: 0, done: 0, failed: 2 }, failed: [broken, other], active: [], elapsedMs: 1_000 },
+      summary: { counts: { waiting: 0, ready: 0, queued: 0, running: 0, done: 0, failed: 2 }, failed: [broken, other], active: [], elapsedMs: 1_000, alreadyDone: 0 },
       experiment: 'xp',
       killed: false,
       runMode: 'normal',

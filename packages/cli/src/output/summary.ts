@@ -43,6 +43,11 @@ export function formatSummary(options: SummaryOptions): string[] {
   const mode = options.runMode === 'normal' ? '' : ` (${options.runMode})`;
   const interrupted = options.interruptedBy !== undefined;
   out(`${interrupted ? `Stopped by ${options.interruptedBy}` : 'Finished'}${mode}: ${plural(total, 'job')}${counts ? ` (${counts})` : ''} in ${formatDuration(summary.elapsedMs)}`);
+  // A resumed run says what it did not run again.
+  if (summary.alreadyDone > 0) {
+    const whole = summary.alreadyDone === total;
+    out(whole ? `${summary.alreadyDone === 1 ? 'It was' : `All ${total} were`} already done: nothing ran again.` : `${plural(summary.alreadyDone, 'job')} already done did not run again.`);
+  }
 
   if (summary.failed.length > 0 && options.runMode !== 'dry-run') {
     const style = options.style ?? outputStyle(process.stdout);

@@ -15,6 +15,11 @@ export interface ExperimentSummary {
    */
   active: { taskId: string; hash: string; directory: string; state: JobState; launcher?: string; outlivesProcess?: false }[];
   elapsedMs: number;
+  /**
+   * Done jobs this process neither launched nor followed: found done on disk (by an
+   * earlier run, or another experiment that ran them meanwhile). None of them ran again.
+   */
+  alreadyDone: number;
 }
 
 export function summarizeJobs(options: {
@@ -26,8 +31,11 @@ export function summarizeJobs(options: {
   const counts: Record<JobState, number> = { waiting: 0, ready: 0, queued: 0, running: 0, done: 0, failed: 0 };
   const failed: ExperimentSummary['failed'] = [];
   const active: ExperimentSummary['active'] = [];
+  let alreadyDone = 0;
   for (const job of options.jobs) {
     counts[job.state]++;
+    // A job launched or re-attached here has its handle; one found done never had one.
+    if (job.state === 'done' && job.handle === undefined) alreadyDone++;
     if (job.state === 'failed') {
       failed.push({
         taskId: job.taskId,
@@ -48,5 +56,5 @@ export function summarizeJobs(options: {
       });
     }
   }
-  return { counts, failed, active, elapsedMs: Date.now() - options.startedAt };
+  return { counts, failed, active, elapsedMs: Date.now() - options.startedAt, alreadyDone };
 }
