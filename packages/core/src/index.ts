@@ -27,7 +27,7 @@ export { LocalConnector } from './connector/localConnector.ts';
 export * from './task/taskApi.ts';
 export { decodeParamValue } from './task/paramValues.ts';
 export { jobIdentity, canonicalJson } from './task/identity.ts';
-export { parseRequirements, parseDuration, parseSize, hostFits, hostShortfall } from './task/requirements.ts';
+export { parseRequirements, parseDuration, parseSize, formatSize, hostFits, hostShortfall } from './task/requirements.ts';
 export { Job } from './job/job.ts';
 export type { JobParamsFile } from './job/jobParamsFile.ts';
 export { jobScript } from './job/jobScript.ts';

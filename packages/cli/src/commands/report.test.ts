@@ -4,6 +4,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { formatSize } from '@baton/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBaton } from '../testing/runBaton.ts';
 import { createUserProject } from '../testing/userProject.ts';
@@ -191,7 +192,7 @@ describe('baton report on a function task', () => {
     expect(JSON.parse(await readFile(join(shell.directory!, 'done'), 'utf8'))).not.toHaveProperty('peakRssBytes');
     const html = await readFile(join(dir, 'memory.html'), 'utf8');
     expect(html).toContain('>peak memory</th>');
-    expect(html).toContain(`<td data-sort="${marker.peakRssBytes}">${(marker.peakRssBytes! / 1024 ** 2).toFixed(1)} MiB</td>`);
+    expect(html).toContain(`<td data-sort="${marker.peakRssBytes}">${formatSize(marker.peakRssBytes!)}</td>`);
   });
 
   it('lists the peak memory in the provenance of `baton jobs list --json`', async () => {

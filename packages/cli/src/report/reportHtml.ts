@@ -1,6 +1,7 @@
 // The HTML page of `baton report`: one file that opens anywhere, offline (inline CSS and
 // script, no asset, no request). Every value from the workspace (task ids, hosts, messages,
 // stderr) is escaped: a job's files are data, never markup.
+import { formatSize } from '@baton/core';
 import type { ReportJob } from './reportJobs.ts';
 
 export interface ReportPageOptions {
@@ -139,7 +140,7 @@ const COLUMNS: Column[] = [
   { name: 'ended', value: (job) => job.endedAt },
   { name: 'duration', numeric: true, value: (job) => job.durationSeconds, text: (job) => formatSeconds(job.durationSeconds) },
   { name: 'wait', numeric: true, value: (job) => job.waitSeconds, text: (job) => formatSeconds(job.waitSeconds) },
-  { name: 'peak memory', numeric: true, value: (job) => job.peakMemoryBytes, text: (job) => formatBytes(job.peakMemoryBytes) },
+  { name: 'peak memory', numeric: true, value: (job) => job.peakMemoryBytes, text: (job) => (job.peakMemoryBytes === undefined ? '' : formatSize(job.peakMemoryBytes)) },
   { name: 'host', value: (job) => job.host },
   { name: 'launcher', value: (job) => job.launcher },
   { name: 'params', value: (job) => (job.params === undefined ? undefined : JSON.stringify(job.params)), text: (job) => (job.params === undefined ? '' : cut(JSON.stringify(job.params), 80)) },
@@ -172,19 +173,6 @@ function formatSeconds(seconds: number | undefined): string {
   const h = Math.floor(s / 3600);
   const m = Math.floor((s % 3600) / 60);
   return h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : `${m}m${String(s % 60).padStart(2, '0')}s`;
-}
-
-/** Bytes in binary units, as `ps` and `top` count memory: `68.3 MiB`; empty when unknown. */
-function formatBytes(bytes: number | undefined): string {
-  if (bytes === undefined) return '';
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return unit === 0 ? `${value} B` : `${value.toFixed(value < 10 ? 2 : 1)} ${units[unit]}`;
 }
 
 const STYLE = `
