@@ -112,13 +112,16 @@ export async function lintTarball(tarball) {
 
 /**
  * Files of a packed package's dist/ that no source file produces any more: `tsc -b` does not
- * delete the outputs of a renamed or removed source, and `files: ["dist"]` would publish them.
- * Returns their paths inside the tarball (empty when dist/ matches src/).
+ * delete the declarations of a renamed or removed source, and `files: ["dist"]` would publish
+ * them. (The JavaScript of dist/ is rewritten whole by each build, scripts/bundle-packages.mjs:
+ * entry points and the chunks they share, none left over.) Returns their paths inside the
+ * tarball (empty when dist/ matches src/).
  */
 export function staleBuildOutputs(pkg) {
   return pkg.files.filter((path) => {
-    const match = /^dist\/(.+?)(\.d)?\.(js|mjs|ts|mts)(\.map)?$/.exec(path);
-    if (!match) return path.startsWith('dist/') && !path.endsWith('.tsbuildinfo');
+    if (!path.startsWith('dist/') || path.endsWith('.tsbuildinfo') || /^dist\/.+\.js$/.test(path)) return false;
+    const match = /^dist\/(.+?)\.d\.(ts|mts)(\.map)?$/.exec(path);
+    if (!match) return true;
     return !SOURCE_EXTENSIONS.some((extension) => existsSync(join(pkg.dir, 'src', `${match[1]}${extension}`)));
   });
 }

@@ -2,6 +2,7 @@
 // Inside the monorepo, when core itself runs from its TypeScript sources (tests), the
 // job still runs the built runner of dist/ (`pnpm test` builds first).
 import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BatonError } from '../errors.ts';
 
@@ -19,9 +20,12 @@ export function runnerCommand(directory: string): string[] {
   return [process.execPath, runnerPath, directory];
 }
 
+/**
+ * The runner as the package exports it (`@baton/core/runner`), found by name rather than next
+ * to this module: once bundled, this code lives in a chunk of dist/, not in dist/job/.
+ */
 function builtRunnerPath(): string {
-  const here = fileURLToPath(import.meta.url);
-  if (here.endsWith('.js')) return fileURLToPath(new URL('./runner.js', import.meta.url));
-  // …/src/job/runnerCommand.ts → …/dist/job/runner.js
-  return fileURLToPath(new URL('../../dist/job/runner.js', import.meta.url));
+  const resolved = fileURLToPath(import.meta.resolve('@baton/core/runner'));
+  // From the sources (the monorepo's tests resolve through the source condition): …/src/job/runner.ts → …/dist/job/runner.js
+  return resolved.endsWith('.ts') ? join(dirname(dirname(dirname(resolved))), 'dist', 'job', 'runner.js') : resolved;
 }
