@@ -39,7 +39,7 @@ export interface ThreadsLauncherOptions {
   /**
    * Most jobs handed over at once (the scheduler enforces it); those beyond free
    * threads wait in the launcher, queued, so that a thread that finishes a job
-   * starts the next one without waiting for the scheduler. Default: 4 × maxThreads.
+   * starts the next one without waiting for the scheduler. Default: 32 × maxThreads.
    */
   maxConcurrent?: number;
   pollIntervalMs?: number;
@@ -92,8 +92,13 @@ const OWN_PID = process.pid;
 
 const NEVER_STARTED: FailureInfo = { code: null, reason: 'cancelled', message: 'cancelled before it started' };
 
-/** Jobs handed over per thread by default: one running, the others ready to follow at once. */
-const QUEUED_PER_THREAD = 4;
+/**
+ * Jobs handed over per thread by default: a batch running and the next one ready, so that
+ * short tasks go to a thread MAX_BATCH at a time and the experiment writes the next jobs'
+ * files while the threads start (4 per thread before: batches of at most 4, and a main
+ * thread idle while the threads started; 1000 trivial tasks ~5 % quicker with 32).
+ */
+const QUEUED_PER_THREAD = 2 * MAX_BATCH;
 
 export class ThreadsLauncher implements Launcher {
   readonly kind = 'threads';
