@@ -1,5 +1,8 @@
 // User-facing errors: each says what happened, where, and how to fix it.
-import { closest, distance } from 'fastest-levenshtein';
+import { lazyModule } from './util/lazyModule.ts';
+
+/** The edit distance, required when a did-you-mean is first needed (an error path). */
+const levenshtein = lazyModule<typeof import('fastest-levenshtein')>('fastest-levenshtein');
 
 export interface BatonErrorOptions {
   /** File, key path, job... where the problem is. */
@@ -63,6 +66,7 @@ export class ValidationError extends UserInputError {
 export function didYouMean(input: string, candidates: Iterable<string>): string {
   const list = [...candidates];
   if (list.length === 0) return '';
+  const { closest, distance } = levenshtein();
   const best = closest(input, list);
   const limit = Math.max(2, Math.floor(input.length / 3));
   return distance(input, best) <= limit ? ` (did you mean "${best}"?)` : '';

@@ -2,10 +2,14 @@
 // `<path>.lock` directory made and refreshed by proper-lockfile, taken over once stale.
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import lockfile from 'proper-lockfile';
+import type lockfileModule from 'proper-lockfile';
 import { BatonError } from '../errors.ts';
 import { createLogger } from '../logger.ts';
 import type { LockOptions, ReleaseLock } from '../types.ts';
+import { lazyModule } from '../util/lazyModule.ts';
+
+/** proper-lockfile (and graceful-fs, which it brings), required at the first lock. */
+const loadLockfile = lazyModule<typeof lockfileModule>('proper-lockfile');
 
 const log = createLogger('baton:connector:local');
 
@@ -15,7 +19,8 @@ const DEFAULT_LOCK_WAIT_MS = 10_000;
 
 export async function lockFile(path: string, options: LockOptions = {}): Promise<ReleaseLock> {
   const waitMs = options.waitMs ?? DEFAULT_LOCK_WAIT_MS;
-  const lockOptions: lockfile.LockOptions = {
+  const lockfile = loadLockfile();
+  const lockOptions: lockfileModule.LockOptions = {
     lockfilePath: `${path}.lock`,
     // The locked path need not exist; the lock is the `.lock` directory beside it.
     realpath: false,
@@ -62,9 +67,9 @@ function lockError(error: unknown, path: string, waitMs: number): unknown {
 }
 
 /** proper-lockfile retries with back-off; enough retries that their delays add up to `waitMs`. */
-const retrySchedules = new Map<number, lockfile.LockOptions['retries']>();
+const retrySchedules = new Map<number, lockfileModule.LockOptions['retries']>();
 
-function retriesFor(waitMs: number): lockfile.LockOptions['retries'] {
+function retriesFor(waitMs: number): lockfileModule.LockOptions['retries'] {
   if (waitMs <= 0) return 0;
   const known = retrySchedules.get(waitMs);
   if (known !== undefined) return known;

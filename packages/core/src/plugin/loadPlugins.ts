@@ -74,7 +74,7 @@ export async function loadPlugins(options: LoadPluginsOptions): Promise<Plugin[]
     const where = request.file ? `${request.file}${request.keyPath ? ` (${request.keyPath})` : ''}` : request.keyPath || undefined;
     const specifier = BUILTIN_PLUGINS[request.name] ?? request.name;
     // The project's folder after the listing file's: a plugin the user's file names may be installed in the project.
-    const found = resolvePlugin({ specifier, baseDir: request.baseDir, fallbackDirs: [baseDir, ...fallbackDirs], where, env });
+    const found = await resolvePlugin({ specifier, baseDir: request.baseDir, fallbackDirs: [baseDir, ...fallbackDirs], where, env });
     if (!found.found) {
       if (request.optional) {
         logger.debug('plugin %s is not installed; skipped', request.name);

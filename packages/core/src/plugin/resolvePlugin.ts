@@ -3,12 +3,16 @@
 // its parents, `exports` with the conditions of an ESM import, then `main`), from the
 // settings file's folder first and then from fallback folders (the CLI's own, for the
 // plugins installed with it). Node 20's import.meta.resolve takes no parent folder, so
-// its ponyfill, import-meta-resolve, does the resolving.
+// its ponyfill, import-meta-resolve, does the resolving (imported at the first resolution:
+// a process that imports @baton/core and loads no plugin never loads it).
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { moduleResolve } from 'import-meta-resolve';
 import { UserInputError } from '../errors.ts';
+
+type ModuleResolve = typeof import('import-meta-resolve').moduleResolve;
+let resolver: Promise<ModuleResolve> | undefined;
+const loadResolver = (): Promise<ModuleResolve> => (resolver ??= import('import-meta-resolve').then((module) => module.moduleResolve));
 
 /** What resolving one plugin name found. */
 export type PluginResolution =
@@ -32,13 +36,14 @@ export function isPluginPath(name: string): boolean {
   return name.startsWith('.') || name.startsWith('/') || name.startsWith('~');
 }
 
-export function resolvePlugin(options: ResolvePluginOptions): PluginResolution {
+export async function resolvePlugin(options: ResolvePluginOptions): Promise<PluginResolution> {
   const { specifier, baseDir, fallbackDirs = [], where, env = process.env } = options;
+  const moduleResolve = await loadResolver();
   if (isPluginPath(specifier)) {
     const path = specifier.startsWith('~') ? join(env.HOME ?? '', specifier.slice(1)) : resolve(baseDir, specifier);
     if (!existsSync(path)) return { found: false, tried: [path] };
     // A plugin package's folder (a checkout): its own "." export, as the package would import itself.
-    if (statSync(path).isDirectory()) return { found: true, entry: packageFolderEntry({ dir: path, specifier, where }) };
+    if (statSync(path).isDirectory()) return { found: true, entry: packageFolderEntry({ dir: path, specifier, where, moduleResolve }) };
     return { found: true, entry: path };
   }
   const dirs = [...new Set([baseDir, ...fallbackDirs].map((dir) => resolve(dir)))];
@@ -74,8 +79,8 @@ export function resolvePlugin(options: ResolvePluginOptions): PluginResolution {
   return { found: false, tried: dirs };
 }
 
-function packageFolderEntry(options: { dir: string; specifier: string; where: string | undefined }): string {
-  const { dir, specifier, where } = options;
+function packageFolderEntry(options: { dir: string; specifier: string; where: string | undefined; moduleResolve: ModuleResolve }): string {
+  const { dir, specifier, where, moduleResolve } = options;
   const manifest = join(dir, 'package.json');
   let name: unknown;
   try {
