@@ -21,7 +21,7 @@
 // module removed from src/ lingers in a published package.
 //   node scripts/bundle-packages.mjs [package directory...]   (default: all of packages/ and plugins/)
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
@@ -36,7 +36,7 @@ const STARTED_BY_PATH = {
 /** A relative path taken from the module's own location: `new URL('./x', import.meta.url)` or `createRequire(import.meta.url)('../x')`. */
 const RELATIVE_TO_MODULE = /new URL\(\s*['"`]\.|createRequire\(import\.meta\.url\)\(\s*['"`]\./;
 
-const requested = process.argv.slice(2).map((dir) => join(process.cwd(), dir));
+const requested = process.argv.slice(2).map((dir) => resolve(dir));
 const packages = requested.length > 0 ? requested : workspacePackages();
 for (const dir of packages) await bundlePackage(dir);
 
