@@ -42,8 +42,10 @@ export class Job implements JobReference {
   /** Launcher status detail, e.g. a SLURM pending reason. */
   detail?: string;
 
-  private readonly settled: Promise<Job>;
-  private settle!: (job: Job) => void;
+  /** Whether the job settled (markSettled): wait() then resolves at once. */
+  #isSettled = false;
+  /** Made at the first wait() before the job settles: most jobs are never waited for one by one. */
+  #settled?: { promise: Promise<Job>; resolve: (job: Job) => void };
 
   constructor(init: JobInit) {
     this.task = init.task;
@@ -58,7 +60,6 @@ export class Job implements JobReference {
     this.tokens = init.tokens;
     this.requirements = init.requirements;
     this.launcherName = init.launcher;
-    this.settled = new Promise((resolve) => (this.settle = resolve));
   }
 
   /**
@@ -99,11 +100,18 @@ export class Job implements JobReference {
    * ready, not started; queued or running, left to the next run). Never rejects.
    */
   wait(): Promise<Job> {
-    return this.settled;
+    if (this.#isSettled) return Promise.resolve(this);
+    if (!this.#settled) {
+      let resolve!: (job: Job) => void;
+      const promise = new Promise<Job>((settle) => (resolve = settle));
+      this.#settled = { promise, resolve };
+    }
+    return this.#settled.promise;
   }
 
   /** @internal called by the scheduler */
   markSettled(): void {
-    this.settle(this);
+    this.#isSettled = true;
+    this.#settled?.resolve(this);
   }
 }
