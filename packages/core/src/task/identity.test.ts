@@ -247,6 +247,21 @@ describe('task versions', () => {
   });
 });
 
+describe('the values a job keeps', () => {
+  const task = defineTask({ id: 'loose-kept', params: z.object({ model: z.object({ layers: z.array(z.any()) }), tags: z.any() }), command: () => ['true'] });
+  it('are its own: the caller changing its objects after submit changes neither the parameters nor the identity', () => {
+    const input = { model: { layers: [{ size: 3 }, [1, 2]] }, tags: { team: 'a' } };
+    const prepared = prepareParams(task, input);
+    const hash = jobIdentity({ taskId: task.id, params: prepared.identity });
+    (input.model.layers[0] as { size: number }).size = 5;
+    (input.model.layers[1] as number[]).push(3);
+    input.tags.team = 'b';
+    expect(prepared.resolved).toEqual({ model: { layers: [{ size: 3 }, [1, 2]] }, tags: { team: 'a' } });
+    expect(prepared.identity).toEqual({ model: { layers: [{ size: 3 }, [1, 2]] }, tags: { team: 'a' } });
+    expect(jobIdentity({ taskId: task.id, params: prepared.identity })).toBe(hash);
+  });
+});
+
 describe('values the identity refuses, at submit', () => {
   const task = defineTask({ id: 'loose', params: z.object({ model: z.object({ layers: z.array(z.any()) }) }), command: () => ['true'] });
   it.each([
