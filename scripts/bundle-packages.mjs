@@ -89,8 +89,8 @@ async function bundlePackage(dir) {
     platform: 'node',
     target: 'node20.19',
     packages: 'external',
-    // Class and function names as written (error names, stack traces), not renamed apart.
-    keepNames: true,
+    // No keepNames: its helper would wrap every function defined in a function body, per call
+    // (~6 ms of a 10,000-job resume). Error classes set their `name` themselves.
     chunkNames: 'chunk-[hash]',
     metafile: true,
     logLevel: 'warning',
