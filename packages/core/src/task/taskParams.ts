@@ -19,11 +19,8 @@ export interface PreparedParams {
 }
 
 export function prepareParams(task: Task, input: unknown): PreparedParams {
-  // A copy either way, so that the caller changing its objects after submit changes nothing of
-  // the job (a `z.any()` value passes zod as it is). Most inputs hold no job output: then
-  // without the paths that finding outputs needs.
   const outputs = new Map<string, JobOutput>();
-  const substituted = holdsOutput(input) ? substituteOutputs(input, [], outputs) : copyPlain(input ?? {});
+  const substituted = substituteOutputs(input ?? {}, [], outputs);
   // Built only for an error: a JSON encoding of the input per submit would cost every job.
   const where = () => `submit(${task.id}, ${describeInput(input)})`;
   const parsed = task.params.safeParse(substituted);
@@ -44,31 +41,9 @@ export function prepareParams(task: Task, input: unknown): PreparedParams {
     if (!(error instanceof BatonError)) throw error;
     throw new UserInputError(`Task "${task.id}": ${error.message}`, { where: where(), hint: error.hint });
   }
-  if (outputs.size === 0) return { resolved, identity, options, dependencies: [] };
   const dependencies = new Map<string, JobReference>();
   for (const output of outputs.values()) dependencies.set(output.job.hash, output.job);
   return { resolved, identity, options, dependencies: [...dependencies.values()] };
-}
-
-/** Whether a JobOutput is anywhere in the input (arrays and plain objects), without copying it. */
-function holdsOutput(value: unknown): boolean {
-  if (value instanceof JobOutput) return true;
-  if (Array.isArray(value)) return value.some(holdsOutput);
-  if (isPlainObject(value)) {
-    for (const key in value) if (Object.hasOwn(value, key) && holdsOutput(value[key])) return true;
-  }
-  return false;
-}
-
-/** A copy of the arrays and plain objects in `value` (other values as they are). */
-function copyPlain(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(copyPlain);
-  if (isPlainObject(value)) {
-    const out: Record<string, unknown> = {};
-    for (const key in value) if (Object.hasOwn(value, key)) out[key] = copyPlain(value[key]);
-    return out;
-  }
-  return value;
 }
 
 /** Replaces JobOutput values by their paths (for the schema), remembering where they were. */
