@@ -1,9 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ProcessSpawner } from './processSpawner.ts';
+import { ProcessSpawner, type SpawnerHelper } from './processSpawner.ts';
 
 let directory: string;
 let spawner: ProcessSpawner | undefined;
@@ -20,7 +20,10 @@ afterEach(async () => {
   await rm(directory, { recursive: true, force: true });
 });
 
-describe.each(['perl', 'sh'] as const)('ProcessSpawner (%s)', (helper) => {
+const hasPython = process.platform === 'linux' && ['/usr/bin/python3', '/usr/local/bin/python3'].some((path) => existsSync(path));
+const helpers: SpawnerHelper[] = [...(hasPython ? (['python'] as const) : []), 'perl', 'sh'];
+
+describe.each(helpers)('ProcessSpawner (%s)', (helper) => {
   it('starts a process in its own group and tells when it ended', async () => {
     spawner = new ProcessSpawner({ helper });
     const { pid, exited } = await spawner.spawn({
@@ -56,11 +59,61 @@ describe.each(['perl', 'sh'] as const)('ProcessSpawner (%s)', (helper) => {
     process.kill(pid, 'SIGKILL');
   });
 
+  it.runIf(process.platform === 'linux')('leaves SIGPIPE to its default in the process it starts (a job killed by SIGPIPE must be)', async () => {
+    spawner = new ProcessSpawner({ helper });
+    const { exited } = await spawner.spawn({
+      argv: ['/bin/sh', '-c', 'grep -E "^Sig(Ign|Blk):" /proc/self/status'],
+      cwd: directory,
+      stdoutPath: join(directory, 'out'),
+      stderrPath: join(directory, 'err'),
+    });
+    await exited;
+    const status = await readFile(join(directory, 'out'), 'utf8');
+    const mask = (name: string) => BigInt(`0x${new RegExp(`^${name}:\\s*([0-9a-f]+)$`, 'm').exec(status)![1]}`);
+    // The standard signals (1-31; glibc keeps 32 and 33 for itself). A POSIX shell starts
+    // a background command with SIGINT and SIGQUIT ignored, and nothing can undo that.
+    const ignored = Array.from({ length: 31 }, (_, index) => index + 1).filter((signal) => (mask('SigIgn') >> BigInt(signal - 1)) & 1n);
+    expect(ignored).toEqual(helper === 'sh' ? [2, 3] : []);
+    expect(mask('SigBlk')).toBe(0n);
+  });
+
   it('refuses a working directory that does not exist', async () => {
     spawner = new ProcessSpawner({ helper });
     await expect(
       spawner.spawn({ argv: ['/bin/true'], cwd: join(directory, 'missing'), stdoutPath: '/dev/null', stderrPath: '/dev/null' }),
     ).rejects.toThrow(/working directory/);
+  });
+});
+
+describe('ProcessSpawner, choosing its helper', () => {
+  it.runIf(hasPython)('uses python3 on Linux by default', async () => {
+    spawner = new ProcessSpawner();
+    await (await spawner.spawn({ argv: ['/bin/true'], cwd: directory, stdoutPath: '/dev/null', stderrPath: '/dev/null' })).exited;
+    expect(spawner.helper).toBe('python');
+  });
+
+  it.runIf(hasPython)('says why python could not start a command, with its errno code', async () => {
+    spawner = new ProcessSpawner({ helper: 'python' });
+    await expect(
+      spawner.spawn({ argv: ['no-such-command-baton'], cwd: directory, stdoutPath: '/dev/null', stderrPath: '/dev/null' }),
+    ).rejects.toMatchObject({ code: 'ENOENT', message: expect.stringMatching(/No such file/) });
+  });
+
+  it.runIf(process.platform === 'linux')('falls back to the next helper when python3 says it cannot run here, and starts every request once', async () => {
+    // A python3 that refuses (as one older than 3.8 does) before reading any request.
+    const python = join(directory, 'python3');
+    await writeFile(python, `#!/bin/sh\necho refused >> ${join(directory, 'python-calls')}\nexit 3\n`);
+    await chmod(python, 0o755);
+    spawner = new ProcessSpawner({ python });
+    const started = await Promise.all(
+      [1, 2, 3].map((i) => spawner!.spawn({ argv: ['/bin/sh', '-c', `echo run >> ${i}.runs`], cwd: directory, stdoutPath: '/dev/null', stderrPath: '/dev/null' })),
+    );
+    expect(spawner.helper).toBe('perl');
+    await Promise.all(started.map((process) => process.exited));
+    // Later requests go to perl at once: python3 is not asked again.
+    await (await spawner.spawn({ argv: ['/bin/sh', '-c', 'echo run >> 4.runs'], cwd: directory, stdoutPath: '/dev/null', stderrPath: '/dev/null' })).exited;
+    expect(await readFile(join(directory, 'python-calls'), 'utf8')).toBe('refused\n');
+    for (const i of [1, 2, 3, 4]) expect(await readFile(join(directory, `${i}.runs`), 'utf8')).toBe('run\n');
   });
 });
 

@@ -1,85 +1,35 @@
 // Starts detached processes through one long-lived helper process instead of
 // forking Node for each: forking a large Node process costs about 2 ms of the
 // main thread, a small process a fraction of that (the way xargs does it).
-// The helper is perl where there is one (one fork and one exec per job: Debian
-// and macOS always have it), else /bin/sh (a few more forks per job). Requests
-// and answers are lines on its stdin and stdout; values are data, never code.
+// The helper is python3's posix_spawn on Linux where there is a python3, else
+// perl, else /bin/sh (spawnerHelpers.ts says what each costs). Requests and
+// answers are lines on its stdin and stdout; values are data, never code.
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { createLogger } from '../logger.ts';
+import { HELPER_UNSUPPORTED, PERL_SPAWNER, PYTHON_SPAWNER, SH_SPAWNER } from './spawnerHelpers.ts';
 
 const log = createLogger('baton:connector:spawner');
 
-// One request: id, cwd, stdout path, stderr path, argc, then argc arguments, a line each.
-// Answers: `S <id> <pid>` once started, `F <id>` if cd failed, `X <id>` once it exited.
-// The job runs under setsid: its own session and process group (pgid = pid), so it
-// outlives the experiment and can be signalled as a group. `S` comes as soon as the
-// process exists, possibly a moment before setsid and the exec of the command.
-const PERL_SPAWNER = String.raw`use strict;
-use warnings;
-use POSIX qw(setsid WNOHANG SIGCHLD SIG_BLOCK SIG_UNBLOCK sigprocmask);
-$| = 1;
-$SIG{PIPE} = 'IGNORE';
-my %ids;
-my $chld = POSIX::SigSet->new(SIGCHLD);
-$SIG{CHLD} = sub {
-  while ((my $pid = waitpid(-1, WNOHANG)) > 0) {
-    my $id = delete $ids{$pid};
-    print "X $id\n" if defined $id;
-  }
-};
-sub line { my $l = <STDIN>; return undef unless defined $l; chomp $l; return $l; }
-while (defined(my $id = line())) {
-  my ($cwd, $out, $err, $argc) = (line(), line(), line(), line());
-  my @argv = map { line() } 1 .. $argc;
-  unless (-d $cwd) { print "F $id\n"; next; }
-  sigprocmask(SIG_BLOCK, $chld);
-  my $pid = fork();
-  if (!defined $pid) { sigprocmask(SIG_UNBLOCK, $chld); print "F $id\n"; next; }
-  if ($pid == 0) {
-    $SIG{CHLD} = 'DEFAULT';
-    sigprocmask(SIG_UNBLOCK, $chld);
-    setsid();
-    chdir($cwd) or POSIX::_exit(120);
-    open(STDIN, '<', '/dev/null');
-    open(STDOUT, '>>', $out) or POSIX::_exit(121);
-    open(STDERR, '>>', $err) or POSIX::_exit(122);
-    { no warnings "exec"; exec { $argv[0] } @argv; }
-    POSIX::_exit(127);
-  }
-  $ids{$pid} = $id;
-  print "S $id $pid\n";
-  sigprocmask(SIG_UNBLOCK, $chld);
-}
-# The caller is gone or done: stay until the last job ends, to reap it (where
-# PID 1 does not reap orphans, a job would otherwise linger as a zombie).
-$SIG{CHLD} = 'DEFAULT';
-1 while wait() != -1;
-`;
-
-const SH_SPAWNER = `
-while IFS= read -r id && IFS= read -r cwd && IFS= read -r out && IFS= read -r err && IFS= read -r argc; do
-  set --
-  while [ "$argc" -gt 0 ]; do IFS= read -r arg; set -- "$@" "$arg"; argc=$((argc - 1)); done
-  # The watcher runs in the background of a subshell that ends at once: this shell
-  # reaps that subshell now, and keeps no job table that grows with every job.
-  ( (
-    cd "$cwd" 2>/dev/null || { echo "F $id"; exit 0; }
-    setsid "$@" </dev/null >>"$out" 2>>"$err" &
-    echo "S $id $!"
-    wait "$!"
-    echo "X $id"
-  ) & )
-done
-`;
+/** The helper programs, best first (spawnerHelpers.ts). */
+export type SpawnerHelper = 'python' | 'perl' | 'sh';
 
 interface Pending {
+  /** The request as written to the helper: written again to the next helper if this one cannot run here. */
+  text: string;
   started: (pid: number) => void;
   failed: (error: Error) => void;
   exited: (known: boolean) => void;
+}
+
+interface RunningHelper {
+  name: SpawnerHelper;
+  process: ChildProcessByStdio<Writable, Readable, null>;
+  /** Whether it answered anything yet: one that did may have started jobs. */
+  answered: boolean;
 }
 
 export interface SpawnRequest {
@@ -90,25 +40,35 @@ export interface SpawnRequest {
 }
 
 export interface ProcessSpawnerOptions {
-  /** Which helper to run; default perl when on PATH, else sh. */
-  helper?: 'perl' | 'sh';
+  /** Which helper to run; default the best this host has: python3 (on Linux), then perl, then sh. */
+  helper?: SpawnerHelper;
+  /** The python3 to run; default the system's (/usr/bin, /usr/local/bin), else the first on PATH. */
+  python?: string;
 }
 
 export class ProcessSpawner {
-  readonly #helper: 'perl' | 'sh' | undefined;
-  #shell: ChildProcessByStdio<Writable, Readable, null> | undefined;
+  readonly #chosen: SpawnerHelper | undefined;
+  readonly #python: string | undefined;
+  /** Helpers that said they cannot run on this host (too old a python3, say): not tried again. */
+  readonly #unsupported = new Set<SpawnerHelper>();
+  #helper: RunningHelper | undefined;
   readonly #pending = new Map<number, Pending>();
   #nextId = 1;
+  #starting = 0;
 
   constructor(options: ProcessSpawnerOptions = {}) {
-    this.#helper = options.helper;
+    this.#chosen = options.helper;
+    this.#python = options.python;
   }
-
-  #starting = 0;
 
   /** Pid of the helper process, while it runs. */
   get pid(): number | undefined {
-    return this.#shell?.pid;
+    return this.#helper?.process.pid;
+  }
+
+  /** The helper running now, if any. */
+  get helper(): SpawnerHelper | undefined {
+    return this.#helper?.name;
   }
 
   /** True when the request can travel as lines (no newline or NUL in any value). */
@@ -117,64 +77,80 @@ export class ProcessSpawner {
   }
 
   spawn(request: SpawnRequest): Promise<{ pid: number; exited: Promise<boolean> }> {
-    const shell = this.#start();
+    const helper = this.#start();
     const id = this.#nextId++;
+    const text = `${[id, request.cwd, request.stdoutPath, request.stderrPath, request.argv.length, ...request.argv].join('\n')}\n`;
     let exited!: (known: boolean) => void;
     const exitedPromise = new Promise<boolean>((resolve) => (exited = resolve));
-    const started = new Promise<number>((resolve, reject) => this.#pending.set(id, { started: resolve, failed: reject, exited }));
+    const started = new Promise<number>((resolve, reject) => this.#pending.set(id, { text, started: resolve, failed: reject, exited }));
     this.#awaitingStart(+1);
     const settled = () => this.#awaitingStart(-1);
     started.then(settled, settled);
-    const lines = [id, request.cwd, request.stdoutPath, request.stderrPath, request.argv.length, ...request.argv];
-    shell.stdin.write(`${lines.join('\n')}\n`);
+    helper.process.stdin.write(text);
     return started.then((pid) => ({ pid, exited: exitedPromise }));
   }
 
   /**
-   * The shell's output keeps the process alive only while a start is awaited:
+   * The helper's output keeps the process alive only while a start is awaited:
    * a caller may exit while its jobs run (their exit notices are then not needed).
    */
   #awaitingStart(delta: number): void {
     this.#starting += delta;
-    const stdout = this.#shell?.stdout as unknown as { ref?: () => void; unref?: () => void } | undefined;
+    const stdout = this.#helper?.process.stdout as unknown as { ref?: () => void; unref?: () => void } | undefined;
     if (this.#starting > 0) stdout?.ref?.();
     else stdout?.unref?.();
   }
 
-  /** Ends the shell; jobs already started keep running. */
+  /** Ends the helper; jobs already started keep running. */
   close(): void {
-    this.#shell?.stdin.end();
-    this.#shell = undefined;
+    this.#helper?.process.stdin.end();
+    this.#helper = undefined;
   }
 
-  #start(): ChildProcessByStdio<Writable, Readable, null> {
-    if (this.#shell) return this.#shell;
-    const perl = this.#helper === 'sh' ? undefined : findOnPath('perl');
+  #start(): RunningHelper {
+    if (this.#helper) return this.#helper;
+    const { name, command, args } = this.#pick();
     // Its own process group: a Ctrl-C meant for the experiment must not kill it
     // (its jobs would lose their exit notices while the experiment winds down).
-    const shell = perl
-      ? spawn(perl, ['-e', PERL_SPAWNER], { stdio: ['pipe', 'pipe', 'ignore'], detached: true })
-      : spawn('/bin/sh', ['-c', SH_SPAWNER], { stdio: ['pipe', 'pipe', 'ignore'], detached: true });
-    this.#shell = shell;
-    // Neither the shell nor its pipes keep the experiment process alive.
-    shell.unref();
-    (shell.stdin as unknown as { unref?: () => void }).unref?.();
-    (shell.stdout as unknown as { unref?: () => void }).unref?.();
-    shell.stdin.on('error', (error) => this.#fail(shell, error));
-    shell.once('exit', (code) => this.#fail(shell, new Error(`the spawner shell exited (code ${code})`)));
-    createInterface({ input: shell.stdout }).on('line', (line) => this.#answer(line));
-    log.debug('spawner (%s) started as pid %d', perl ?? '/bin/sh', shell.pid);
-    return shell;
+    const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'ignore'], detached: true });
+    const helper: RunningHelper = { name, process: child, answered: false };
+    this.#helper = helper;
+    // Neither the helper nor its pipes keep the experiment process alive.
+    child.unref();
+    (child.stdin as unknown as { unref?: () => void }).unref?.();
+    (child.stdout as unknown as { unref?: () => void }).unref?.();
+    if (this.#starting > 0) (child.stdout as unknown as { ref?: () => void }).ref?.();
+    // A write to a helper that is gone: its exit (which follows) says what that means.
+    child.stdin.on('error', (error) => log.debug('spawner (%s) stdin: %s', name, error.message));
+    child.once('error', (error) => this.#ended(helper, null, error));
+    child.once('exit', (code) => this.#ended(helper, code));
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      helper.answered = true;
+      this.#answer(line);
+    });
+    log.debug('spawner (%s) started as pid %d', name, child.pid);
+    return helper;
+  }
+
+  /** The helper to run: the one asked for, else the best this host has and has not refused. */
+  #pick(): { name: SpawnerHelper; command: string; args: string[] } {
+    const usable = (name: SpawnerHelper) => this.#chosen === name || (this.#chosen === undefined && !this.#unsupported.has(name));
+    const python = usable('python') && (this.#chosen === 'python' || process.platform === 'linux') ? (this.#python ?? findPython()) : undefined;
+    // -I: no PYTHON* variables, no user site; -S: no site module (faster, and nothing of the user's runs).
+    if (python) return { name: 'python', command: python, args: ['-I', '-S', '-c', PYTHON_SPAWNER] };
+    const perl = usable('perl') ? findOnPath('perl') : undefined;
+    if (perl) return { name: 'perl', command: perl, args: ['-e', PERL_SPAWNER] };
+    return { name: 'sh', command: '/bin/sh', args: ['-c', SH_SPAWNER] };
   }
 
   #answer(line: string): void {
-    const [kind, idText, pidText] = line.split(' ');
+    const [kind, idText, pidOrCode] = line.split(' ');
     const pending = this.#pending.get(Number(idText));
     if (!pending) return;
-    if (kind === 'S') pending.started(Number(pidText));
+    if (kind === 'S') pending.started(Number(pidOrCode));
     else if (kind === 'F') {
       this.#pending.delete(Number(idText));
-      pending.failed(new Error('cannot enter the working directory'));
+      pending.failed(startError(pidOrCode, line.split(' ').slice(3).join(' ')));
       pending.exited(true);
     } else if (kind === 'X') {
       this.#pending.delete(Number(idText));
@@ -182,15 +158,39 @@ export class ProcessSpawner {
     }
   }
 
-  #fail(shell: ChildProcessByStdio<Writable, Readable, null>, error: Error): void {
-    if (this.#shell === shell) this.#shell = undefined;
+  #ended(helper: RunningHelper, code: number | null, error?: Error): void {
+    if (this.#helper === helper) this.#helper = undefined;
+    // Python older than 3.8 (code 3) or than 3.4 (2: it does not know -I) ran no request: the next helper gets them all.
+    if (this.#chosen === undefined && !helper.answered && helper.name === 'python' && (code === HELPER_UNSUPPORTED || code === 2)) {
+      this.#unsupported.add(helper.name);
+      log.debug('spawner (%s) cannot run here (exit code %d); trying the next helper', helper.name, code);
+      if (this.#pending.size === 0) return;
+      const next = this.#start();
+      for (const pending of this.#pending.values()) next.process.stdin.write(pending.text);
+      return;
+    }
     // Started jobs run on; only their exit notices are lost: say so, callers look for themselves.
+    const reason = error ?? new Error(`the spawner (${helper.name}) exited (code ${code})`);
     for (const [id, pending] of this.#pending) {
-      pending.failed(error);
+      pending.failed(reason);
       pending.exited(false);
       this.#pending.delete(id);
     }
   }
+}
+
+/** Why a helper could not start a process: no working directory (no code), else the errno code and message it gave. */
+function startError(code: string | undefined, message: string): Error {
+  if (!code) return new Error('cannot enter the working directory');
+  return Object.assign(new Error(message || code), { code });
+}
+
+/**
+ * The system's python3 first: a version manager's shim on the PATH (pyenv's is a shell
+ * script) can take longer to start than the jobs it would start.
+ */
+function findPython(): string | undefined {
+  return ['/usr/bin/python3', '/usr/local/bin/python3'].find((path) => existsSync(path)) ?? findOnPath('python3');
 }
 
 function findOnPath(command: string): string | undefined {
