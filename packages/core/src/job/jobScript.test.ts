@@ -19,21 +19,41 @@ afterEach(async () => {
   await rm(directory, { recursive: true, force: true });
 });
 
-/** Writes job.sh for argv and runs it; `signal` is sent once the command has printed `started`. */
-async function runJob(argv: string[], options: { env?: NodeJS.ProcessEnv; signal?: NodeJS.Signals } = {}): Promise<number | null> {
+/**
+ * Writes job.sh for argv and runs it in a process group of its own, as launchers do;
+ * `signal` is sent once the command has printed `started`, to the group (as launchers
+ * stop a job) or, with `signalScriptOnly`, to job.sh alone.
+ */
+async function runJob(
+  argv: string[],
+  options: {
+    env?: NodeJS.ProcessEnv;
+    signal?: NodeJS.Signals;
+    signalScriptOnly?: boolean;
+    resumable?: boolean;
+    /** Runs once the command has started, before the signal. */
+    beforeSignal?: () => Promise<void>;
+  } = {},
+): Promise<number | null> {
   const script = join(directory, 'job.sh');
-  await writeFile(script, jobScript({ taskId: 'demo', hash: 'f'.repeat(64), directory, argv, env: {} }));
-  const child = spawn('/bin/sh', [script], { env: options.env ?? process.env, stdio: 'ignore' });
+  await writeFile(script, jobScript({ taskId: 'demo', hash: 'f'.repeat(64), directory, argv, env: {}, resumable: options.resumable ?? false }));
+  const child = spawn('/bin/sh', [script], { env: options.env ?? process.env, stdio: 'ignore', detached: true });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   if (options.signal) {
-    const signal = options.signal;
-    const started = Date.now();
-    while (!(await readFile(join(directory, 'stdout'), 'utf8').catch(() => '')).includes('started')) {
-      if (Date.now() - started > 10_000) throw new Error('the job did not start');
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    child.kill(signal);
+    await untilStarted();
+    await options.beforeSignal?.();
+    if (options.signalScriptOnly) child.kill(options.signal);
+    else process.kill(-child.pid!, options.signal);
   }
-  return new Promise((resolve) => child.on('exit', (code) => resolve(code)));
+  return exited;
+}
+
+async function untilStarted(): Promise<void> {
+  const started = Date.now();
+  while (!(await readFile(join(directory, 'stdout'), 'utf8').catch(() => '')).includes('started')) {
+    if (Date.now() - started > 10_000) throw new Error('the job did not start');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
 
 const kernelHost = existsSync('/proc/sys/kernel/hostname') ? (await readFile('/proc/sys/kernel/hostname', 'utf8')).trim() : hostname();
@@ -162,24 +182,40 @@ describe('job.sh', () => {
     expect(read.state === 'failed' && read.provenance?.durationSeconds).toBeGreaterThanOrEqual(0.25);
   });
 
-  it('records a SIGTERM as cancelled, with its provenance', async () => {
-    expect(await runJob(['sh', '-c', 'echo started; sleep 30'], { signal: 'SIGTERM' })).toBe(143);
+  it.each([false, true])('records a SIGTERM to the job\'s process group as cancelled, with its provenance (resumable: %s)', async (resumable) => {
+    const started = Date.now();
+    expect(await runJob(['sh', '-c', 'echo started; sleep 30'], { signal: 'SIGTERM', resumable })).toBe(143);
+    expect(Date.now() - started).toBeLessThan(10_000);
     const marker = JSON.parse(await readFile(join(directory, 'failed'), 'utf8')) as Record<string, unknown>;
     expect(marker).toMatchObject({ code: 143, reason: 'cancelled', message: 'terminated by SIGTERM', host: kernelHost });
     expect(typeof marker.start).toBe('number');
     expect(marker.end as number).toBeGreaterThanOrEqual(marker.start as number);
   });
 
-  it("keeps the reason Baton recorded while it was being stopped (a time limit its launcher saw first)", async () => {
+  it('runs a command in the foreground, with SIGINT at its default (no fork of the shell, no signal ignored)', async () => {
+    // A background command of a POSIX shell starts with SIGINT and SIGQUIT ignored.
+    const script = 'grep "^SigIgn:" /proc/self/status; echo "parent $PPID"';
+    expect(await runJob(['sh', '-c', script])).toBe(0);
+    const output = await readFile(join(directory, 'stdout'), 'utf8');
+    expect(output).toMatch(/^SigIgn:\s*0+\n/);
+    expect(await runJob(['sh', '-c', script], { resumable: true })).toBe(0);
+    expect((await readFile(join(directory, 'stdout'), 'utf8')).slice(output.length)).toMatch(/^SigIgn:\s*0+6\n/);
+  });
+
+  it('passes a SIGTERM sent to job.sh alone on to a resumable task\'s command; another command\'s job.sh handles it once its command ends', async () => {
+    expect(await runJob(['sh', '-c', 'echo started; sleep 30'], { signal: 'SIGTERM', signalScriptOnly: true, resumable: true })).toBe(143);
+    expect(JSON.parse(await readFile(join(directory, 'failed'), 'utf8'))).toMatchObject({ code: 143, reason: 'cancelled' });
+    await Promise.all(['failed', 'stdout'].map((file) => rm(join(directory, file))));
+    const started = Date.now();
+    expect(await runJob(['sh', '-c', 'echo started; sleep 1'], { signal: 'SIGTERM', signalScriptOnly: true })).toBe(143);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+    expect(JSON.parse(await readFile(join(directory, 'failed'), 'utf8'))).toMatchObject({ code: 143, reason: 'cancelled', message: 'terminated by SIGTERM' });
+  });
+
+  it.each([false, true])("keeps the reason Baton recorded while it was being stopped (a time limit its launcher saw first; resumable: %s)", async (resumable) => {
     const timeout = '{"code":null,"reason":"timeout","message":"SLURM job 9 reached its time limit"}\n';
-    const script = join(directory, 'job.sh');
-    await writeFile(script, jobScript({ taskId: 'demo', hash: 'f'.repeat(64), directory, argv: ['sh', '-c', 'echo started; sleep 30'], env: {} }));
-    const child = spawn('/bin/sh', [script], { stdio: 'ignore' });
-    const exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
-    while (!(await readFile(join(directory, 'stdout'), 'utf8').catch(() => '')).includes('started')) await new Promise((resolve) => setTimeout(resolve, 20));
-    await writeFile(join(directory, 'failed'), timeout);
-    child.kill('SIGTERM');
-    expect(await exited).toBe(143);
+    const beforeSignal = () => writeFile(join(directory, 'failed'), timeout);
+    expect(await runJob(['sh', '-c', 'echo started; sleep 30'], { signal: 'SIGTERM', resumable, beforeSignal })).toBe(143);
     expect(await readFile(join(directory, 'failed'), 'utf8')).toBe(timeout);
   });
 

@@ -21,9 +21,15 @@ export interface JobScriptOptions {
   argv: readonly string[];
   /** Variables exported for the job, in order of precedence already applied. */
   env: Record<string, string>;
+  /**
+   * A resumable task: the command runs in the background so that job.sh can pass on the
+   * SIGUSR2 its launcher sends to job.sh alone ahead of a time limit. Other commands run
+   * in the foreground (no fork of the shell; see runCommand below).
+   */
+  resumable?: boolean;
 }
 
-export function jobScript({ taskId, hash, directory, argv, env }: JobScriptOptions): string {
+export function jobScript({ taskId, hash, directory, argv, env, resumable = false }: JobScriptOptions): string {
   // The values were checked at submit; a script is never written from values it would change.
   const where = `job ${taskId}/${hash.slice(0, 12)}`;
   checkArgv(argv, where);
@@ -138,15 +144,7 @@ trap 'baton_signal TERM 143' TERM
 trap 'baton_signal INT 130' INT
 trap 'baton_signal HUP 129' HUP
 trap 'baton_ahead_of_limit' USR2
-${shellJoin(argv)} &
-baton_child=$!
-while :; do
-  wait "$baton_child"
-  baton_code=$?
-  [ -z "$baton_interrupted" ] && break
-  baton_interrupted=
-done
-baton_child=
+${runCommand(argv, resumable)}
 if [ -n "$baton_timeout" ]; then
   baton_failed "$baton_code" timeout 'stopped ahead of its time limit (SIGUSR2); resumable'
 elif [ "$baton_code" -eq 0 ]; then
@@ -160,4 +158,28 @@ else
 fi
 exit "$baton_code"
 `;
+}
+
+/**
+ * Runs the command and sets baton_code. A resumable task's runs in the background, and
+ * job.sh waits for it: the SIGUSR2 that comes ahead of a time limit goes to job.sh alone,
+ * which passes it on, and TERM, INT or HUP sent to job.sh alone are passed on too. Any
+ * other command runs in the foreground, which costs no fork of the shell (a third of a
+ * trivial job's CPU on a VM), and starts with SIGINT and SIGQUIT at their defaults (a
+ * background command of a POSIX shell has them ignored). Every launcher stops a job by
+ * signalling its process group (the command gets the signal directly) or all its
+ * processes (SLURM, OAR); the shell runs its trap, which writes the marker, once the
+ * command has ended. A signal to job.sh alone waits for the command's end.
+ */
+function runCommand(argv: readonly string[], resumable: boolean): string {
+  if (!resumable) return `${shellJoin(argv)}\nbaton_code=$?`;
+  return `${shellJoin(argv)} &
+baton_child=$!
+while :; do
+  wait "$baton_child"
+  baton_code=$?
+  [ -z "$baton_interrupted" ] && break
+  baton_interrupted=
+done
+baton_child=`;
 }

@@ -50,7 +50,9 @@ export async function writeJobFiles({ connector, job, workspaceEnv, experiment, 
     experiment,
   };
   // Everything that can refuse the job is computed before the directory is made.
-  const script = withScript ? jobScript({ taskId: job.taskId, hash: job.hash, directory, argv, env }) : undefined;
+  const script = withScript
+    ? jobScript({ taskId: job.taskId, hash: job.hash, directory, argv, env, resumable: job.task.resumable !== undefined })
+    : undefined;
   if (!claimed) await connector.mkdir(job.directory);
   const paramsPath = jobFile(job.directory, 'params');
   const scriptPath = jobFile(job.directory, 'script');
