@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -50,6 +50,16 @@ describe.each(helpers)('ProcessSpawner (%s)', (helper) => {
     for (let i = 0; i < 20; i++) expect(existsSync(join(directory, `${i}.done`))).toBe(true);
   });
 
+  it('carries a request larger than a pipe holds at once, and the one after it', async () => {
+    spawner = new ProcessSpawner({ helper });
+    const words = Array.from({ length: 20_000 }, (_, i) => `w${i}`);
+    const first = await spawner.spawn({ argv: ['/bin/sh', '-c', 'echo "$#" > count', 'sh', ...words], cwd: directory, stdoutPath: '/dev/null', stderrPath: '/dev/null' });
+    const second = await spawner.spawn({ argv: ['/bin/sh', '-c', ': > second'], cwd: directory, stdoutPath: '/dev/null', stderrPath: '/dev/null' });
+    await Promise.all([first.exited, second.exited]);
+    expect(await readFile(join(directory, 'count'), 'utf8')).toBe('20000\n');
+    expect(existsSync(join(directory, 'second'))).toBe(true);
+  });
+
   it('says it lost track of its processes when the helper dies, and they run on', async () => {
     spawner = new ProcessSpawner({ helper });
     const { pid, exited } = await spawner.spawn({ argv: ['sleep', '2'], cwd: directory, stdoutPath: '/dev/null', stderrPath: '/dev/null' });
@@ -90,6 +100,13 @@ describe('ProcessSpawner, choosing its helper', () => {
     spawner = new ProcessSpawner();
     await (await spawner.spawn({ argv: ['/bin/true'], cwd: directory, stdoutPath: '/dev/null', stderrPath: '/dev/null' })).exited;
     expect(spawner.helper).toBe('python');
+  });
+
+  it.runIf(hasPython)('holds no job\'s directory once it started the job (python enters it to start it)', async () => {
+    spawner = new ProcessSpawner({ helper: 'python' });
+    const { exited } = await spawner.spawn({ argv: ['sleep', '0.3'], cwd: directory, stdoutPath: '/dev/null', stderrPath: '/dev/null' });
+    expect(await readlink(`/proc/${spawner.pid}/cwd`)).toBe('/');
+    await exited;
   });
 
   it.runIf(hasPython)('says why python could not start a command, with its errno code', async () => {

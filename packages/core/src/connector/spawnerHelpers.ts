@@ -65,6 +65,9 @@ def start(rid, cwd, out, err, argv):
         code = errno.errorcode.get(error.errno, "EIO").encode()
         say(b"F " + rid + b" " + code + b" " + (error.strerror or "cannot start").encode() + b"\n")
         return
+    finally:
+        # Hold no job's directory: it may be removed, or its file system unmounted, while the helper waits.
+        os.chdir("/")
     ids[pid] = rid
     say(b"S " + rid + b" " + str(pid).encode() + b"\n")
 pending = b""
