@@ -116,10 +116,17 @@ describe('ProcessSpawner, choosing its helper', () => {
     ).rejects.toMatchObject({ code: 'ENOENT', message: expect.stringMatching(/No such file/) });
   });
 
-  it.runIf(process.platform === 'linux')('falls back to the next helper when python3 says it cannot run here, and starts every request once', async () => {
-    // A python3 that refuses (as one older than 3.8 does) before reading any request.
+  const refusingPythons = {
+    // As one older than 3.8 does, before reading any request.
+    'exits 3 at once': (calls: string) => `#!/bin/sh\necho refused >> ${calls}\nexit 3\n`,
+    // As on a C library without POSIX_SPAWN_SETSID: the real helper, whose posix_spawnp refuses setsid.
+    'cannot start in a session of its own': (calls: string) =>
+      `#!/bin/sh\necho refused >> ${calls}\nexec /usr/bin/python3 -I -S -c 'import os, sys\ndef refuse(*args, **options): raise NotImplementedError("setsid is not supported")\nos.posix_spawnp = refuse\nexec(sys.argv[1])' "$4"\n`,
+  };
+
+  it.runIf(hasPython).each(Object.keys(refusingPythons))('falls back to the next helper when python3 cannot run here (%s), and starts every request once', async (how) => {
     const python = join(directory, 'python3');
-    await writeFile(python, `#!/bin/sh\necho refused >> ${join(directory, 'python-calls')}\nexit 3\n`);
+    await writeFile(python, refusingPythons[how as keyof typeof refusingPythons](join(directory, 'python-calls')));
     await chmod(python, 0o755);
     spawner = new ProcessSpawner({ python });
     const started = await Promise.all(

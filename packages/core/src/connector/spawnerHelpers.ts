@@ -16,7 +16,7 @@
 // sh: a few more forks per job, everywhere; its jobs start with SIGINT and SIGQUIT
 // ignored (a POSIX shell's background commands do, and nothing can undo that).
 
-/** Exit code of a helper that found it cannot run here, before reading any request: try the next. */
+/** Exit code of a helper that found it cannot run here before it started anything: try the next. */
 export const HELPER_UNSUPPORTED = 3;
 
 export const PYTHON_SPAWNER = String.raw`import errno, os, select, signal, sys
@@ -61,6 +61,9 @@ def start(rid, cwd, out, err, argv):
     ]
     try:
         pid = os.posix_spawnp(argv[0], argv, env, file_actions=actions, setsid=True, setsigdef=restore)
+    except NotImplementedError:
+        # A C library without POSIX_SPAWN_SETSID: nothing was started, the next helper takes over.
+        sys.exit(3)
     except OSError as error:
         code = errno.errorcode.get(error.errno, "EIO").encode()
         say(b"F " + rid + b" " + code + b" " + (error.strerror or "cannot start").encode() + b"\n")
