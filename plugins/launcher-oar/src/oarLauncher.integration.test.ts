@@ -230,6 +230,8 @@ describe.skipIf(!clusterUp && !inCI)('OAR launcher on a real cluster', () => {
       expect(oarLauncher(xp, 'held').commandCounts.oardel).toBe(1);
       for (const job of [running, held]) {
         const { clusterId } = await processFileIn(job.directory);
+        // Baton records the cancel from the marker; OAR may not have ended the job yet (Running, then Finishing).
+        await until(() => ['Terminated', 'Error'].includes(oarRecord(clusterId).state), 60_000, `OAR job ${clusterId} to end`);
         const record = oarRecord(clusterId);
         expect(record.state).toBe('Error');
         expect(record.events.map((event) => event.type)).toContain('FRAG_JOB_REQUEST');
