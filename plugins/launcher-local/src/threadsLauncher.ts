@@ -125,7 +125,8 @@ export class ThreadsLauncher implements Launcher {
   private pumpScheduled = false;
   /** How long each task's jobs take: short ones go to threads in batches. */
   private readonly durations: TaskDurations;
-  private pool: Tinypool | undefined;
+  /** The pool, made at the first job (tinypool is imported then). */
+  private pool: Promise<Tinypool> | undefined;
   private closed = false;
   private ownStart: Promise<string | undefined> | undefined;
   /** Looks for `baton jobs kill` requests from other processes while jobs are active. */
@@ -202,8 +203,9 @@ export class ThreadsLauncher implements Launcher {
     if (interrupted.length > 0) {
       this.logger.debug(`${interrupted.length} job(s) interrupted by the end of the experiment; they have no marker and run again on resume`);
     }
-    await this.pool?.destroy();
+    const pool = this.pool;
     this.pool = undefined;
+    await (await pool?.catch(() => undefined))?.destroy();
     for (const job of interrupted) job.resolveEnded();
   }
 
@@ -283,7 +285,8 @@ export class ThreadsLauncher implements Launcher {
     let answers: ThreadJobResult[] | undefined;
     let error: unknown;
     try {
-      answers = (await this.threads().run(
+      const pool = await this.threads();
+      answers = (await pool.run(
         batch.jobs.map((job) => job.input),
         { signal: batch.controller.signal },
       )) as ThreadJobResult[];
@@ -384,7 +387,7 @@ export class ThreadsLauncher implements Launcher {
     return { state: 'running', detail: `in a thread of process ${handle.pid}` };
   }
 
-  private threads(): Tinypool {
+  private threads(): Promise<Tinypool> {
     this.pool ??= createThreadsPool({
       maxThreads: this.maxThreads,
       idleTimeoutMs: this.idleTimeoutMs,
