@@ -51,6 +51,7 @@ export {
   CANCEL_REQUEST_FILE,
   isInProcessHandle,
   isOwningProcessAlive,
+  ownProcessStartTime,
   processStartTime,
   readCancelRequest,
   requestCancel,

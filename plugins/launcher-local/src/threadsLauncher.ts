@@ -6,7 +6,7 @@
 // handle (this process's pid and start time) then says it is not running, so
 // the next run of the experiment runs it again.
 import { availableParallelism, totalmem } from 'node:os';
-import { failedMarkerText, isInProcessHandle, isOwningProcessAlive, jobFile, processStartTime, requestCancel } from '@baton/core';
+import { failedMarkerText, isInProcessHandle, isOwningProcessAlive, jobFile, ownProcessStartTime, requestCancel } from '@baton/core';
 import type {
   Connector,
   FailureInfo,
@@ -125,10 +125,8 @@ export class ThreadsLauncher implements Launcher {
   private pumpScheduled = false;
   /** How long each task's jobs take: short ones go to threads in batches. */
   private readonly durations: TaskDurations;
-  /** The pool, made at the first job (tinypool is imported then). */
-  private pool: Promise<Tinypool> | undefined;
+  private pool: Tinypool | undefined;
   private closed = false;
-  private ownStart: Promise<string | undefined> | undefined;
   /** Looks for `baton jobs kill` requests from other processes while jobs are active. */
   private readonly cancelRequests: CancelRequests;
 
@@ -148,7 +146,7 @@ export class ThreadsLauncher implements Launcher {
       connector: this.connector,
       logger: this.logger,
       intervalMs: Math.min(this.pollIntervalMs, 1000),
-      ownProcess: () => this.ownProcessStart().then((processStart) => ({ pid: OWN_PID, processStart })),
+      ownProcess: () => Promise.resolve({ pid: OWN_PID, processStart: ownProcessStartTime() }),
       directories: () => [...this.active].filter((job) => !job.cancelled).map((job) => job.directory),
       cancel: (directory, by) => {
         const job = [...this.active].find((candidate) => candidate.directory === directory);
@@ -158,7 +156,7 @@ export class ThreadsLauncher implements Launcher {
   }
 
   async submit(requests: readonly LaunchRequest[]): Promise<SubmitOutcome[]> {
-    const processStart = await this.ownProcessStart();
+    const processStart = ownProcessStartTime();
     const outcomes = requests.map((request) => this.accept(request, processStart));
     this.pumpSoon();
     return outcomes.map((outcome) => {
@@ -170,7 +168,7 @@ export class ThreadsLauncher implements Launcher {
   }
 
   async status(handles: readonly LaunchHandle[]): Promise<LaunchStatus[]> {
-    const processStart = await this.ownProcessStart();
+    const processStart = ownProcessStartTime();
     // This process's jobs are answered from memory; only others' need a look at a process.
     const own = handles.map((handle) => this.ownStatus(handle as ThreadsLaunchHandle, processStart));
     if (own.every((status) => status !== undefined)) return own;
@@ -203,9 +201,8 @@ export class ThreadsLauncher implements Launcher {
     if (interrupted.length > 0) {
       this.logger.debug(`${interrupted.length} job(s) interrupted by the end of the experiment; they have no marker and run again on resume`);
     }
-    const pool = this.pool;
+    await this.pool?.destroy();
     this.pool = undefined;
-    await (await pool?.catch(() => undefined))?.destroy();
     for (const job of interrupted) job.resolveEnded();
   }
 
@@ -285,8 +282,7 @@ export class ThreadsLauncher implements Launcher {
     let answers: ThreadJobResult[] | undefined;
     let error: unknown;
     try {
-      const pool = await this.threads();
-      answers = (await pool.run(
+      answers = (await this.threads().run(
         batch.jobs.map((job) => job.input),
         { signal: batch.controller.signal },
       )) as ThreadJobResult[];
@@ -387,7 +383,7 @@ export class ThreadsLauncher implements Launcher {
     return { state: 'running', detail: `in a thread of process ${handle.pid}` };
   }
 
-  private threads(): Promise<Tinypool> {
+  private threads(): Tinypool {
     this.pool ??= createThreadsPool({
       maxThreads: this.maxThreads,
       idleTimeoutMs: this.idleTimeoutMs,
@@ -425,11 +421,6 @@ export class ThreadsLauncher implements Launcher {
     if (answer.outcome === 'no answer') {
       this.logger.warn(`job ${handle.directory} runs in a thread of process ${handle.pid}, which has not answered the request to cancel it yet`);
     }
-  }
-
-  private ownProcessStart(): Promise<string | undefined> {
-    this.ownStart ??= processStartTime(this.connector, process.pid);
-    return this.ownStart;
   }
 }
 

@@ -4,7 +4,7 @@
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FailureInfo } from '@baton/core';
-import type Tinypool from 'tinypool';
+import Tinypool from 'tinypool';
 
 /** The export condition that points this workspace's packages at their TypeScript sources. */
 const SOURCE_CONDITION = '@baton/source';
@@ -27,12 +27,8 @@ export interface ThreadsPoolOptions {
  * which registers tsx first (Node 20 does not pass `--import` hooks on to
  * worker threads), with the source condition so that `@baton/core` resolves to
  * its sources as it does here, built or not.
- *
- * tinypool is imported here, at the first job, not with the plugin: an experiment that
- * runs only command jobs (the `local` launcher of this same plugin) never loads it.
  */
-export async function createThreadsPool(options: ThreadsPoolOptions): Promise<Tinypool> {
-  const { default: Tinypool } = await import('tinypool');
+export function createThreadsPool(options: ThreadsPoolOptions): Tinypool {
   const pool = new Tinypool({
     filename: fileURLToPath(new URL(FROM_SOURCES ? './threadBootstrap.mjs' : './threadWorker.js', import.meta.url)),
     maxThreads: options.maxThreads,

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LocalConnector } from '../connector/localConnector.ts';
-import { CANCEL_REQUEST_FILE, isInProcessHandle, isOwningProcessAlive, processStartTime, readCancelRequest, requestCancel, type InProcessHandle } from './inProcessJobs.ts';
+import { CANCEL_REQUEST_FILE, isInProcessHandle, isOwningProcessAlive, ownProcessStartTime, processStartTime, readCancelRequest, requestCancel, type InProcessHandle } from './inProcessJobs.ts';
 
 const connector = new LocalConnector();
 let directory: string;
@@ -38,6 +38,12 @@ describe('in-process jobs', () => {
     const child = spawn('true');
     await new Promise((resolve) => child.once('exit', resolve));
     expect(await isOwningProcessAlive(connector, handle(child.pid!))).toBe(false);
+  });
+
+  it("ownProcessStartTime reads this process's start time as processStartTime does, so that its handles match", async () => {
+    const start = ownProcessStartTime();
+    expect(start).toBe(await processStartTime(connector, process.pid));
+    expect(await isOwningProcessAlive(connector, handle(process.pid, start))).toBe(true);
   });
 
   it('requestCancel leaves a request for the owning process and reports the marker it writes', async () => {

@@ -5,6 +5,7 @@
 // with no launcher declared, and ask the owning process to cancel the job: it
 // writes a cancel request in the job's directory, which the owner's launcher
 // looks for while it runs the job.
+import { readFileSync } from 'node:fs';
 import { readMarkers, type MarkerState } from '../scheduler/jobMarkers.ts';
 import type { Connector, LaunchHandle } from '../types.ts';
 
@@ -55,7 +56,31 @@ export async function inProcessJobState(
 /** Start time of a process (field 22 of /proc/<pid>/stat), or undefined where there is no /proc. */
 export async function processStartTime(connector: Pick<Connector, 'readFileIfExists'>, pid: number): Promise<string | undefined> {
   const stat = await connector.readFileIfExists(`/proc/${pid}/stat`).catch(() => undefined);
-  if (stat === undefined) return undefined;
+  return stat === undefined ? undefined : startTimeField(stat);
+}
+
+let ownStart: { processStart: string | undefined } | undefined;
+
+/**
+ * This process's start time, as processStartTime gives it, read once and synchronously
+ * (/proc/self/stat is made by the kernel, not read from a disk). A launcher that runs jobs
+ * in this process writes it in their handles without waiting for a file read, which could
+ * queue behind the experiment's work on its other jobs.
+ */
+export function ownProcessStartTime(): string | undefined {
+  if (!ownStart) {
+    let stat: string | undefined;
+    try {
+      stat = readFileSync('/proc/self/stat', 'utf8');
+    } catch {
+      // No /proc (macOS): handles carry the pid alone.
+    }
+    ownStart = { processStart: stat === undefined ? undefined : startTimeField(stat) };
+  }
+  return ownStart.processStart;
+}
+
+function startTimeField(stat: string): string | undefined {
   // The command name (field 2) may hold spaces and parentheses: count from its end.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return fields[19];
