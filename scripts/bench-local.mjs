@@ -25,6 +25,7 @@ const FIXTURE_JS = join(ROOT, 'scripts/bench/trivial-js.yaml');
 const DRIVER = join(ROOT, 'scripts/bench/driver.ts');
 const FUNCTION_DRIVER = join(ROOT, 'scripts/bench/functionDriver.mjs');
 const SUMMARIZE = join(ROOT, 'scripts/bench/summarizeProfile.mjs');
+const THREADS_FLOOR = join(ROOT, 'scripts/bench/threadsFloor.mjs');
 
 if (argv.help || argv.h) {
   process.stdout.write(`Usage: node scripts/bench-local.mjs [options]   (see docs/benchmarks.md)
@@ -81,6 +82,13 @@ try {
       const figures = await functionDriver(join(scratch, `threads-${run}`), jobs, 'threads');
       return { ms: figures.totalMs, inProcessMs: figures.inProcessMs, startupMs: figures.startupMs + figures.importMs, firstDoneMs: figures.firstDoneMs };
     }],
+    // The threads row's peer: the same tasks and files with Node, zod and tinypool alone (threadsFloor.mjs).
+    [`node + zod + tinypool, ${jobs} function tasks, same files (no Baton)`, { peer: true, threadsFloor: true }, async (run) => {
+      const { ms, output } = await timed(['node', THREADS_FLOOR, '--count', String(jobs), '--workdir', join(scratch, `threads-floor-${run}`)], { output: true });
+      const figures = JSON.parse(output.trim().split('\n').pop());
+      if (figures.done !== jobs) throw new Error(`threads floor: ${figures.done} of ${jobs} tasks done:\n${output}`);
+      return { ms, inProcessMs: figures.inProcessMs, startupMs: figures.startupMs + figures.importMs, firstDoneMs: figures.firstDoneMs };
+    }],
     [`xargs -P${cores}, sh -c 'echo i'`, { peer: true }, () => timedShell(`seq ${jobs} | xargs -P${cores} -I{} sh -c 'echo {} > /dev/null'`)],
     [`xargs -P${cores}, same files as a job`, { peer: true, files: true }, async (run) => {
       const directory = join(scratch, `xargs-${run}`);
@@ -94,6 +102,9 @@ try {
   const filesPeer = fresh.find((row) => row.peer && row.files);
   const perRound = fresh[0].runs.map((ms, run) => (ms / filesPeer.runs[run]).toFixed(2));
   note(`${fresh[0].name} / xargs with the same files, round by round: ${perRound.map((ratio) => `${ratio}×`).join(', ')}`);
+  const threadsRow = fresh[2];
+  const floorRow = fresh.find((row) => row.threadsFloor);
+  note(`${threadsRow.name} / the same without Baton, round by round: ${threadsRow.runs.map((ms, run) => `${(ms / floorRow.runs[run]).toFixed(2)}×`).join(', ')}`);
   // The same function tasks in one job process each (local launcher), once: that takes
   // minutes (a Node startup per job).
   if (!argv['skip-function-process']) {
@@ -104,7 +115,7 @@ try {
       return { ms: figures.totalMs, inProcessMs: figures.inProcessMs, startupMs: figures.startupMs + figures.importMs, firstDoneMs: figures.firstDoneMs };
     });
     rows.push(local);
-    const threads = fresh[2];
+    const threads = threadsRow;
     const perTask = (row, tasks) => median(row.extra.inProcessMs) / tasks;
     note(`function tasks, in-process time per task: threads ${format(perTask(threads, jobs))}, local launcher ${format(perTask(local, count))} (${(perTask(local, count) / perTask(threads, jobs)).toFixed(0)}×)`);
   }
