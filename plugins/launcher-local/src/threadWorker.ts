@@ -9,7 +9,6 @@
 // synchronous: it runs on this thread, never queued behind the experiment's own
 // in Node's thread pool.
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
-import { format } from 'node:util';
 import { createLogger, decodeParamValue, importUserModule, isTask, jobFile, setLogSink, writeDoneMarkerSync, writeFailedMarkerSync } from '@baton/core/job';
 import type { FailureInfo, JobParamsFile, Logger, Task } from '@baton/core/job';
 
@@ -242,7 +241,7 @@ class JobOutput {
     // The task's logger: info, warn and error lines in the job's stderr (debug
     // channels already write there when DEBUG enables them).
     setLogSink((record) => {
-      process.stderr.write(`[${record.level}] ${record.namespace}: ${format(record.message, ...record.args)}\n`);
+      process.stderr.write(`[${record.level}] ${record.namespace}: ${process.getBuiltinModule('node:util').format(record.message, ...record.args)}\n`);
     });
   }
 }

@@ -3,7 +3,6 @@
 // declared outside the identity, are left out before they get here (see
 // identityParams.ts). A dependency enters as its job's hash. Changing anything
 // here moves every job: identity.test.ts pins it.
-import { hash } from 'node:crypto';
 import { UserInputError } from '../errors.ts';
 import { JobOutput } from './jobOutput.ts';
 
@@ -27,7 +26,20 @@ export interface IdentityInput {
 
 export function jobIdentity({ taskId, version, params }: IdentityInput): string {
   const text = canonicalJson({ v: IDENTITY_VERSION, task: taskId, ...(version === undefined ? {} : { version }), params });
-  return hash('sha256', text, 'hex');
+  return sha256(text);
+}
+
+let cryptoHash: typeof import('node:crypto').hash | undefined;
+
+/**
+ * node:crypto taken on first use, not imported: this module comes with every task
+ * definition, and a worker thread, which runs tasks but computes no identity,
+ * would compile crypto's ~20 internal modules for nothing (Node's startup snapshot
+ * has them for the main thread only).
+ */
+function sha256(text: string): string {
+  cryptoHash ??= process.getBuiltinModule('node:crypto').hash;
+  return cryptoHash('sha256', text, 'hex');
 }
 
 /**
