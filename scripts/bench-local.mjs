@@ -80,14 +80,14 @@ try {
     // Function tasks (a `run` that returns at once) in worker threads of the experiment process.
     [`threads launcher, ${jobs} function tasks (fresh)`, { target: jobs === 1000 ? 500 : undefined }, async (run) => {
       const figures = await functionDriver(join(scratch, `threads-${run}`), jobs, 'threads');
-      return { ms: figures.totalMs, inProcessMs: figures.inProcessMs, startupMs: figures.startupMs + figures.importMs, firstDoneMs: figures.firstDoneMs };
+      return { ms: figures.totalMs, inProcessMs: figures.inProcessMs, startupMs: figures.startupMs + figures.importMs, firstDoneMs: figures.firstDoneMs, ...cpuFigures(figures) };
     }],
     // The threads row's peer: the same tasks and files with Node, zod and tinypool alone (threadsFloor.mjs).
     [`node + zod + tinypool, ${jobs} function tasks, same files (no Baton)`, { peer: true, threadsFloor: true }, async (run) => {
       const { ms, output } = await timed(['node', THREADS_FLOOR, '--count', String(jobs), '--workdir', join(scratch, `threads-floor-${run}`)], { output: true });
       const figures = JSON.parse(output.trim().split('\n').pop());
       if (figures.done !== jobs) throw new Error(`threads floor: ${figures.done} of ${jobs} tasks done:\n${output}`);
-      return { ms, inProcessMs: figures.inProcessMs, startupMs: figures.startupMs + figures.importMs, firstDoneMs: figures.firstDoneMs };
+      return { ms, inProcessMs: figures.inProcessMs, startupMs: figures.startupMs + figures.importMs, firstDoneMs: figures.firstDoneMs, ...cpuFigures(figures) };
     }],
     [`xargs -P${cores}, sh -c 'echo i'`, { peer: true }, () => timedShell(`seq ${jobs} | xargs -P${cores} -I{} sh -c 'echo {} > /dev/null'`)],
     [`xargs -P${cores}, same files as a job`, { peer: true, files: true }, async (run) => {
@@ -105,6 +105,12 @@ try {
   const threadsRow = fresh[2];
   const floorRow = fresh.find((row) => row.threadsFloor);
   note(`${threadsRow.name} / the same without Baton, round by round: ${threadsRow.runs.map((ms, run) => `${(ms / floorRow.runs[run]).toFixed(2)}×`).join(', ')}`);
+  // The run is short of CPU (2 cores, a main thread and the pool's threads): CPU time says where Baton's extra goes.
+  for (const [label, key] of [['CPU, all threads', 'cpuMs'], ['CPU, main thread', 'cpuMainMs']]) {
+    if (threadsRow.extra[key]?.every(Number.isFinite) && floorRow.extra[key]?.every(Number.isFinite)) {
+      note(`${label} (median): threads launcher ${format(median(threadsRow.extra[key]))}, the same without Baton ${format(median(floorRow.extra[key]))}`);
+    }
+  }
   // The same function tasks in one job process each (local launcher), once: that takes
   // minutes (a Node startup per job).
   if (!argv['skip-function-process']) {
@@ -277,6 +283,11 @@ async function driver(workdir, count) {
   const figures = JSON.parse(output.trim().split('\n').pop());
   if (figures.done !== count) throw new Error(`driver: ${figures.done} of ${count} jobs done:\n${output}`);
   return { ...figures, totalMs: ms };
+}
+
+/** A function-task driver's CPU figures (all threads, main thread), where it could read them. */
+function cpuFigures(figures) {
+  return { ...(Number.isFinite(figures.cpuMs) ? { cpuMs: figures.cpuMs } : {}), ...(Number.isFinite(figures.cpuMainMs) ? { cpuMainMs: figures.cpuMainMs } : {}) };
 }
 
 /** N trivial function tasks on the `threads` or the `local` launcher, through the core API (functionDriver.mjs). */

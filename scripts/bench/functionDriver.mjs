@@ -10,6 +10,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import { cpuTimes } from './figures.mjs';
 
 // performance.now() counts from process start: this is what Node and tsx cost before our first line.
 const startupMs = performance.now();
@@ -74,6 +75,7 @@ const waitMs = performance.now() - waitStart;
 const closeStart = performance.now();
 await xp.close();
 const closeMs = performance.now() - closeStart;
+const cpu = cpuTimes();
 
 process.stdout.write(
   `${JSON.stringify({
@@ -87,6 +89,8 @@ process.stdout.write(
     closeMs,
     inProcessMs: openMs + submitMs + waitMs,
     firstDoneMs,
+    cpuMs: cpu.all,
+    cpuMainMs: cpu.main,
     done: summary.counts.done,
     failed: summary.counts.failed,
     failures: summary.failed.slice(0, 5).map((job) => ({ directory: job.directory, ...job.failure })),

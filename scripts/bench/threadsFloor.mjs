@@ -17,6 +17,7 @@ import { performance } from 'node:perf_hooks';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { cpuTimes } from './figures.mjs';
 
 const startupMs = performance.now();
 const { values } = parseArgs({ options: { count: { type: 'string' }, workdir: { type: 'string' } } });
@@ -61,4 +62,5 @@ if (batch.length > 0) handOver();
 const done = (await Promise.all(ends)).length > 0 ? count : 0;
 const inProcessMs = performance.now() - runStart;
 await pool.destroy();
-process.stdout.write(`${JSON.stringify({ startupMs, importMs, inProcessMs, firstDoneMs, done })}\n`);
+const cpu = cpuTimes();
+process.stdout.write(`${JSON.stringify({ startupMs, importMs, inProcessMs, firstDoneMs, cpuMs: cpu.all, cpuMainMs: cpu.main, done })}\n`);
