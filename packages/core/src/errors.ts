@@ -64,12 +64,18 @@ export class ValidationError extends UserInputError {
 
 /** `did you mean "x"?` when a close candidate exists, else an empty string. */
 export function didYouMean(input: string, candidates: Iterable<string>): string {
+  const best = closeCandidate(input, candidates);
+  return best === undefined ? '' : ` (did you mean "${best}"?)`;
+}
+
+/** The candidate closest to `input` when it is close enough to be a typo of it, else undefined. */
+export function closeCandidate(input: string, candidates: Iterable<string>): string | undefined {
   const list = [...candidates];
-  if (list.length === 0) return '';
+  if (list.length === 0) return undefined;
   const { closest, distance } = levenshtein();
   const best = closest(input, list);
   const limit = Math.max(2, Math.floor(input.length / 3));
-  return distance(input, best) <= limit ? ` (did you mean "${best}"?)` : '';
+  return distance(input, best) <= limit ? best : undefined;
 }
 
 export function isBatonError(error: unknown): error is BatonError {

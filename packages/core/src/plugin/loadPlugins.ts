@@ -22,6 +22,17 @@ export const BUILTIN_PLUGINS: Readonly<Record<string, string>> = {
   tensorboard: '@baton/service-tensorboard',
 };
 
+/**
+ * The kinds each built-in plugin provides, by role: a settings file that uses one of
+ * them without the plugin is told which short name to add to `plugins:`. Each plugin's
+ * tests check that its kinds are listed here.
+ */
+export const BUILTIN_KINDS: Readonly<Record<'launcher' | 'connector' | 'service', Readonly<Record<string, string>>>> = {
+  launcher: { local: 'local', threads: 'local', slurm: 'slurm', oar: 'oar', 'ssh-pool': 'ssh' },
+  connector: { ssh: 'ssh' },
+  service: { tensorboard: 'tensorboard' },
+};
+
 /** Plugins loaded even when not listed: `local` is the default launcher. */
 const ALWAYS_LOADED = ['local'];
 

@@ -2,11 +2,11 @@
 // `connectors:` entry it names, whose `use` picks a factory among the loaded
 // plugins and whose other keys that factory's schema validates.
 import { LocalConnector } from '../connector/localConnector.ts';
-import { BatonError, UserInputError, ValidationError, didYouMean } from '../errors.ts';
-import { BUILTIN_PLUGINS } from '../plugin/loadPlugins.ts';
+import { BatonError, UserInputError, ValidationError } from '../errors.ts';
 import type { Connector, ConnectorFactory, LoggerLike, Plugin } from '../types.ts';
 import type { Settings, WorkspaceSettings } from './validateSettings.ts';
 import { formatKeyPath, strictIfObject, zodIssuesToIssues } from './zodIssues.ts';
+import { unknownKindMessage } from './unknownKind.ts';
 
 export interface CreateWorkspaceConnectorOptions {
   workspace: WorkspaceSettings;
@@ -32,10 +32,9 @@ export async function createWorkspaceConnector(options: CreateWorkspaceConnector
   const factory = factories.get(kind);
   if (!factory) {
     const known = [...factories.keys()];
-    const plugin = Object.keys(BUILTIN_PLUGINS).includes(kind) ? kind : 'the plugin that provides it';
     throw new ValidationError(
       `Invalid connector settings in ${where}:`,
-      [{ path: formatKeyPath([...keyPath, 'use']), message: `unknown connector kind "${kind}"${didYouMean(kind, known)}; loaded kinds: ${known.join(', ') || 'none'}. Add ${plugin} to \`plugins:\` if it is not a typo` }],
+      [{ path: formatKeyPath([...keyPath, 'use']), message: unknownKindMessage({ role: 'connector', kind, known }) }],
       { where, hint: 'Each connector kind comes from a plugin listed under `plugins:`.' },
     );
   }

@@ -91,7 +91,7 @@ describe('createWorkspaceLaunchers', () => {
     const { workspace, plugins } = await projectWith(
       ['plugins: [./plugins/fake.ts]', 'workspaces:', '  - id: main', '    path: ws', '    launchers: { gpu: { use: slurm } }'].join('\n'),
     );
-    expect(() => validateLauncherBlocks({ workspace, plugins })).toThrow(/unknown launcher kind "slurm".*Add slurm to `plugins:`/);
+    expect(() => validateLauncherBlocks({ workspace, plugins })).toThrow('launcher kind "slurm" comes with the built-in plugin @baton/launcher-slurm, which is not loaded: add slurm to `plugins:`');
   });
 
   it('without @baton/launcher-local, says how to install it with the package manager in use', () => {

@@ -1,6 +1,6 @@
 // Builds a workspace's launchers from its `launchers:` blocks: each block's `use`
 // picks a factory among the loaded plugins, whose schema validates the rest.
-import { BatonError, UserInputError, didYouMean } from '../errors.ts';
+import { BatonError, UserInputError } from '../errors.ts';
 import { createLogger } from '../logger.ts';
 import { BUILTIN_PLUGINS, launcherKinds } from '../plugin/loadPlugins.ts';
 import { installCommand } from '../util/installHint.ts';
@@ -9,6 +9,7 @@ import { blockOrigin, locatedValidationError, type LocatedIssue } from './locate
 import type { LauncherBlock } from './settingsSchema.ts';
 import { DEFAULT_LAUNCHER, type WorkspaceSettings } from './validateSettings.ts';
 import { formatKeyPath, strictIfObject, zodIssuesToIssues } from './zodIssues.ts';
+import { unknownKindMessage } from './unknownKind.ts';
 
 export interface LauncherBlocksOptions {
   workspace: WorkspaceSettings;
@@ -62,11 +63,10 @@ export function validateLauncherBlocks(options: LauncherBlocksOptions): Validate
     if (!factory) {
       if (declared.length === 0) throw missingLocalPlugin({ where });
       const known = [...factories.keys()];
-      const plugin = Object.keys(BUILTIN_PLUGINS).includes(kind) ? kind : 'the plugin that provides it';
       issues.push({
         file,
         path: formatKeyPath([...keyPath, 'use']),
-        message: `unknown launcher kind "${kind}"${didYouMean(kind, known)}; loaded kinds: ${known.join(', ') || 'none'}. Add ${plugin} to \`plugins:\` if it is not a typo`,
+        message: unknownKindMessage({ role: 'launcher', kind, known }),
       });
       continue;
     }

@@ -114,7 +114,7 @@ describe('workspace services', () => {
   it('names the built-in plugin to add when its kind is used without it', async () => {
     const { workspace, plugins, settingsFile } = await projectWith('workspaces: [{ id: main, path: ws, services: { tb: { use: tensorboard } } }]\n');
     expect(() => validateServiceBlocks({ workspace, plugins, settingsFile })).toThrow(
-      'workspaces[0].services.tb.use: unknown service kind "tensorboard"; loaded kinds: process. Add tensorboard to `plugins:` if it is not a typo',
+      'workspaces[0].services.tb.use: service kind "tensorboard" comes with the built-in plugin @baton/service-tensorboard, which is not loaded: add tensorboard to `plugins:` (loaded kinds: process)',
     );
   });
 

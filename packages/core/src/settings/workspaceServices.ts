@@ -3,13 +3,13 @@
 // workspace opens. Services are created when an experiment starts one by name.
 import { BatonError, UserInputError, didYouMean } from '../errors.ts';
 import { createLogger } from '../logger.ts';
-import { BUILTIN_PLUGINS } from '../plugin/loadPlugins.ts';
 import { PROCESS_SERVICE_KIND, processServiceFactory } from '../service/processService.ts';
 import type { LoggerLike, Plugin, ServiceFactory, ServiceLike } from '../types.ts';
 import { blockOrigin, locatedValidationError, type LocatedIssue } from './locatedIssues.ts';
 import type { ServiceBlock } from './settingsSchema.ts';
 import type { WorkspaceSettings } from './validateSettings.ts';
 import { formatKeyPath, strictIfObject, zodIssuesToIssues } from './zodIssues.ts';
+import { unknownKindMessage } from './unknownKind.ts';
 
 export interface ServiceBlocksOptions {
   workspace: WorkspaceSettings;
@@ -57,11 +57,10 @@ export function validateServiceBlocks(options: ServiceBlocksOptions): ValidatedS
     const factory = factories.get(kind);
     if (!factory) {
       const known = [...factories.keys()];
-      const plugin = Object.keys(BUILTIN_PLUGINS).includes(kind) ? kind : 'the plugin that provides it';
       issues.push({
         file,
         path: formatKeyPath([...keyPath, 'use']),
-        message: `unknown service kind "${kind}"${didYouMean(kind, known)}; loaded kinds: ${known.join(', ')}. Add ${plugin} to \`plugins:\` if it is not a typo`,
+        message: unknownKindMessage({ role: 'service', kind, known }),
       });
       continue;
     }

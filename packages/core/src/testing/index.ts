@@ -4,3 +4,4 @@ export { launcherConformance } from './launcherConformance.ts';
 export type { LauncherConformanceOptions } from './launcherConformance.ts';
 export { countPolls } from './countPolls.ts';
 export type { PollCount } from './countPolls.ts';
+export { builtinKindMismatches } from './builtinKinds.ts';
