@@ -129,6 +129,28 @@ describe('baton jobs list', () => {
     expect(JSON.parse(byTask.stdout)).toMatchObject([{ taskId: 'evaluate', state: 'running' }]);
   });
 
+  it('says when a filter names an experiment or a task the workspace does not have, and what it may have meant', async () => {
+    await makeWorkspace();
+    const typos = await runBaton(['jobs', 'list', '--workdir', workspace, '--experiment', 'mnsit', '--task', 'evalute'], { cwd: dir });
+    expect(typos.code).toBe(0);
+    expect(typos.stdout).toBe(
+      [
+        'No jobs.',
+        'No experiment "mnsit" has run in this workspace; did you mean "mnist"? Experiments run here: mnist.',
+        'No job of task "evalute" is in this workspace; did you mean "evaluate"? Tasks with jobs here: evaluate, train.',
+        '',
+      ].join('\n'),
+    );
+    const far = await runBaton(['jobs', 'list', '--workdir', workspace, '--experiment', 'cifar'], { cwd: dir });
+    expect(far.stdout).toBe('No jobs.\nNo experiment "cifar" has run in this workspace. Experiments run here: mnist.\n');
+    // Names that exist, with no job in the state asked for: nothing more to say.
+    const none = await runBaton(['jobs', 'list', '--workdir', workspace, '--experiment', 'mnist', '--state', 'queued'], { cwd: dir });
+    expect(none.stdout).toBe('No jobs.\n');
+    // JSON stays the list itself.
+    const json = await runBaton(['jobs', 'list', '--workdir', workspace, '--experiment', 'mnsit', '--json'], { cwd: dir });
+    expect(JSON.parse(json.stdout)).toEqual([]);
+  });
+
   it('exits 2 on an unknown state or a missing workdir', async () => {
     expect((await runBaton(['jobs', 'list', '--workdir', workspace, '--state', 'sleeping'], { cwd: dir })).code).toBe(2);
     const missing = await runBaton(['jobs', 'list', '--workdir', join(dir, 'nope')], { cwd: dir });

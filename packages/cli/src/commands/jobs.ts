@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 // The job catalog alone (no zod, no scheduler): listing a workspace loads what it reads.
-import { cleanJobs, findJobs, listJobs } from '@baton/core/catalog';
+import { cleanJobs, findJobs, listJobs, unmatchedFilters } from '@baton/core/catalog';
 import type { Workspace } from '@baton/core';
 import { launcherStatus } from '../launcherStatus.ts';
 import { locateWorkspace, openWorkspaceWithLaunchers, type LocatedWorkspace } from '../workspaceOptions.ts';
@@ -31,7 +31,9 @@ export async function listJobsCommand(options: ListJobsCommandOptions): Promise<
     return;
   }
   if (records.length === 0) {
-    process.stdout.write('No jobs.\n');
+    // A filter that names nothing of this workspace is more likely a typo than an empty answer.
+    const notes = await unmatchedFilters({ workspacePath: path, connector: located.opened?.connector, experiment: options.experiment, taskId: options.task });
+    process.stdout.write(['No jobs.', ...notes].join('\n') + '\n');
     return;
   }
   const [{ formatJobsTable }, { outputStyle, outputWidth }] = await Promise.all([import('../output/jobsTable.ts'), import('../output/terminal.ts')]);

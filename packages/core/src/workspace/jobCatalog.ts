@@ -2,7 +2,7 @@
 // state, find them from what a user types, and clean finished ones. Files are reached
 // only through a connector (a remote workspace's, over SSH), or this machine's files.
 import { basename, dirname, join, relative, resolve } from 'node:path';
-import { UserInputError } from '../errors.ts';
+import { UserInputError, closeCandidate } from '../errors.ts';
 import { LEGACY_RUN_JOB_LINKS, RUN_JOB_INDEX, parseRunJobLine } from '../experiment/runFolder.ts';
 import { jobFile } from '../job/jobFiles.ts';
 import { launcherMayKnowBetter, readMarkers, readProcessFile, type JobProvenance, type MarkerState } from '../scheduler/jobMarkers.ts';
@@ -72,6 +72,29 @@ export async function listJobs(options: ListJobsOptions): Promise<JobRecord[]> {
   }
   const records = await readJobRecords({ files, locations, links, status: options.status });
   return options.state === undefined ? records : records.filter((job) => job.state === options.state);
+}
+
+/**
+ * For a list that came out empty: a sentence for each filter that names an experiment
+ * with no run in the workspace, or a task with no job there (a typo, or the wrong
+ * workspace), with the name it may have meant and those there are. Empty when every
+ * filter names something the workspace has.
+ */
+export async function unmatchedFilters(options: CatalogFilesOptions & { workspacePath: string; experiment?: string; taskId?: string }): Promise<string[]> {
+  const files = options.connector ?? localFiles;
+  const workspacePath = files.resolve(options.workspacePath);
+  const notes: string[] = [];
+  const check = async (filter: string | undefined, folder: string, sentence: { none: string; some: string }) => {
+    if (filter === undefined) return;
+    const names = (await listDirectories(files, join(workspacePath, folder))).sort();
+    if (names.includes(filter)) return;
+    if (names.length === 0) return void notes.push(`${sentence.none}.`);
+    const meant = closeCandidate(filter, names);
+    notes.push(`${sentence.none}${meant === undefined ? '.' : `; did you mean "${meant}"?`} ${sentence.some}: ${names.join(', ')}.`);
+  };
+  await check(options.experiment, 'experiments', { none: `No experiment "${options.experiment}" has run in this workspace`, some: 'Experiments run here' });
+  await check(options.taskId, 'jobs', { none: `No job of task "${options.taskId}" is in this workspace`, some: 'Tasks with jobs here' });
+  return notes;
 }
 
 export interface FindJobsOptions extends CatalogFilesOptions {
