@@ -38,9 +38,11 @@ function anchorOf(heading: string): string {
 }
 
 describe('baton --help', () => {
-  it.each(commandPaths(createProgram()).map((path) => [path.join(' ') || '(baton)', path]))('%s: examples and a docs page that exists', async (_name, path) => {
+  it.each(commandPaths(createProgram()).map((path) => [path.join(' ') || '(baton)', path]))('%s: examples, a docs page that exists, no empty defaults', async (_name, path) => {
     const result = await runBaton([...(path as string[]), '--help'], { cwd: dir });
     expect(result.code).toBe(0);
+    // A repeatable option given no time is no value to show.
+    expect(result.stdout).not.toMatch(/\(default: (\[\]|\{\})\)/);
     const examples = result.stdout.split('\nExamples:\n')[1];
     expect(examples, result.stdout).toBeDefined();
     expect(examples!.split('\n').filter((line) => line.startsWith('  $ baton ') || line.startsWith('  $ source <(baton ')).length).toBeGreaterThanOrEqual(1);

@@ -23,6 +23,9 @@ export interface RunExperimentOptions {
   stderrLines: number;
 }
 
+/** What commander hands over: a repeatable option given no time is undefined. */
+type ParsedRunExperimentOptions = Omit<RunExperimentOptions, 'env' | 'config' | 'preYaml' | 'postYaml'> & Partial<Pick<RunExperimentOptions, 'env' | 'config' | 'preYaml' | 'postYaml'>>;
+
 export function registerRunExperimentCommand(program: Command): void {
   const command = program
     .command('run-experiment')
@@ -32,19 +35,21 @@ export function registerRunExperimentCommand(program: Command): void {
     .option('--workspace <id>', 'workspace id from the settings file')
     .option('--workdir <dir>', 'workspace directory (wins over --workspace)')
     .option('--config-dir <dir>', 'look for the settings file in this directory only')
-    .option('--env <NAME VALUE>', 'environment variable for the jobs (repeatable): --env NAME VALUE', collectEnv, {})
+    .option('--env <NAME VALUE>', 'environment variable for the jobs (repeatable): --env NAME VALUE', collectEnv)
     .addOption(new Option('--run-mode <mode>', 'normal runs jobs; generate writes them without running; dry-run only prints').choices(['normal', 'generate', 'dry-run']).default('normal'))
-    .option('-c, --config <key.path=value>', 'override a configuration value, read as YAML (repeatable)', collect, [])
-    .option('--pre-yaml <file>', 'YAML file merged before the configuration file (repeatable)', collect, [])
-    .option('--post-yaml <file>', 'YAML file merged after the configuration file (repeatable)', collect, [])
+    .option('-c, --config <key.path=value>', 'override a configuration value, read as YAML (repeatable)', collect)
+    .option('--pre-yaml <file>', 'YAML file merged before the configuration file (repeatable)', collect)
+    .option('--post-yaml <file>', 'YAML file merged after the configuration file (repeatable)', collect)
     .option('--show', 'print the merged configuration and exit')
     .option('--host <host>', 'serve the web monitor of this run on this address (default 127.0.0.1: this machine only)', parseHost)
     .option('--port <n>', 'serve the web monitor of this run on this port (0: any free port; negative: no monitor)', parsePort)
     .option('--kill', 'on Ctrl-C, also cancel the running jobs')
     .option('--stderr-lines <n>', "lines of each failed job's stderr shown in the summary (0: none)", parseLineCount, 10)
-    .action(async (yamlFile: string | undefined, options: RunExperimentOptions) => {
+    .action(async (yamlFile: string | undefined, parsed: ParsedRunExperimentOptions) => {
       const { runExperiment } = await import('./runExperiment.ts');
-      await runExperiment({ yamlFile, options });
+      // Repeatable options have no default in commander, so that help does not print `(default: [])`.
+      const { env = {}, config = [], preYaml = [], postYaml = [] } = parsed;
+      await runExperiment({ yamlFile, options: { ...parsed, env, config, preYaml, postYaml } });
     });
   addHelpExamples(command, {
     examples: [
@@ -84,11 +89,11 @@ export function joinEnvPairs(argv: readonly string[]): string[] {
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-function collect(value: string, previous: string[]): string[] {
+function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
 
-function collectEnv(value: string, previous: Record<string, string>): Record<string, string> {
+function collectEnv(value: string, previous: Record<string, string> = {}): Record<string, string> {
   const equals = value.indexOf('=');
   const name = equals > 0 ? value.slice(0, equals) : '';
   if (!ENV_NAME.test(name)) {
