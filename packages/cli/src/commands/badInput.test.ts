@@ -78,7 +78,13 @@ describe('bad input', () => {
 
   it('a parameter that fails its schema: the experiment stops before running anything', async () => {
     await writeFile(join(dir, 'bad-param.yaml'), 'id: squares\nvalues: [1, "two"]\n');
-    await expectRejected(['--workdir', workspace(), 'bad-param.yaml'], [/Invalid parameters for task "square"/, /x: /]);
+    // Where: the line of the TypeScript module that submitted (source-mapped), and the call.
+    await expectRejected(['--workdir', workspace(), 'bad-param.yaml'], [/Invalid parameters for task "square"/, /x: /, /at: \S*experiment\.ts:6:\d+, in submit\(square, \{"x":"two"\}\)/]);
+  });
+
+  it('a TypeScript experiment in a CommonJS package: what to change, not Node\'s "No exports main"', async () => {
+    await writeFile(join(dir, 'package.json'), JSON.stringify({ name: 'user-project', type: 'commonjs' }));
+    await expectRejected(['--workdir', workspace(), 'ok.yaml'], [/experiment\.ts \(or a module it imports\) is loaded as CommonJS/, /fix: set "type": "module" in \S*package\.json, or name the file \.mts/]);
   });
 
   it('a configuration field of the wrong type or an unknown one', async () => {

@@ -1,5 +1,5 @@
 // Loads the user's experiment module and finds the defineExperiment(...) result in it.
-import { BatonError, UserInputError, importUserModule, isExperimentDefinition } from '@baton/core';
+import { BatonError, UserInputError, importUserModule, isBatonError, isExperimentDefinition } from '@baton/core';
 import type { ExperimentDefinition } from '@baton/core';
 
 export async function loadExperimentDefinition(options: { path: string }): Promise<ExperimentDefinition> {
@@ -10,6 +10,8 @@ export async function loadExperimentDefinition(options: { path: string }): Promi
     // TypeScript; the module then shares this process's @baton/core.
     namespace = await importUserModule(path);
   } catch (error) {
+    // Already said as what to change (a module loaded as CommonJS).
+    if (isBatonError(error)) throw error;
     throw new BatonError(`Could not load the experiment module: ${(error as Error).message}`, {
       where: path,
       hint: 'fix the error in the module (run again with --debug for the stack trace)',

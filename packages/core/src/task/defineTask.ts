@@ -3,6 +3,7 @@
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { UserInputError } from '../errors.ts';
+import { callerSite, formatSite } from '../util/callerSite.ts';
 import type { Logger } from '../logger.ts';
 import type { Requirements } from '../types.ts';
 import type { JobOutput } from './jobOutput.ts';
@@ -127,7 +128,7 @@ export function defineTask<S extends ParamsSchema>(definition: TaskDefinition<S>
   return Object.freeze({
     ...definition,
     module,
-    definedAt: site ? `${site.file}:${site.line}:${site.column}` : undefined,
+    definedAt: site ? formatSite(site) : undefined,
     resumable: normalizeResumable(definition.resumable, where),
     __batonTask: true as const,
     requirementAlternatives: parseRequirements(definition.requirements),
@@ -149,26 +150,6 @@ function normalizeResumable(option: TaskDefinition<ParamsSchema>['resumable'], w
   }
   const signalAheadSeconds = typeof signalAhead === 'number' ? signalAhead : parseDuration(signalAhead, `${where} resumable.signalAhead`);
   return { retries, signalAheadSeconds };
-}
-
-/** The file (a path, without a loader's query) and position that called defineTask, from the V8 call stack. */
-function callerSite(): { file: string; line: number | null; column: number | null } | undefined {
-  const original = Error.prepareStackTrace;
-  try {
-    Error.prepareStackTrace = (_error, stack) => stack;
-    const stack = new Error().stack as unknown as NodeJS.CallSite[];
-    const self = stack[0]?.getFileName();
-    for (const site of stack) {
-      const file = site.getFileName();
-      if (file && file !== self && !file.startsWith('node:')) {
-        const path = file.replace(/\?.*$/, '');
-        return { file: path.startsWith('file:') ? fileURLToPath(path) : path, line: site.getLineNumber(), column: site.getColumnNumber() };
-      }
-    }
-    return undefined;
-  } finally {
-    Error.prepareStackTrace = original;
-  }
 }
 
 function normalizeModule(module: string | undefined): string | undefined {

@@ -6,6 +6,7 @@ import { identityValue, isPlainObject } from './identity.ts';
 import { splitParams } from './identityParams.ts';
 import { JobOutput, type JobReference } from './jobOutput.ts';
 import { encodeParamValue } from './paramValues.ts';
+import { submitWhere } from './submitWhere.ts';
 
 export interface PreparedParams {
   /** Validated parameters with defaults, outputs as absolute paths: exactly what the job receives. */
@@ -21,8 +22,8 @@ export interface PreparedParams {
 export function prepareParams(task: Task, input: unknown): PreparedParams {
   const outputs = new Map<string, JobOutput>();
   const substituted = substituteOutputs(input ?? {}, [], outputs);
-  // Built only for an error: a JSON encoding of the input per submit would cost every job.
-  const where = () => `submit(${task.id}, ${describeInput(input)})`;
+  // Built only for an error: a JSON encoding of the input and a look at the stack per submit would cost every job.
+  const where = () => submitWhere(task, describeInput(input));
   const parsed = task.params.safeParse(substituted);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((issue) => `  - ${issue.path.length ? formatPath(issue.path) : '(params)'}: ${issue.message}`);

@@ -4,6 +4,7 @@
 // that a module imported twice (same definition site) is not an error.
 import { UserInputError } from '../errors.ts';
 import type { Task } from './defineTask.ts';
+import { submitWhere } from './submitWhere.ts';
 
 const submitted = new Map<string, Task>();
 
@@ -16,7 +17,7 @@ export function claimTaskId(task: Task): void {
   }
   if (first === task || (first.definedAt !== undefined && first.definedAt === task.definedAt)) return;
   throw new UserInputError(`Two different tasks have the id "${task.id}": one defined at ${describe(first)}, the other at ${describe(task)}`, {
-    where: `submit(${task.id})`,
+    where: submitWhere(task),
     hint: 'give each task its own id (the id names the jobs\' folder), or import the one definition from where it is defined',
   });
 }

@@ -3,8 +3,10 @@
 // this thread the first time a TypeScript file is met, so that a process that never
 // meets one never loads tsx. Once registered, a plain import() reads TypeScript and
 // the user's module shares this process's @baton/core and zod.
-import { extname } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, extname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { UserInputError } from '../errors.ts';
 
 const TYPESCRIPT_EXTENSIONS = new Set(['.ts', '.mts', '.cts', '.tsx']);
 
@@ -35,10 +37,45 @@ export async function importUserModule(pathOrUrl: string): Promise<Record<string
   try {
     return (await import(url)) as Record<string, unknown>;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ERR_UNKNOWN_FILE_EXTENSION' || tsxRegistered) throw error;
+    if ((error as NodeJS.ErrnoException).code !== 'ERR_UNKNOWN_FILE_EXTENSION' || tsxRegistered) throw commonJsRefusal(error, url) ?? error;
     await registerTypeScript();
     // A fresh URL: Node keeps the failed attempt of the first one in its module cache.
-    return (await import(`${url}${url.includes('?') ? '&' : '?'}typescript`)) as Record<string, unknown>;
+    return (await import(`${url}${url.includes('?') ? '&' : '?'}typescript`).catch((retryError: unknown) => {
+      throw commonJsRefusal(retryError, url) ?? retryError;
+    })) as Record<string, unknown>;
+  }
+}
+
+/**
+ * A module compiled as CommonJS (a .ts file under a package.json without "type": "module")
+ * that requires a Baton package fails with Node's "No "exports" main defined": Baton's
+ * packages are ES modules only. Said as what to change, or undefined for any other error.
+ */
+function commonJsRefusal(error: unknown, url: string): UserInputError | undefined {
+  const { code, message } = error as NodeJS.ErrnoException;
+  if ((code !== 'ERR_PACKAGE_PATH_NOT_EXPORTED' && code !== 'ERR_REQUIRE_ESM') || !/[/\\]@baton[/\\]/.test(String(message))) return undefined;
+  const file = fileURLToPath(url.replace(/\?.*$/, ''));
+  const manifest = nearestPackageJson(dirname(file));
+  const where = manifest === undefined ? 'no package.json above it' : `the nearest package.json, ${manifest.path}, ${manifest.type === undefined ? 'has no "type"' : `says "type": "${manifest.type}"`}`;
+  return new UserInputError(`${file} (or a module it imports) is loaded as CommonJS (${where}), and Baton's packages are ES modules only`, {
+    where: file,
+    hint: manifest === undefined ? 'add a package.json with "type": "module" to the project, or name the file .mts' : `set "type": "module" in ${manifest.path}, or name the file .mts`,
+    cause: error,
+  });
+}
+
+function nearestPackageJson(from: string): { path: string; type: string | undefined } | undefined {
+  for (let dir = from; ; dir = dirname(dir)) {
+    const path = join(dir, 'package.json');
+    if (existsSync(path)) {
+      try {
+        const type = (JSON.parse(readFileSync(path, 'utf8')) as { type?: unknown }).type;
+        return { path, type: typeof type === 'string' ? type : undefined };
+      } catch {
+        return { path, type: undefined };
+      }
+    }
+    if (dirname(dir) === dir) return undefined;
   }
 }
 
