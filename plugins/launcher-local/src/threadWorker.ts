@@ -9,7 +9,7 @@
 // synchronous: it runs on this thread, never queued behind the experiment's own
 // in Node's thread pool.
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
-import { createLogger, decodeParamValue, importUserModule, isTask, jobFile, setLogSink, writeDoneMarkerSync, writeFailedMarkerSync } from '@baton/core/job';
+import { createLogger, decodeParamValue, failureMessage, importUserModule, isTask, jobFile, setLogSink, writeDoneMarkerSync, writeFailedMarkerSync } from '@baton/core/job';
 import type { FailureInfo, JobParamsFile, Logger, Task } from '@baton/core/job';
 
 export interface ThreadJobInput {
@@ -172,12 +172,6 @@ function overlayEnvironment(env: Record<string, string>): () => void {
       else process.env[name] = value;
     }
   };
-}
-
-function failureMessage(error: unknown): string {
-  const text = error instanceof Error ? error.message || error.name : String(error);
-  const message = text.split('\n')[0]!.trim() || 'the task threw';
-  return message.length > 500 ? `${message.slice(0, 497)}...` : message;
 }
 
 type WriteFunction = typeof process.stdout.write;

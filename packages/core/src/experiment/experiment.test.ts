@@ -7,7 +7,7 @@ import { BatonError, UserInputError } from '../errors.ts';
 import type { DryRunRecord } from '../scheduler/scheduler.ts';
 import { Experiment, experiment } from './experiment.ts';
 import { HttpServerService } from '../service/__fixtures__/httpServerService.ts';
-import { append, checkpointing, copy, describeProcess, env, fail, flaky, print } from './__fixtures__/tasks.ts';
+import { append, checkpointing, copy, describeProcess, env, fail, flaky, print, throwing } from './__fixtures__/tasks.ts';
 
 let root: string;
 let workdir: string;
@@ -91,6 +91,15 @@ describe('experiment', () => {
     }
     expect(summary.failed.map((entry) => entry.hash).sort()).toEqual([bad.hash, dependent.hash, transitive.hash].sort());
     expect(summary.failed.find((entry) => entry.hash === bad.hash)?.stderrPath).toBe(join(bad.directory, 'stderr'));
+  });
+
+  it("records what a function task threw (its first line) as its failure, the whole stack in its stderr", async () => {
+    await using xp = await experiment({ name: 'throwing', workdir });
+    const job = xp.submit(throwing, { n: 2 });
+    await xp.wait();
+    expect(job.failure).toEqual({ code: 1, reason: 'failed', message: 'bad n 2' });
+    expect(JSON.parse(await readFile(join(job.directory, 'failed'), 'utf8'))).toMatchObject({ code: 1, reason: 'failed', message: 'bad n 2' });
+    expect(await readFile(join(job.directory, 'stderr'), 'utf8')).toMatch(/Error: bad n 2\nsecond line, for stderr only\n\s+at /);
   });
 
   it('retries a failed job on the next run', async () => {

@@ -10,6 +10,7 @@ export { isTask } from '../task/defineTask.ts';
 export type { Task } from '../task/defineTask.ts';
 export { importUserModule } from '../util/importUserModule.ts';
 export { jobFile } from './jobFiles.ts';
+export { failureMessage } from './failureMessage.ts';
 export type { JobParamsFile } from './jobParamsFile.ts';
 export { writeDoneMarkerSync, writeFailedMarkerSync } from '../scheduler/jobMarkers.ts';
 export type { FailureInfo } from '../types.ts';

@@ -11,6 +11,8 @@ export const JOB_FILES = {
   failed: 'failed',
   /** Peak memory of the job's command in bytes, left by a command that knows it (the function task runner); job.sh folds it into the marker. */
   peakRss: 'peak_rss',
+  /** Why a function task failed (the first line of what it threw, as a JSON string), left by its runner; job.sh puts it in the failed marker. */
+  failureMessage: 'failure_message',
   /** Lock taken while a process claims the job (decides to run or re-attach it). */
   claimLock: 'claim',
 } as const;

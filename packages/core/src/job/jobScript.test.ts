@@ -109,6 +109,23 @@ describe('job.sh', () => {
     }
   });
 
+  it('puts the reason a command left in failure_message (a JSON string: the runner leaves what a task threw) in its failed marker', async () => {
+    const message = JSON.stringify('bad "n": 2\\ 100% \u00e9');
+    expect(await runJob(['sh', '-c', 'printf "%s\\n" "$1" >failure_message; exit 3', 'sh', message])).toBe(3);
+    expect(JSON.parse(await readFile(join(directory, 'failed'), 'utf8'))).toMatchObject({ code: 3, reason: 'failed', message: 'bad "n": 2\\ 100% \u00e9' });
+    expect(await readMarkers(new LocalConnector(), directory)).toMatchObject({ state: 'failed', failure: { code: 3, message: 'bad "n": 2\\ 100% \u00e9' } });
+  });
+
+  it('drops the failure an earlier attempt left, and says the exit code when failure_message is not a JSON string', async () => {
+    await writeFile(join(directory, 'failure_message'), '"the earlier attempt threw"\n');
+    expect(await runJob(['sh', '-c', 'exit 2'])).toBe(2);
+    expect(JSON.parse(await readFile(join(directory, 'failed'), 'utf8'))).toMatchObject({ code: 2, message: 'exited with code 2' });
+    for (const junk of ['no quotes', '"unterminated', '']) {
+      expect(await runJob(['sh', '-c', 'printf "%s\\n" "$1" >failure_message; exit 4', 'sh', junk])).toBe(4);
+      expect(JSON.parse(await readFile(join(directory, 'failed'), 'utf8'))).toMatchObject({ code: 4, message: 'exited with code 4' });
+    }
+  });
+
   describe.runIf(existsSync('/proc/sys/kernel/random/boot_id'))('its clock (Linux: boot time kept per boot and user, plus uptime)', () => {
     const bootId = existsSync('/proc/sys/kernel/random/boot_id') ? readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim() : '';
     const cacheOf = (user: string) => join(directory, `baton-boot-cs-${user}-${bootId}`);

@@ -5,7 +5,8 @@
 // at submit: the schema ran there, once (a transform does not run twice).
 // tsx is loaded only when the task's module is TypeScript.
 // On its way out it leaves its peak memory in the job directory's peak_rss, which
-// job.sh folds into the job's marker (peakRssBytes).
+// job.sh folds into the job's marker (peakRssBytes), and, when the task threw, the
+// first line of the error in failure_message, which job.sh puts in the failed marker.
 import { renameSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -13,6 +14,7 @@ import { isTask } from '../task/defineTask.ts';
 import { decodeParamValue } from '../task/paramValues.ts';
 import { createLogger } from '../logger.ts';
 import { importUserModule } from '../util/importUserModule.ts';
+import { failureMessage } from './failureMessage.ts';
 import { JOB_FILES } from './jobFiles.ts';
 import type { JobParamsFile } from './jobParamsFile.ts';
 
@@ -36,9 +38,25 @@ main(process.argv[2]).then(
   () => process.exit(0),
   (error: unknown) => {
     process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    if (process.argv[2]) recordFailure(process.argv[2], error);
     process.exit(1);
   },
 );
+
+/**
+ * Leaves why the task failed in failure_message for job.sh's marker: one line, a JSON
+ * string (job.sh copies it as is, so it must be one), beside it then renamed. Best
+ * effort: without it the marker says the exit code.
+ */
+function recordFailure(directory: string, error: unknown): void {
+  const path = join(directory, JOB_FILES.failureMessage);
+  try {
+    writeFileSync(`${path}.tmp`, `${JSON.stringify(failureMessage(error))}\n`);
+    renameSync(`${path}.tmp`, path);
+  } catch {
+    // The job directory is gone or full.
+  }
+}
 
 /**
  * Writes this process's peak resident memory (bytes) to peak_rss for job.sh, beside it then

@@ -53,6 +53,15 @@ export const describeProcess = defineTask({
   },
 });
 
+/** A function task that throws: its job process fails, and says why. */
+export const throwing = defineTask({
+  id: 'throwing',
+  params: z.object({ n: z.number() }),
+  run: async (p) => {
+    throw new Error(`bad n ${p.n}\nsecond line, for stderr only`);
+  },
+});
+
 /** Checkpoints on SIGUSR2 (ahead of a time limit) and resumes from the checkpoint next time. */
 export const checkpointing = defineTask({
   id: 'checkpointing',
