@@ -45,30 +45,28 @@ main(process.argv[2]).then(
 
 /**
  * Leaves why the task failed in failure_message for job.sh's marker: one line, a JSON
- * string (job.sh copies it as is, so it must be one), beside it then renamed. Best
- * effort: without it the marker says the exit code.
+ * string (job.sh copies it as is, so it must be one). Without it the marker says the exit code.
  */
 function recordFailure(directory: string, error: unknown): void {
-  const path = join(directory, JOB_FILES.failureMessage);
-  try {
-    writeFileSync(`${path}.tmp`, `${JSON.stringify(failureMessage(error))}\n`);
-    renameSync(`${path}.tmp`, path);
-  } catch {
-    // The job directory is gone or full.
-  }
+  leaveForJobScript(directory, 'failureMessage', JSON.stringify(failureMessage(error)));
+}
+
+/** Leaves this process's peak resident memory (bytes) in peak_rss for job.sh's marker. */
+function recordPeakMemory(directory: string): void {
+  // maxRSS is in kilobytes (KiB), as Node documents it.
+  leaveForJobScript(directory, 'peakRss', String(process.resourceUsage().maxRSS * 1024));
 }
 
 /**
- * Writes this process's peak resident memory (bytes) to peak_rss for job.sh, beside it then
- * renamed, so job.sh never reads half a number. Best effort: without it the marker has no peak.
+ * Writes one line for job.sh to read, beside the file then renamed, so job.sh never reads
+ * half of it. Best effort: the job directory may be gone or full, and the marker then goes without it.
  */
-function recordPeakMemory(directory: string): void {
-  const path = join(directory, JOB_FILES.peakRss);
+function leaveForJobScript(directory: string, file: 'failureMessage' | 'peakRss', line: string): void {
+  const path = join(directory, JOB_FILES[file]);
   try {
-    // maxRSS is in kilobytes (KiB), as Node documents it.
-    writeFileSync(`${path}.tmp`, `${process.resourceUsage().maxRSS * 1024}\n`);
+    writeFileSync(`${path}.tmp`, `${line}\n`);
     renameSync(`${path}.tmp`, path);
   } catch {
-    // The job directory is gone or full: the job's marker goes without its peak memory.
+    // Nothing to do: job.sh writes the marker without it.
   }
 }
