@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LocalConnector } from '../connector/localConnector.ts';
 import { readMarkers } from '../scheduler/jobMarkers.ts';
-import { jobScript } from './jobScript.ts';
+import { BOOT_TIME_KEPT_S, jobScript } from './jobScript.ts';
 
 let directory: string;
 
@@ -130,7 +130,12 @@ describe('job.sh', () => {
     const bootId = existsSync('/proc/sys/kernel/random/boot_id') ? readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim() : '';
     const cacheOf = (user: string) => join(directory, `baton-boot-cs-${user}-${bootId}`);
     /** The boot time in hundredths of a second, from this process's clock. */
-    const bootNow = () => Date.now() / 10 - Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]) * 100;
+    const bootNow = () => Date.now() / 10 - uptimeNow() * 100;
+    const uptimeNow = () => Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
+    /** The boot time kept in a user's file (its first field; the second is the uptime it was worked out at). */
+    const keptBoot = (user: string) => Number(readFileSync(cacheOf(user), 'utf8').split(' ')[0]);
+    /** A kept boot time `offBy` hundredths early, worked out `ago` seconds of uptime ago. */
+    const keep = (options: { offBy: number; ago: number }) => writeFile(cacheOf('tester'), `${Math.round(bootNow()) - options.offBy} ${Math.floor(uptimeNow()) - options.ago}\n`);
     const startOf = async () => (JSON.parse(await readFile(join(directory, 'done'), 'utf8')) as { start: number }).start * 1000;
 
     it('times a job to the hundredth of the wall clock, not up to a second early as the kernel\'s btime (whole seconds) would', async () => {
@@ -143,24 +148,36 @@ describe('job.sh', () => {
       // each look): within a hundredth either way, and the moment between reading them.
       expect(start).toBeGreaterThanOrEqual(before - 25);
       expect(start).toBeLessThanOrEqual(after + 25);
-      expect(Math.abs(Number(readFileSync(cacheOf('tester'), 'utf8')) - bootNow())).toBeLessThan(10);
+      expect(Math.abs(keptBoot('tester') - bootNow())).toBeLessThan(10);
     });
 
-    it('reads the boot time of its user from $TMPDIR, and works it out again when that file is not a number', async () => {
+    it('reads the boot time of its user from $TMPDIR, and works it out again when that file is not two numbers', async () => {
       const env = { PATH: process.env.PATH ?? '', TMPDIR: directory, USER: 'tester' };
       // Five seconds off: a job that reads it says so.
-      await writeFile(cacheOf('tester'), `${Math.round(bootNow()) - 500}\n`);
+      await keep({ offBy: 500, ago: 10 });
       let before = Date.now();
       expect(await runJob(['true'], { env })).toBe(0);
       expect(before - (await startOf())).toBeGreaterThan(4000);
-      for (const junk of ['12; rm -rf /', '0', '']) {
+      // An earlier version's file (the boot time alone) is worked out again, as is junk.
+      for (const junk of [`${Math.round(bootNow()) - 500}`, '12; rm -rf /', `${Math.round(bootNow()) - 500} 012`, `${Math.round(bootNow()) - 500} 1; rm -rf /`, '0', '']) {
         await writeFile(cacheOf('tester'), `${junk}\n`);
         await rm(join(directory, 'done'));
         before = Date.now();
         expect(await runJob(['true'], { env })).toBe(0);
         expect(Math.abs((await startOf()) - before)).toBeLessThan(1000);
-        expect(Math.abs(Number(readFileSync(cacheOf('tester'), 'utf8')) - bootNow())).toBeLessThan(10);
+        expect(Math.abs(keptBoot('tester') - bootNow())).toBeLessThan(10);
       }
+    });
+
+    it(`works the boot time out again once it was kept for more than ${BOOT_TIME_KEPT_S} s of uptime (the wall clock may have been set since)`, async () => {
+      const env = { PATH: process.env.PATH ?? '', TMPDIR: directory, USER: 'tester' };
+      await keep({ offBy: 500, ago: BOOT_TIME_KEPT_S + 1 });
+      const before = Date.now();
+      expect(await runJob(['true'], { env })).toBe(0);
+      expect(Math.abs((await startOf()) - before)).toBeLessThan(1000);
+      expect(Math.abs(keptBoot('tester') - bootNow())).toBeLessThan(10);
+      // Kept with the uptime it was worked out at.
+      expect(Math.abs(Number(readFileSync(cacheOf('tester'), 'utf8').split(' ')[1]) - uptimeNow())).toBeLessThan(5);
     });
 
     it('falls back to the kernel\'s btime where date cannot say nanoseconds (here: no date on the PATH), and keeps none of it', async () => {
@@ -176,12 +193,12 @@ describe('job.sh', () => {
       const before = Date.now();
       expect(await runJob(['true'], { env: { PATH: process.env.PATH ?? '', TMPDIR: directory, USER: 'tester' } })).toBe(0);
       expect(Math.abs((await startOf()) - before)).toBeLessThan(1000);
-      expect(Math.abs(Number(readFileSync(cacheOf('tester'), 'utf8')) - bootNow())).toBeLessThan(10);
+      expect(Math.abs(keptBoot('tester') - bootNow())).toBeLessThan(10);
     });
 
     // Only root can make a file another user owns.
     it.runIf(process.getuid?.() === 0)('never trusts a boot time file another user owns', async () => {
-      await writeFile(cacheOf('tester'), `${Math.round(bootNow()) - 500}\n`);
+      await keep({ offBy: 500, ago: 10 });
       await chown(cacheOf('tester'), 65534, 65534);
       const before = Date.now();
       expect(await runJob(['true'], { env: { PATH: process.env.PATH ?? '', TMPDIR: directory, USER: 'tester' } })).toBe(0);

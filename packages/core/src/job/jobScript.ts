@@ -13,6 +13,13 @@ import { shellJoin, shellQuote } from '../util/shellQuote.ts';
 import { JOB_FILES } from './jobFiles.ts';
 import { checkArgv, checkEnvironmentVariable } from './shellValues.ts';
 
+/**
+ * How long (seconds of uptime) job.sh keeps using a boot time it worked out from the
+ * wall clock before it works it out again (one fork of date): bounds how far a job's
+ * recorded times can lag a wall clock that was set since.
+ */
+export const BOOT_TIME_KEPT_S = 600;
+
 export interface JobScriptOptions {
   taskId: string;
   hash: string;
@@ -64,16 +71,24 @@ baton_timeout=
 baton_interrupted=
 # Provenance without a fork: boot time and uptime from /proc, the host from the kernel.
 # The boot time, in hundredths of a second since the epoch, is kept per boot and user in
-# $TMPDIR (a file of another user's is never trusted). The first job after a boot works it
-# out from the clock (one fork of date; the kernel's btime is whole seconds, up to a second
-# early); where date cannot say nanoseconds, each job reads /proc/stat's btime.
+# $TMPDIR (a file of another user's is never trusted), with the uptime (seconds) it was
+# worked out at. A job works it out from the clock (one fork of date; the kernel's btime
+# is whole seconds, up to a second early) when none is kept or the one kept is more than
+# ${BOOT_TIME_KEPT_S} s old: the wall clock drifts from the uptime when it is set (NTP, a
+# virtual machine's clock brought back in line), so a boot time does not hold for ever.
+# Where date cannot say nanoseconds, each job reads /proc/stat's btime.
 baton_boot=
+baton_boot_at=
 baton_boot_cache=
 baton_user=\${USER:-\${LOGNAME:-}}
 case $baton_user in *[!A-Za-z0-9._-]*) baton_user= ;; esac
 read -r baton_boot_id 2>/dev/null </proc/sys/kernel/random/boot_id &&
   baton_boot_cache=\${TMPDIR:-/tmp}/baton-boot-cs-$baton_user-$baton_boot_id &&
-  [ -O "$baton_boot_cache" ] && read -r baton_boot 2>/dev/null <"$baton_boot_cache"
+  [ -O "$baton_boot_cache" ] && read -r baton_boot baton_boot_at baton_rest 2>/dev/null <"$baton_boot_cache"
+case $baton_boot_at in
+  '' | 0?* | *[!0-9]*) baton_boot= ;;
+  *) read -r baton_up baton_rest 2>/dev/null </proc/uptime && [ $(( \${baton_up%.*} - baton_boot_at )) -le ${BOOT_TIME_KEPT_S} ] || baton_boot= ;;
+esac
 case $baton_boot in
   '' | 0* | *[!0-9]*)
     baton_boot=
@@ -88,7 +103,7 @@ case $baton_boot in
       esac
     fi
     if [ -n "$baton_boot" ]; then
-      [ ! -L "$baton_boot_cache" ] && { echo "$baton_boot" >"$baton_boot_cache"; } 2>/dev/null
+      [ ! -L "$baton_boot_cache" ] && { echo "$baton_boot \${baton_up%.*}" >"$baton_boot_cache"; } 2>/dev/null
     else
       # Whole seconds: good enough for this job, never kept for the next ones.
       while read -r baton_key baton_value; do
