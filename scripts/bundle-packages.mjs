@@ -19,8 +19,18 @@
 //     otherwise (chunks are written to dist/ itself).
 // Every .js of dist/ is rewritten by each build (the old ones are removed first), so no
 // module removed from src/ lingers in a published package.
+//
+// Vendored dependencies: a package's `imports` entries `#vendor/<name>` name dependencies
+// it ships inside dist/vendor/, one file each with everything they require (their licences
+// in dist/vendor/LICENSES.md), instead of depending on them. For packages made of many
+// small files, loading is the cost: yaml (84 CommonJS files) took ~40 ms of every command
+// that reads a settings file, cosmiconfig with its dependencies ~15, import-meta-resolve
+// ~19; one file each, a few ms (docs/benchmarks.md). Their code imports them on first use
+// through lazyModule / importVendored (src/util/lazyModule.ts), from the package itself
+// when run from the sources. The file's extension gives its format: .cjs or .js (ESM).
 //   node scripts/bundle-packages.mjs [package directory...]   (default: all of packages/ and plugins/)
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -78,6 +88,7 @@ async function bundlePackage(dir) {
   const entries = [...new Set([...sourceEntries(manifest), ...binEntries(dir, manifest), ...(STARTED_BY_PATH[manifest.name] ?? [])])];
   const outdir = join(dir, 'dist');
   removeJavaScript(outdir);
+  rmSync(join(outdir, 'vendor'), { recursive: true, force: true });
   const result = await build({
     absWorkingDir: dir,
     entryPoints: entries,
@@ -96,7 +107,68 @@ async function bundlePackage(dir) {
     logLevel: 'warning',
   });
   checkModuleDepths(dir, result.metafile);
-  process.stdout.write(`bundled ${manifest.name}: ${entries.length} entry points, ${Object.keys(result.metafile.outputs).length} files\n`);
+  const vendored = await vendorDependencies(dir, manifest);
+  process.stdout.write(
+    `bundled ${manifest.name}: ${entries.length} entry points, ${Object.keys(result.metafile.outputs).length} files${vendored.length > 0 ? `, vendored ${vendored.join(', ')}` : ''}\n`,
+  );
+}
+
+/** `#vendor/<name>` imports of the manifest: the dependency bundled into the file it names. */
+function vendorEntries(manifest) {
+  return Object.entries(manifest.imports ?? {})
+    .filter(([key]) => key.startsWith('#vendor/'))
+    .map(([key, target]) => {
+      if (typeof target !== 'string' || !/^\.\/dist\/vendor\/[^/]+\.c?js$/.test(target)) {
+        throw new Error(`${manifest.name}: imports["${key}"] must be "./dist/vendor/<file>.cjs" (CommonJS) or ".js" (ESM), not ${JSON.stringify(target)}`);
+      }
+      return { name: key.slice('#vendor/'.length), target };
+    });
+}
+
+/** Bundles each vendored dependency into dist/vendor/, and writes the licences of all the packages bundled there. */
+async function vendorDependencies(dir, manifest) {
+  const vendors = vendorEntries(manifest);
+  if (vendors.length === 0) return [];
+  const requireHere = createRequire(join(dir, 'package.json'));
+  const bundled = new Map();
+  for (const { name, target } of vendors) {
+    const result = await build({
+      absWorkingDir: dir,
+      entryPoints: [requireHere.resolve(name)],
+      outfile: target,
+      bundle: true,
+      format: target.endsWith('.cjs') ? 'cjs' : 'esm',
+      platform: 'node',
+      target: 'node20.19',
+      // cosmiconfig's own TypeScript loader (never used: core gives its loaders) requires it lazily.
+      external: ['typescript'],
+      metafile: true,
+      logLevel: 'warning',
+    });
+    for (const input of Object.keys(result.metafile.inputs)) {
+      const root = packageRootOf(join(dir, input));
+      if (root) bundled.set(root, JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')));
+    }
+  }
+  writeFileSync(join(dir, 'dist', 'vendor', 'LICENSES.md'), licensesText(manifest.name, bundled));
+  return vendors.map((vendor) => vendor.name);
+}
+
+/** The folder of the package a bundled file belongs to: the one right under its last node_modules. */
+function packageRootOf(file) {
+  const match = /^(.*\/node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(file);
+  return match?.[1];
+}
+
+function licensesText(owner, bundled) {
+  const sections = [...bundled.entries()]
+    .sort(([, a], [, b]) => a.name.localeCompare(b.name))
+    .map(([root, pkg]) => {
+      const file = readdirSync(root).find((entry) => /^(licen[sc]e|copying)(\.|$)/i.test(entry));
+      if (!file) throw new Error(`${pkg.name}@${pkg.version} is bundled into ${owner}'s dist/vendor/ but has no licence file to ship with it`);
+      return `## ${pkg.name}@${pkg.version} (${pkg.license})\n\n${readFileSync(join(root, file), 'utf8').trim()}\n`;
+    });
+  return `# Packages bundled in ${owner}'s dist/vendor/\n\nThese packages are shipped inside this package (see the \`imports\` of its package.json); their licences follow.\n\n${sections.join('\n')}`;
 }
 
 /** Removes every .js file under dist/ (declarations, written by tsc, stay). */

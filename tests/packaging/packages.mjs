@@ -84,6 +84,9 @@ export async function lintTarball(tarball) {
   const buffer = data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength);
   const { messages, pkg } = await publint({ pack: { tarball: buffer }, level: 'suggestion', strict: true });
   for (const message of messages) {
+    // A vendored dependency (dist/vendor/, see scripts/bundle-packages.mjs) is a private import that
+    // the package's own code requires: how an ESM default import of it would behave concerns nobody.
+    if (message.code === 'CJS_WITH_ESMODULE_DEFAULT_EXPORT' && message.path?.[0] === 'imports' && String(message.path[1]).startsWith('#vendor/')) continue;
     const line = `publint ${message.type} ${message.code}: ${formatMessage(message, pkg, { color: false }) ?? JSON.stringify(message)}`;
     (message.type === 'suggestion' ? notes : problems).push(line);
   }
@@ -118,12 +121,22 @@ export async function lintTarball(tarball) {
  * tarball (empty when dist/ matches src/).
  */
 export function staleBuildOutputs(pkg) {
+  const vendored = vendoredFiles(pkg.dir);
   return pkg.files.filter((path) => {
-    if (!path.startsWith('dist/') || path.endsWith('.tsbuildinfo') || /^dist\/.+\.js$/.test(path)) return false;
+    if (!path.startsWith('dist/') || path.endsWith('.tsbuildinfo') || /^dist\/.+\.js$/.test(path) || vendored.has(path)) return false;
     const match = /^dist\/(.+?)\.d\.(ts|mts)(\.map)?$/.exec(path);
     if (!match) return true;
     return !SOURCE_EXTENSIONS.some((extension) => existsSync(join(pkg.dir, 'src', `${match[1]}${extension}`)));
   });
+}
+
+/** The files of dist/vendor/ the build writes for the package's `#vendor/` imports (scripts/bundle-packages.mjs), with their licences. */
+function vendoredFiles(dir) {
+  const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+  const targets = Object.entries(manifest.imports ?? {})
+    .filter(([key, target]) => key.startsWith('#vendor/') && typeof target === 'string')
+    .map(([, target]) => target.replace(/^\.\//, ''));
+  return new Set(targets.length > 0 ? [...targets, 'dist/vendor/LICENSES.md'] : []);
 }
 
 /**

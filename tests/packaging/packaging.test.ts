@@ -64,6 +64,12 @@ describe.each(['npm', 'pnpm'] as const)('installed with %s into a fresh project'
     }
   });
 
+  it('installs no copy of the dependencies @baton/core vendors (the settings and configuration files are read by its own copies)', () => {
+    for (const name of ['yaml', 'cosmiconfig', 'import-meta-resolve']) {
+      expect({ name, copies: findPackageCopies(join(project, 'node_modules'), name) }).toEqual({ name, copies: [] });
+    }
+  });
+
   it('runs a TypeScript experiment through `npx baton`, and a second run runs nothing again', async () => {
     const words = ['ab', 'cde', 'naïve'];
     const runLog = join(project, 'runs-ts.log');

@@ -108,7 +108,7 @@ export { loadPlugins, launcherKinds, BUILTIN_PLUGINS } from './plugin/loadPlugin
 export type { LoadPluginsOptions } from './plugin/loadPlugins.ts';
 export { installCommand, userPackageManager } from './util/installHint.ts';
 export type { PackageManager } from './util/installHint.ts';
-export { loadConfiguration, mergeConfigurations, applyOverride } from './experiment/configurationFile.ts';
+export { loadConfiguration, mergeConfigurations, applyOverride, configurationToYaml } from './experiment/configurationFile.ts';
 export type { LoadConfigurationOptions, LoadedConfiguration, ConfigurationObject } from './experiment/configurationFile.ts';
 export { listJobs, findJobs, cleanJobs } from './workspace/jobCatalog.ts';
 export type { JobRecord, CatalogJobState, HandleStatus, HandleStatusFunction, ListJobsOptions, FindJobsOptions, CleanJobsOptions } from './workspace/jobCatalog.ts';

@@ -2,8 +2,7 @@
 // Everything heavy (the user's module, the scheduler) is imported only after --show is handled.
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { stringify } from 'yaml';
-import { UserInputError, loadConfiguration } from '@baton/core';
+import { UserInputError, configurationToYaml, loadConfiguration } from '@baton/core';
 import type { RunExperimentOptions } from './runExperimentCommand.ts';
 
 const MODULE_EXTENSIONS = ['.ts', '.mts', '.js', '.mjs'];
@@ -12,7 +11,7 @@ export async function runExperiment(args: { yamlFile: string | undefined; option
   const { yamlFile, options } = args;
   const loaded = await loadConfiguration({ file: yamlFile, preYaml: options.preYaml, postYaml: options.postYaml, overrides: options.config });
   if (options.show) {
-    process.stdout.write(stringify(loaded.configuration));
+    process.stdout.write(configurationToYaml(loaded.configuration));
     return;
   }
   if (yamlFile === undefined && options.file === undefined) {

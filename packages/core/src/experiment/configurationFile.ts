@@ -5,7 +5,7 @@ import { dirname, relative, resolve } from 'node:path';
 import { lazyModule } from '../util/lazyModule.ts';
 import { UserInputError } from '../errors.ts';
 
-const yaml = lazyModule<typeof import('yaml')>('yaml');
+const yaml = lazyModule<typeof import('yaml')>('yaml', { vendored: true });
 
 export interface LoadConfigurationOptions {
   /** The main YAML file; without one, the configuration comes from the other files and overrides. */
@@ -45,6 +45,11 @@ export async function loadConfiguration(options: LoadConfigurationOptions): Prom
 }
 
 /** Merges `overlay` onto `base`: objects merge key by key, arrays and scalars replace. Inputs are not modified. */
+/** A configuration as YAML text (what `baton run-experiment --show` prints). */
+export function configurationToYaml(configuration: ConfigurationObject): string {
+  return yaml().stringify(configuration);
+}
+
 export function mergeConfigurations(base: ConfigurationObject, overlay: ConfigurationObject): ConfigurationObject {
   const result: ConfigurationObject = { ...base };
   for (const [key, value] of Object.entries(overlay)) {

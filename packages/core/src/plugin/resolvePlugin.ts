@@ -3,16 +3,17 @@
 // its parents, `exports` with the conditions of an ESM import, then `main`), from the
 // settings file's folder first and then from fallback folders (the CLI's own, for the
 // plugins installed with it). Node 20's import.meta.resolve takes no parent folder, so
-// its ponyfill, import-meta-resolve, does the resolving (imported at the first resolution:
-// a process that imports @baton/core and loads no plugin never loads it).
+// its ponyfill, import-meta-resolve, does the resolving (vendored, imported at the first
+// resolution: a process that imports @baton/core and loads no plugin never loads it).
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { UserInputError } from '../errors.ts';
+import { lazyVendoredImport } from '../util/lazyModule.ts';
 
 type ModuleResolve = typeof import('import-meta-resolve').moduleResolve;
-let resolver: Promise<ModuleResolve> | undefined;
-const loadResolver = (): Promise<ModuleResolve> => (resolver ??= import('import-meta-resolve').then((module) => module.moduleResolve));
+const importResolver = lazyVendoredImport<typeof import('import-meta-resolve')>('import-meta-resolve');
+const loadResolver = async (): Promise<ModuleResolve> => (await importResolver()).moduleResolve;
 
 /** What resolving one plugin name found. */
 export type PluginResolution =

@@ -13,7 +13,7 @@ import { loadDataSettings, loadScriptSettings } from './settingsLoaders.ts';
 import { validateLayeredSettings, type Settings } from './validateSettings.ts';
 
 // Searched for only when settings are read (a job process never reads them).
-const cosmiconfig = lazyModule<typeof import('cosmiconfig')>('cosmiconfig');
+const cosmiconfig = lazyModule<typeof import('cosmiconfig')>('cosmiconfig', { vendored: true });
 
 const MODULE_NAME = 'baton';
 const SCRIPT_EXTENSIONS = ['ts', 'mts', 'cts', 'js', 'mjs', 'cjs'];

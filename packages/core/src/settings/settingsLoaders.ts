@@ -1,12 +1,14 @@
 // cosmiconfig loaders for settings files: YAML and JSON with line:column in errors
 // (JSON is read as YAML, of which it is a subset; Node 20's JSON.parse gives no
 // position), and TS/JS through tsx (cosmiconfig's own TS loader needs `typescript`).
-import type { Loader } from 'cosmiconfig';
 import { UserInputError } from '../errors.ts';
 import { importDefault } from '../util/importUserModule.ts';
 import { lazyModule } from '../util/lazyModule.ts';
 
-const yaml = lazyModule<typeof import('yaml')>('yaml');
+/** A cosmiconfig loader (its `Loader` type, which the published declarations may not name: cosmiconfig is vendored). */
+type Loader = (filepath: string, content: string) => unknown;
+
+const yaml = lazyModule<typeof import('yaml')>('yaml', { vendored: true });
 
 export const loadDataSettings: Loader = (filepath, content) => {
   const document = yaml().parseDocument(content, { prettyErrors: true, uniqueKeys: true });
