@@ -4,7 +4,6 @@
 // The scheduler calls it thousands of times per run, so each method does the
 // least work it can: no extra stats, and in a workspace on a local disk a job's
 // small files and directories made synchronously (localDisk.ts).
-import { spawn } from 'node:child_process';
 import { open, readdir, rm, rmdir, stat, symlink, utimes } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { hostname } from 'node:os';
@@ -65,7 +64,8 @@ export class LocalConnector implements Connector {
   run(argv: readonly string[], options: RunCommandOptions = {}): Promise<CommandResult> {
     const [command, ...args] = checkArgv(argv);
     return new Promise((resolvePromise, reject) => {
-      const child = spawn(command, args, {
+      // node:child_process on first use: a process that spawns nothing (a job's own) never loads it.
+      const child = process.getBuiltinModule('node:child_process').spawn(command, args, {
         cwd: options.cwd,
         env: options.env ? { ...process.env, ...options.env } : undefined,
         stdio: ['pipe', 'pipe', 'pipe'],
@@ -145,7 +145,7 @@ export class LocalConnector implements Connector {
     try {
       files.push(await open(options.stdoutPath, 'a'));
       files.push(options.stderrPath === options.stdoutPath ? files[0]! : await open(options.stderrPath, 'a'));
-      const child = spawn(command, args, {
+      const child = process.getBuiltinModule('node:child_process').spawn(command, args, {
         cwd: options.cwd,
         env: options.env ? { ...process.env, ...options.env } : undefined,
         // Own process group (pgid = pid), so the job can be signalled as a whole and outlives us.

@@ -4,10 +4,9 @@
 // The helper is python3's posix_spawn on Linux where there is a python3, else
 // perl, else /bin/sh (spawnerHelpers.ts says what each costs). Requests and
 // answers are lines on its stdin and stdout; values are data, never code.
-import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import type { ChildProcessByStdio } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { createLogger } from '../logger.ts';
 import { HELPER_UNSUPPORTED, PERL_SPAWNER, PYTHON_SPAWNER, SH_SPAWNER } from './spawnerHelpers.ts';
@@ -112,7 +111,8 @@ export class ProcessSpawner {
     const { name, command, args } = this.#pick();
     // Its own process group: a Ctrl-C meant for the experiment must not kill it
     // (its jobs would lose their exit notices while the experiment winds down).
-    const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'ignore'], detached: true });
+    // node:child_process and node:readline on first use: a process that starts no job (a job's own, a `threads` run) never loads them.
+    const child = process.getBuiltinModule('node:child_process').spawn(command, args, { stdio: ['pipe', 'pipe', 'ignore'], detached: true });
     const helper: RunningHelper = { name, process: child, answered: false };
     this.#helper = helper;
     // Neither the helper nor its pipes keep the experiment process alive.
@@ -124,7 +124,7 @@ export class ProcessSpawner {
     child.stdin.on('error', (error) => log.debug('spawner (%s) stdin: %s', name, error.message));
     child.once('error', (error) => this.#ended(helper, null, error));
     child.once('exit', (code) => this.#ended(helper, code));
-    createInterface({ input: child.stdout }).on('line', (line) => {
+    process.getBuiltinModule('node:readline').createInterface({ input: child.stdout }).on('line', (line) => {
       helper.answered = true;
       this.#answer(line);
     });

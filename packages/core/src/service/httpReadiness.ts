@@ -1,6 +1,4 @@
 // When a web service serves: an HTTP request answered, not a sleep. Also a free port for it.
-import { request } from 'node:http';
-import { createServer } from 'node:net';
 
 export interface WaitForHttpOptions {
   url: string;
@@ -42,7 +40,7 @@ export async function waitForHttp(options: WaitForHttpOptions): Promise<HttpRead
 export function findFreePort(options: { host?: string } = {}): Promise<number> {
   const { host = '127.0.0.1' } = options;
   return new Promise((resolve, reject) => {
-    const server = createServer();
+    const server = process.getBuiltinModule('node:net').createServer();
     server.unref();
     server.once('error', reject);
     server.listen(0, host, () => {
@@ -56,7 +54,7 @@ export function findFreePort(options: { host?: string } = {}): Promise<number> {
 /** The status of one GET (no keep-alive, body discarded), or why there was none. */
 function ask(options: { url: string; timeoutMs: number }): Promise<number | string> {
   return new Promise((resolve) => {
-    const req = request(options.url, { method: 'GET', agent: false, timeout: options.timeoutMs }, (response) => {
+    const req = process.getBuiltinModule('node:http').request(options.url, { method: 'GET', agent: false, timeout: options.timeoutMs }, (response) => {
       response.resume();
       resolve(response.statusCode ?? 0);
     });

@@ -2,7 +2,6 @@
 // nothing left behind), its output appended to a log file (read back into error messages),
 // and no orphan when the experiment process ends: stopped on exit, and on Linux killed by
 // the kernel if the experiment process dies without a word (setpriv --pdeathsig).
-import { spawn } from 'node:child_process';
 import { constants, existsSync } from 'node:fs';
 import { access, mkdir, open, stat } from 'node:fs/promises';
 import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
@@ -69,7 +68,7 @@ export class ServiceProcess {
     try {
       const guarded = !outlive && existsSync(SETPRIV) ? [SETPRIV, '--pdeathsig', 'TERM', '--', ...argv] : argv;
       const [command, ...args] = guarded as [string, ...string[]];
-      const child = spawn(command, args, {
+      const child = process.getBuiltinModule('node:child_process').spawn(command, args, {
         cwd,
         env: env ? { ...process.env, ...env } : process.env,
         // Own process group (pgid = pid): stopped as a whole, and a Ctrl-C in the terminal
