@@ -110,6 +110,14 @@ describe('loadConfiguration', () => {
     const main = await write('bad.yaml', 'id: x\nlist: [1, 2\nother: 3\n');
     const error = await loadError({ file: main });
     expect(error.message).toContain(`${main}:3:1`);
+    // yaml gives up a line below the mistake: the message says where the bracket opened.
+    expect(error.message).toContain('(the [ opened at line 2, column 7)');
+  });
+
+  it('names where an unclosed quote opened, which yaml reports at the end of the file', async () => {
+    const main = await write('quote.yaml', 'id: x\nname: "unclosed\nlr: 0.1\nseed: 1\n');
+    const error = await loadError({ file: main });
+    expect(error.message).toContain(`${main}:5:1: Missing closing "quote (the quote opened at line 2, column 7)`);
   });
 
   it('rejects a top level that is not a mapping', async () => {

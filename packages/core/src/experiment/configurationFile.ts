@@ -3,6 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, relative, resolve } from 'node:path';
 import { lazyModule } from '../util/lazyModule.ts';
+import { describeYamlSyntaxError } from '../util/yamlSyntaxError.ts';
 import { UserInputError } from '../errors.ts';
 
 const yaml = lazyModule<typeof import('yaml')>('yaml', { vendored: true });
@@ -145,9 +146,9 @@ async function readYamlMapping(options: { file: string; namedBy?: string }): Pro
   const document = yaml().parseDocument(text);
   const [error] = document.errors;
   if (error) {
-    const position = error.linePos?.[0];
-    const at = position ? `${file}:${position.line}:${position.col}` : file;
-    throw new UserInputError(`Malformed YAML in ${at}: ${describeYamlError(error.message)}`, {
+    const { line, col, message } = describeYamlSyntaxError({ error, text });
+    const at = line === undefined ? file : `${file}:${line}:${col}`;
+    throw new UserInputError(`Malformed YAML in ${at}: ${message}`, {
       where: at,
       hint: 'fix the YAML syntax at that line and column',
     });
@@ -173,20 +174,12 @@ function parseOverrideValue(options: { text: string; override: string }): unknow
   const document = yaml().parseDocument(options.text);
   const [error] = document.errors;
   if (error) {
-    throw new UserInputError(`Malformed value in configuration override "${options.override}": ${describeYamlError(error.message)}`, {
+    throw new UserInputError(`Malformed value in configuration override "${options.override}": ${describeYamlSyntaxError({ error, text: options.text }).message}`, {
       where: `-c ${options.override}`,
       hint: 'the value is read as YAML: quote strings with special characters, e.g. -c name="a: b"',
     });
   }
   return document.toJS();
-}
-
-/** The yaml package's message without its own position (we print file:line:col), then its excerpt. */
-function describeYamlError(message: string): string {
-  const [first = '', ...excerpt] = message.split('\n');
-  const reason = first.replace(/ at line \d+, column \d+:?$/, '');
-  const context = excerpt.filter((line) => line.trim() !== '');
-  return context.length > 0 ? `${reason}\n${context.map((line) => `    ${line}`).join('\n')}` : reason;
 }
 
 function isPlainObject(value: unknown): value is ConfigurationObject {

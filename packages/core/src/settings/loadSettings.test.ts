@@ -128,6 +128,14 @@ describe('loadSettings', () => {
     expect((error as UserInputError).where).toBe(`${file}:3:11`);
   });
 
+  it('names where a bracket or quote left open was opened, lines above where yaml gives up', async () => {
+    const file = await write('baton.config.yaml', 'workspaces:\n  - id: main\n    launchers: { gpu: { use: slurm }\n    path: /tmp/w\n');
+    const error = (await loadSettings({ cwd: root, env }).catch((caught: unknown) => caught)) as UserInputError;
+    expect(error.message).toContain(`${file}:4:5: Flow map in block collection must be sufficiently indented and end with a } (the { opened at line 3, column 16)`);
+    // The excerpt of yaml's message follows, indented.
+    expect(error.message).toContain('\n        path: /tmp/w');
+  });
+
   it('reports malformed JSON with the file, line and column', async () => {
     const file = await write('.batonrc.json', '{\n  "workspaces": [\n    { "id": "a" "path": "x" }\n  ]\n}\n');
     const error = await loadSettings({ cwd: root, env }).catch((caught: unknown) => caught);

@@ -4,6 +4,7 @@
 import { UserInputError } from '../errors.ts';
 import { importDefault } from '../util/importUserModule.ts';
 import { lazyModule } from '../util/lazyModule.ts';
+import { describeYamlSyntaxError } from '../util/yamlSyntaxError.ts';
 
 /** A cosmiconfig loader (its `Loader` type, which the published declarations may not name: cosmiconfig is vendored). */
 type Loader = (filepath: string, content: string) => unknown;
@@ -14,10 +15,10 @@ export const loadDataSettings: Loader = (filepath, content) => {
   const document = yaml().parseDocument(content, { prettyErrors: true, uniqueKeys: true });
   const error = document.errors[0];
   if (error) {
-    const position = error.linePos?.[0];
-    const location = position ? `${filepath}:${position.line}:${position.col}` : filepath;
+    const { line, col, message } = describeYamlSyntaxError({ error, text: content });
+    const location = line === undefined ? filepath : `${filepath}:${line}:${col}`;
     const format = filepath.endsWith('.json') ? 'JSON' : 'YAML';
-    throw new UserInputError(`Malformed ${format} in settings file ${location}: ${describeYamlError(error.message)}`, {
+    throw new UserInputError(`Malformed ${format} in settings file ${location}: ${message}`, {
       where: location,
       hint: `Fix the ${format} at that line and column (indentation, a missing ":" or an unclosed quote or bracket are the usual causes).`,
       cause: error,
@@ -32,12 +33,3 @@ export const loadScriptSettings: Loader = async (filepath) => {
   if (typeof value === 'function') value = await (value as () => unknown)();
   return value;
 };
-
-// yaml's pretty message is `what at line L, column C:` then the lines around it with
-// a caret; the location is already in front, the excerpt is worth keeping.
-function describeYamlError(message: string): string {
-  const [first = '', ...excerpt] = message.split('\n');
-  const what = first.replace(/ at line \d+, column \d+:?$/, '');
-  const context = excerpt.join('\n').trimEnd();
-  return context ? `${what}\n${context}` : what;
-}
