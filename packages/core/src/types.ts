@@ -253,7 +253,8 @@ export interface Launcher {
   /**
    * Whether the launcher runs the job's `job.sh` (default true). False for a
    * launcher that runs a job some other way (`threads` calls the task's function):
-   * the scheduler then writes no `job.sh` for the jobs it hands to it.
+   * the scheduler then writes no `job.sh` for the jobs it hands to it, and `submit`
+   * refuses a command task bound for it (it has nothing to run a command with).
    */
   readonly runsJobScript?: boolean;
   close?(): Promise<void>;

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLogger, experiment, validateLauncherBlocks, ValidationError } from '@baton/core';
+import { createLogger, experiment, UserInputError, validateLauncherBlocks, ValidationError } from '@baton/core';
 import type { JobParamsFile, LaunchHandle, LaunchRequest, Launcher, Workspace, WorkspaceSettings } from '@baton/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 // Tests only: the plugin itself is handed its connector.
@@ -149,21 +149,53 @@ describe('threads launcher in an experiment', () => {
     expect(exited.failure).toEqual({ code: 3, reason: 'failed', message: 'the task called process.exit(3)' });
   });
 
-  it('refuses a command task with a message that names the local launcher', async () => {
+  it('refuses a command task at submit, naming the launchers that run commands; on local it runs', async () => {
     await using xp = await experiment({ name: 'command', openedWorkspace: workspaceWith(newThreads()) });
-    const job = xp.submit(command, { text: 'hi' });
+    let refusal: unknown;
+    try {
+      xp.submit(command, { text: 'hi' });
+    } catch (error) {
+      refusal = error;
+    }
+    expect(refusal).toBeInstanceOf(UserInputError);
+    const { message, where, hint } = refusal as UserInputError;
+    expect(message).toBe('Task "command" is a command task, and launcher "threads" (threads) runs only function tasks (defineTask with run)');
+    // The line of the submit that was refused.
+    expect(where).toMatch(/threadsLauncher\.test\.ts:\d+:\d+, in submit\(command\)$/);
+    expect(hint).toContain('{ launcher: "local" }');
     const other = xp.submit(report, { x: 1 });
-    await xp.wait();
-    expect(job.state).toBe('failed');
-    expect(job.failure).toMatchObject({ reason: 'rejected' });
-    expect(job.failure!.message).toContain('task "command" is a command task');
-    expect(job.failure!.message).toContain('`local` launcher');
-    expect(other.state).toBe('done');
     // The task runs on the local launcher.
     const local = xp.submit(command, { text: 'on local' }, { launcher: 'local' });
     await xp.wait();
+    expect(other.state).toBe('done');
     expect(local.state).toBe('done');
     expect(await readFile(join(local.directory, 'stdout'), 'utf8')).toBe('on local\n');
+  });
+
+  it('tells how to declare a launcher that runs commands when the workspace has none', async () => {
+    const workspace = { ...workspaceWith(newThreads()) };
+    workspace.launchers = new Map([...workspace.launchers].filter(([name]) => name === 'threads'));
+    await using xp = await experiment({ name: 'command-only-threads', openedWorkspace: workspace });
+    expect(() => xp.submit(command, { text: 'hi' })).toThrow(
+      expect.objectContaining({ hint: expect.stringContaining('no launcher that runs commands: declare one in the settings (launchers: { local: { use: local } })') }),
+    );
+  });
+
+  it('fails a command task handed to it anyway (rejected, with what to do), without running anything', async () => {
+    const launcher = newThreads();
+    try {
+      const request = await jobRequest('cmd', 'command', { text: 'hi' });
+      const record = await json(join(request.directory, 'params.json'));
+      await writeFile(join(request.directory, 'params.json'), JSON.stringify({ ...record, module: undefined, command: ['echo', 'hi'] }));
+      const handle = await submitOne(launcher, request);
+      await expect.poll(() => existsSync(join(handle.directory, 'failed')), { timeout: 20_000 }).toBe(true);
+      const failed = await json(join(handle.directory, 'failed'));
+      expect(failed).toMatchObject({ reason: 'rejected' });
+      expect(failed.message).toContain('task "command" is a command task');
+      expect(existsSync(join(handle.directory, 'stdout'))).toBe(false);
+    } finally {
+      await launcher.close();
+    }
   });
 
   it('keeps to its bounds: never more jobs running at once than threads, nor than maxConcurrent', async () => {

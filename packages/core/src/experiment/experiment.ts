@@ -8,11 +8,12 @@ import { jobDirectory } from '../job/jobFiles.ts';
 import { checkArgv, checkEnvironment, checkEnvironmentVariable } from '../job/shellValues.ts';
 import { createLogger } from '../logger.ts';
 import { Scheduler, type DryRunRecord } from '../scheduler/scheduler.ts';
-import { findLauncher } from '../scheduler/chooseLauncher.ts';
+import { chooseLauncher, findLauncher } from '../scheduler/chooseLauncher.ts';
 import type { Task, TaskInput } from '../task/defineTask.ts';
 import { jobIdentity } from '../task/identity.ts';
 import { prepareParams } from '../task/taskParams.ts';
 import { claimTaskId } from '../task/taskRegistry.ts';
+import { submitWhere } from '../task/submitWhere.ts';
 import { CounterToken } from '../token/counterToken.ts';
 import type { FailureInfo, JobState, RunMode, ServiceLike, Token } from '../types.ts';
 import { openWorkspace, type OpenWorkspaceOptions } from '../workspace/openWorkspace.ts';
@@ -117,6 +118,8 @@ export class Experiment implements AsyncDisposable {
   #olderIndexes: string[] = [];
   readonly #scheduler: Scheduler;
   readonly #env: Record<string, string>;
+  /** The experiment's default launcher (experiment({ launcher })), over the workspace's. */
+  readonly #defaultLauncher: string | undefined;
   readonly #tokens = new Map<string, Token>();
   readonly #services: ExperimentServices;
   /** The run's `jobs.jsonl` (none in a dry run). */
@@ -147,6 +150,7 @@ export class Experiment implements AsyncDisposable {
     this.#env = { ...options.env };
     this.#ownsWorkspace = !options.openedWorkspace;
     if (options.launcher !== undefined) findLauncher(workspace, options.launcher);
+    this.#defaultLauncher = options.launcher;
     this.#scheduler = new Scheduler({
       workspace,
       runMode: this.runMode,
@@ -240,6 +244,7 @@ export class Experiment implements AsyncDisposable {
     this.#checkTokens(task.id, tokens);
     const launcher = options.launcher ?? task.launcher;
     if (launcher !== undefined) findLauncher(this.workspace, launcher);
+    if (!task.run) this.#checkRunsCommands(task, launcher);
     // The experiment's environment as it is when the job is submitted; jobs with no
     // environment of their own share one checked copy (10,000 jobs, one object).
     const env = this.#jobEnv(task, options);
@@ -260,6 +265,29 @@ export class Experiment implements AsyncDisposable {
     this.#index?.add({ taskId: task.id, hash });
     this.#scheduler.add(job);
     return job;
+  }
+
+  /**
+   * A command task bound for a launcher that does not run job.sh (the `threads` launcher
+   * calls a task's function in a thread: it has nothing to run a command with) is refused
+   * here, with the launchers that can run it, rather than failing once launched.
+   */
+  #checkRunsCommands(task: Task<any>, named: string | undefined): void {
+    const { launchers } = this.workspace;
+    const likely = launchers.get(named ?? this.#defaultLauncher ?? this.workspace.defaultLauncher);
+    if (likely?.runsJobScript !== false) return;
+    // Unnamed, a job goes to the first launcher that offers what it requires: maybe not the default.
+    const choice = chooseLauncher({ workspace: this.workspace, requested: named, fallback: this.#defaultLauncher, alternatives: task.requirementAlternatives });
+    if (!('launcher' in choice) || choice.launcher.runsJobScript !== false) return;
+    const chosen = choice.launcher;
+    const able = [...launchers.values()].filter((candidate) => candidate.runsJobScript !== false).map((candidate) => candidate.name);
+    throw new UserInputError(`Task "${task.id}" is a command task, and launcher "${chosen.name}" (${chosen.kind}) runs only function tasks (defineTask with run)`, {
+      where: submitWhere(task),
+      hint:
+        able.length > 0
+          ? `submit it to a launcher that runs commands, e.g. xp.submit(${task.id}, params, { launcher: ${JSON.stringify(able[0])} }) or launcher: ${JSON.stringify(able[0])} in its defineTask (this workspace has: ${able.join(', ')})`
+          : `this workspace has no launcher that runs commands: declare one in the settings (launchers: { local: { use: local } }) and submit the task to it with { launcher: "local" }`,
+    });
   }
 
   /** Writes a job's directory and script without running it (a done or running job is left alone). */
