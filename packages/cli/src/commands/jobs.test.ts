@@ -235,6 +235,46 @@ describe('baton jobs kill', () => {
     expect(JSON.parse(await readFile(join(dirs.running, 'failed'), 'utf8'))).toMatchObject({ reason: 'cancelled' });
     expect(existsSync(join(dirs.done, 'failed'))).toBe(false);
   });
+
+  it('with --experiment, kills every running or queued job of the runs of that experiment, and no other', async () => {
+    const dirs = await makeWorkspace();
+    await symlink(dirs.running, join(workspace, 'experiments', 'mnist', 'run-1', 'jobs', `evaluate--${RUNNING}`));
+    const otherHash = 'd1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90';
+    const otherDir = join(workspace, 'jobs', 'evaluate', otherHash);
+    const other = await makeJob({ taskId: 'evaluate', hash: otherHash, pid: await startSleeper(otherDir) });
+    const pidOf = async (directory: string) => JSON.parse(await readFile(join(directory, 'process.json'), 'utf8')).pid as number;
+
+    const killedPid = await pidOf(dirs.running);
+    const result = await runBaton(['jobs', 'kill', '--experiment', 'mnist', '--workdir', workspace], { cwd: dir });
+
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout.trim().split('\n')).toEqual([`evaluate/${RUNNING.slice(0, 12)} (${dirs.running}): killed`]);
+    await waitFor(() => !isAlive(killedPid));
+    expect(JSON.parse(await readFile(join(dirs.running, 'failed'), 'utf8'))).toMatchObject({ reason: 'cancelled' });
+    // Not of the experiment: untouched.
+    expect(isAlive(await pidOf(other))).toBe(true);
+    expect(existsSync(join(other, 'failed'))).toBe(false);
+    // Nothing left to kill: said so, exit 0.
+    const again = await runBaton(['jobs', 'kill', '--experiment', 'mnist', '--workdir', workspace], { cwd: dir });
+    expect(again.code).toBe(0);
+    expect(again.stdout).toBe('No running or queued jobs of experiment mnist: nothing to kill.\n');
+    // A name the workspace does not know: the one it may have meant.
+    const typo = await runBaton(['jobs', 'kill', '--experiment', 'mnsit', '--workdir', workspace], { cwd: dir });
+    expect(typo.stdout).toContain('No running or queued jobs of experiment mnsit: nothing to kill.');
+    expect(typo.stdout).toContain('mnist');
+  });
+
+  it('refuses to run without jobs or a selection, and with both', async () => {
+    await makeWorkspace();
+    const none = await runBaton(['jobs', 'kill', '--workdir', workspace], { cwd: dir });
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('No jobs to kill');
+    expect(none.stderr).toContain('--experiment <name>');
+    const both = await runBaton(['jobs', 'kill', DONE.slice(0, 6), '--experiment', 'mnist', '--workdir', workspace], { cwd: dir });
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain('not both');
+  });
 });
 
 async function waitFor(condition: () => boolean, timeoutMs = 10_000): Promise<void> {

@@ -4,11 +4,11 @@ import { existsSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 // The job catalog alone (no zod, no scheduler): listing a workspace loads what it reads.
 import { cleanJobs, findJobs, listJobs, unmatchedFilters } from '@baton/core/catalog';
-import type { Workspace } from '@baton/core';
+import type { JobRecord, Workspace } from '@baton/core';
 import { launcherStatus } from '../launcherStatus.ts';
 import { locateWorkspace, openWorkspaceWithLaunchers, type LocatedWorkspace } from '../workspaceOptions.ts';
 import type { WorkspaceOptions } from '../workspaceFlags.ts';
-import type { CleanJobsCommandOptions, ListJobsCommandOptions, LogJobCommandOptions } from './jobsCommand.ts';
+import type { CleanJobsCommandOptions, KillJobsCommandOptions, ListJobsCommandOptions, LogJobCommandOptions } from './jobsCommand.ts';
 
 export async function listJobsCommand(options: ListJobsCommandOptions): Promise<void> {
   const located = await locateWorkspace(options);
@@ -55,21 +55,62 @@ export async function logJobCommand(ref: string, options: LogJobCommandOptions):
   }
 }
 
-export async function killJobsCommand(refs: string[], options: WorkspaceOptions): Promise<void> {
-  const located = await jobsWorkspace(refs[0]!, options);
+export async function killJobsCommand(refs: string[], options: KillJobsCommandOptions): Promise<void> {
+  const filtered = options.experiment !== undefined || options.task !== undefined;
+  if (refs.length === 0 && !filtered) {
+    throw await killUsageError(
+      'No jobs to kill',
+      'name them (task-id/hash-prefix, hash prefix or job directory), or take every running or queued job of an experiment with --experiment <name> (or of a task with --task <id>)',
+    );
+  }
+  if (refs.length > 0 && filtered) {
+    throw await killUsageError('Both jobs and --experiment/--task given to baton jobs kill', 'either name the jobs, or select them with --experiment/--task, not both');
+  }
+  const located = refs.length > 0 ? await jobsWorkspace(refs[0]!, options) : await locateWorkspace(options);
+  const workspaceOptions = options.workspace === undefined ? { ...options, workdir: located.path } : options;
   try {
-    const records = await findJobs({ workspacePath: located.path, connector: located.opened?.connector, refs });
+    const records = refs.length > 0 ? await findJobs({ workspacePath: located.path, connector: located.opened?.connector, refs }) : await selectedActiveJobs(located, workspaceOptions, options);
+    if (records.length === 0) {
+      const notes = await unmatchedFilters({ workspacePath: located.path, connector: located.opened?.connector, experiment: options.experiment, taskId: options.task });
+      process.stdout.write([`No running or queued jobs${describeFilters(options)}: nothing to kill.`, ...notes].join('\n') + '\n');
+      return;
+    }
     // Launchers come from the workspace the jobs were found in.
     const { killJobs } = await import('./killJobs.ts');
-    const failures = await killJobs({
-      jobs: records,
-      workspace: options.workspace === undefined ? { ...options, workdir: located.path } : options,
-      opened: located.opened,
-    });
+    const failures = await killJobs({ jobs: records, workspace: workspaceOptions, opened: located.opened });
     if (failures > 0) process.exitCode = 1;
   } finally {
     await located.opened?.close();
   }
+}
+
+/** The running and queued jobs an --experiment/--task selection names (launchers asked about the jobs their files cannot settle). */
+async function selectedActiveJobs(located: LocatedWorkspace, workspaceOptions: WorkspaceOptions, options: KillJobsCommandOptions): Promise<JobRecord[]> {
+  let opened: Promise<Workspace | undefined> | undefined = located.opened && Promise.resolve(located.opened);
+  const workspace = () => (opened ??= openWorkspaceWithLaunchers({ options: workspaceOptions, required: false }));
+  try {
+    const records = await listJobs({
+      workspacePath: located.path,
+      connector: located.opened?.connector,
+      taskId: options.task,
+      experiment: options.experiment,
+      status: launcherStatus(workspace),
+    });
+    return records.filter((record) => record.state === 'running' || record.state === 'queued');
+  } finally {
+    const workspaceOpened = await opened;
+    if (workspaceOpened !== located.opened) await workspaceOpened?.close();
+  }
+}
+
+/** Core's error class is imported for the error only: `jobs` commands load the job catalog alone (above). */
+async function killUsageError(message: string, hint: string): Promise<Error> {
+  const { UserInputError } = await import('@baton/core');
+  return new UserInputError(message, { where: 'baton jobs kill', hint });
+}
+
+function describeFilters(options: KillJobsCommandOptions): string {
+  return [options.experiment !== undefined && ` of experiment ${options.experiment}`, options.task !== undefined && ` of task ${options.task}`].filter(Boolean).join(',');
 }
 
 export async function cleanJobsCommand(options: CleanJobsCommandOptions): Promise<void> {

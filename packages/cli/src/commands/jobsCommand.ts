@@ -10,6 +10,7 @@ const STATES: CatalogJobState[] = ['done', 'failed', 'running', 'queued', 'incom
 
 export type ListJobsCommandOptions = WorkspaceOptions & { state?: CatalogJobState; task?: string; experiment?: string; json?: boolean; wide?: boolean };
 export type LogJobCommandOptions = WorkspaceOptions & { stderr?: boolean; follow?: boolean };
+export type KillJobsCommandOptions = WorkspaceOptions & { task?: string; experiment?: string };
 export type CleanJobsCommandOptions = WorkspaceOptions & { state?: 'done' | 'failed'; perform?: boolean };
 
 export function registerJobsCommand(program: Command): void {
@@ -65,12 +66,15 @@ export function registerJobsCommand(program: Command): void {
     jobs
       .command('kill')
       .description('stop running or queued jobs (they are marked failed: cancelled)')
-      .argument('<jobs...>', 'job directories, task-id/hash-prefixes, or hash prefixes (6+ characters)'),
-  ).action(async (refs: string[], options: WorkspaceOptions) => (await import('./jobs.ts')).killJobsCommand(refs, options));
+      .argument('[jobs...]', 'job directories, task-id/hash-prefixes, or hash prefixes (6+ characters)')
+      .option('--experiment <name>', 'instead of naming jobs: every running or queued job submitted by runs of this experiment')
+      .option('--task <id>', 'instead of naming jobs: every running or queued job of this task (with --experiment: of both)'),
+  ).action(async (refs: string[], options: KillJobsCommandOptions) => (await import('./jobs.ts')).killJobsCommand(refs, options));
   addHelpExamples(kill, {
     examples: [
       { command: 'baton jobs kill train/3fa2c1', does: 'cancel one job' },
       { command: 'baton jobs kill 3fa2c1d0 9b8e7f6a --workspace cluster', does: 'cancel two jobs of the workspace "cluster"' },
+      { command: 'baton jobs kill --experiment sweep', does: 'cancel every job of the runs of sweep still running or queued' },
     ],
     docs: DOCS,
   });

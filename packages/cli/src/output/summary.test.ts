@@ -102,6 +102,38 @@ describe('formatSummary', () => {
       `  fn/cccccccccccc  /ws/jobs/fn/c`,
     ]);
   });
+  it('names at most ten jobs still running or stopped, and then stops the rest by experiment', () => {
+    const job = (i: number, launcher: string) => ({
+      taskId: 'nap',
+      hash: i.toString(16).padEnd(64, '0'),
+      directory: `/ws/jobs/nap/${i}`,
+      state: 'running' as const,
+      launcher,
+      ...(launcher === 'threads' ? { outlivesProcess: false as const } : {}),
+    });
+    const lines = formatSummary({
+      summary: {
+        counts: { waiting: 0, ready: 0, queued: 0, running: 24, done: 0, failed: 0 },
+        failed: [],
+        active: [...Array.from({ length: 12 }, (_, i) => job(i, 'local')), ...Array.from({ length: 12 }, (_, i) => job(100 + i, 'threads'))],
+        elapsedMs: 1_000,
+        alreadyDone: 0,
+      },
+      experiment: 'sweep',
+      interruptedBy: 'SIGINT',
+      killed: false,
+      runMode: 'normal',
+      workspaceFlags: "--workdir '/my ws'",
+      style: plain,
+    });
+    const still = lines.indexOf('\n12 jobs are still running or queued; they keep going and the next run of this experiment re-attaches them:');
+    expect(lines.slice(still + 1, still + 14).filter((line) => line.startsWith('  nap/'))).toHaveLength(10);
+    expect(lines).toContain("  ... and 2 more (baton jobs list --experiment sweep --workdir '/my ws')");
+    expect(lines).toContain("To stop them: baton jobs kill --experiment sweep --workdir '/my ws'");
+    const stopped = lines.indexOf('\n12 thread jobs were stopped with this process (launcher threads) and will run again on resume:');
+    expect(lines.slice(stopped + 1)).toEqual([...Array.from({ length: 10 }, (_, i) => `  nap/${(100 + i).toString(16).padEnd(12, '0')}  /ws/jobs/nap/${100 + i}`), '  ... and 2 more']);
+  });
+
   it('shows the last lines of stderr of each failed job, and the command that prints all of it', () => {
     const broken = failedJob(1, 'broken', 3);
     const other = failedJob(2, 'other', 4);

@@ -13,6 +13,8 @@ const GROUP_ABOVE = 3;
 const GROUP_EXAMPLES = 3;
 /** Failed jobs shown with the end of their stderr: the first few tell the story; the others get the command. */
 export const MAX_STDERR_TAILS = 5;
+/** Jobs still running (or stopped with this process) named one by one after an interruption; the others are counted. */
+export const LISTED_AT_MOST = 10;
 
 type FailedJob = ExperimentSummary['failed'][number];
 
@@ -42,6 +44,8 @@ export function formatSummary(options: SummaryOptions): string[] {
     .join(', ');
   const mode = options.runMode === 'normal' ? '' : ` (${options.runMode})`;
   const interrupted = options.interruptedBy !== undefined;
+  // Flags that name the run's workspace, for the commands suggested below.
+  const flags = options.workspaceFlags ? ` ${options.workspaceFlags}` : '';
   out(`${interrupted ? `Stopped by ${options.interruptedBy}` : 'Finished'}${mode}: ${plural(total, 'job')}${counts ? ` (${counts})` : ''} in ${formatDuration(summary.elapsedMs)}`);
   // A resumed run says what it did not run again.
   if (summary.alreadyDone > 0) {
@@ -51,7 +55,6 @@ export function formatSummary(options: SummaryOptions): string[] {
 
   if (summary.failed.length > 0 && options.runMode !== 'dry-run') {
     const style = options.style ?? outputStyle(process.stdout);
-    const flags = options.workspaceFlags ? ` ${options.workspaceFlags}` : '';
     const tails = options.stderrTails ?? new Map<string, readonly string[]>();
     const stderrLines = (job: FailedJob, indent: string) => {
       const tail = tails.get(job.directory);
@@ -88,8 +91,14 @@ export function formatSummary(options: SummaryOptions): string[] {
   const stopped = launched.filter((job) => job.outlivesProcess === false);
   if (interrupted && lasting.length > 0 && !options.killed) {
     out(`\n${plural(lasting.length, 'job')} ${lasting.length === 1 ? 'is' : 'are'} still running or queued; they keep going and the next run of this experiment re-attaches them:`);
-    for (const job of lasting) out(`  ${jobName(job)}  ${job.state}  ${job.directory}`);
-    out(`To stop them: baton jobs kill ${lasting.map((job) => job.directory).join(' ')}`);
+    for (const job of lasting.slice(0, LISTED_AT_MOST)) out(`  ${jobName(job)}  ${job.state}  ${job.directory}`);
+    if (lasting.length > LISTED_AT_MOST) out(`  ... and ${lasting.length - LISTED_AT_MOST} more (baton jobs list --experiment ${options.experiment}${flags})`);
+    // A few are named; more, the experiment's (every run's jobs still running or queued).
+    out(
+      lasting.length > LISTED_AT_MOST
+        ? `To stop them: baton jobs kill --experiment ${options.experiment}${flags}`
+        : `To stop them: baton jobs kill ${lasting.map((job) => job.directory).join(' ')}`,
+    );
     out('(or run again with --kill, so that Ctrl-C also cancels running jobs)');
   }
   if (interrupted && stopped.length > 0) {
@@ -98,7 +107,8 @@ export function formatSummary(options: SummaryOptions): string[] {
       `\n${plural(stopped.length, 'thread job')} ${stopped.length === 1 ? 'was' : 'were'} stopped with this process` +
         `${launchers.length > 0 ? ` (launcher ${launchers.join(', ')})` : ''} and will run again on resume:`,
     );
-    for (const job of stopped) out(`  ${jobName(job)}  ${job.directory}`);
+    for (const job of stopped.slice(0, LISTED_AT_MOST)) out(`  ${jobName(job)}  ${job.directory}`);
+    if (stopped.length > LISTED_AT_MOST) out(`  ... and ${stopped.length - LISTED_AT_MOST} more`);
   }
   if (interrupted && notStarted > 0) {
     out(`${plural(notStarted, 'job')} ${notStarted === 1 ? 'was' : 'were'} not started; the next run of this experiment starts ${notStarted === 1 ? 'it' : 'them'}.`);
