@@ -92,6 +92,27 @@ describe('refused at submit, nothing written', () => {
     expect(existsSync(xp.jobspath)).toBe(false);
   });
 
+  it('a submitted job given as a parameter instead of its output: says what to pass, whatever the schema expects', async () => {
+    await using xp = await experiment({ name: 'job-as-param', workdir });
+    const first = xp.submit(echo, { text: 'first' });
+    let refusal: unknown;
+    try {
+      // What a user writes to make echo depend on `first`: the job itself, not first.output.
+      xp.submit(echo, { text: first } as unknown as { text: string });
+    } catch (error) {
+      refusal = error;
+    }
+    expect(refusal).toBeInstanceOf(UserInputError);
+    const { message, where, hint } = refusal as UserInputError;
+    expect(message).toBe(`text: the job echo/${first.hash.slice(0, 12)} itself cannot be a parameter`);
+    expect(hint).toContain('job.output');
+    // The input named short, not the job's task and schema.
+    expect(where).toMatch(new RegExp(`in submit\\(echo, \\{"text":"<job echo/${first.hash.slice(0, 12)}>"\\}\\)$`));
+    // Nested in a list, under any schema.
+    expect(() => xp.submit(echo, { text: 'x', extra: [first] } as unknown as { text: string })).toThrow(`extra[0]: the job echo/${first.hash.slice(0, 12)} itself cannot be a parameter`);
+    await xp.stop();
+  });
+
   it('a NUL byte in an environment value, from the submit call or from setenv', async () => {
     await using xp = await experiment({ name: 'nul-env', workdir });
     expect(() => xp.submit(echo, { text: 'x' }, { env: { GOOD: 'a\0b' } })).toThrow(/Environment variable GOOD contains a NUL byte/);

@@ -32,3 +32,17 @@ export class JobOutput {
     return this.path;
   }
 }
+
+/**
+ * The job a value is, when it is a submitted job (what xp.submit returns) rather than one of
+ * its outputs: a parameter cannot hold a job, and the message about it says what to pass.
+ */
+export function submittedJob(value: unknown): JobReference | undefined {
+  if (typeof value !== 'object' || value === null || !('output' in value)) return undefined;
+  return (value as { output: unknown }).output instanceof JobOutput ? (value as unknown as JobReference) : undefined;
+}
+
+/** A job named in messages: `task-id/first 12 characters of its hash`. */
+export function shortJobName(job: JobReference): string {
+  return `${job.taskId}/${job.hash.slice(0, 12)}`;
+}

@@ -4,7 +4,7 @@ import { BatonError, UserInputError } from '../errors.ts';
 import type { Task } from './defineTask.ts';
 import { identityValue, isPlainObject } from './identity.ts';
 import { splitParams } from './identityParams.ts';
-import { JobOutput, type JobReference } from './jobOutput.ts';
+import { JobOutput, shortJobName, submittedJob, type JobReference } from './jobOutput.ts';
 import { encodeParamValue } from './paramValues.ts';
 import { submitWhere } from './submitWhere.ts';
 
@@ -21,9 +21,9 @@ export interface PreparedParams {
 
 export function prepareParams(task: Task, input: unknown): PreparedParams {
   const outputs = new Map<string, JobOutput>();
-  const substituted = substituteOutputs(input ?? {}, [], outputs);
   // Built only for an error: a JSON encoding of the input and a look at the stack per submit would cost every job.
   const where = () => submitWhere(task, describeInput(input));
+  const substituted = substituteOutputs(input ?? {}, [], outputs, where);
   const parsed = task.params.safeParse(substituted);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((issue) => `  - ${issue.path.length ? formatPath(issue.path) : '(params)'}: ${issue.message}`);
@@ -47,17 +47,28 @@ export function prepareParams(task: Task, input: unknown): PreparedParams {
   return { resolved, identity, options, dependencies: [...dependencies.values()] };
 }
 
-/** Replaces JobOutput values by their paths (for the schema), remembering where they were. */
-function substituteOutputs(value: unknown, path: (string | number)[], outputs: Map<string, JobOutput>): unknown {
+/**
+ * Replaces JobOutput values by their paths (for the schema), remembering where they were.
+ * A submitted job itself (not one of its outputs) is refused here, before the schema would
+ * say only that it expected something else.
+ */
+function substituteOutputs(value: unknown, path: (string | number)[], outputs: Map<string, JobOutput>, where: () => string): unknown {
   if (value instanceof JobOutput) {
     outputs.set(JSON.stringify(path), value);
     return value.path;
   }
-  if (Array.isArray(value)) return value.map((item, i) => substituteOutputs(item, [...path, i], outputs));
+  if (Array.isArray(value)) return value.map((item, i) => substituteOutputs(item, [...path, i], outputs, where));
   if (isPlainObject(value)) {
     const out: Record<string, unknown> = {};
-    for (const [key, item] of Object.entries(value)) out[key] = substituteOutputs(item, [...path, key], outputs);
+    for (const [key, item] of Object.entries(value)) out[key] = substituteOutputs(item, [...path, key], outputs, where);
     return out;
+  }
+  const job = submittedJob(value);
+  if (job) {
+    throw new UserInputError(`${path.length > 0 ? formatPath(path) : '(params)'}: the job ${shortJobName(job)} itself cannot be a parameter`, {
+      where: where(),
+      hint: "to depend on it, pass one of its outputs: job.output (its directory) or job.path('file') (a file in it); the task then waits for it and receives the path",
+    });
   }
   return value;
 }
@@ -65,7 +76,14 @@ function substituteOutputs(value: unknown, path: (string | number)[], outputs: M
 function describeInput(input: unknown): string {
   let text: string;
   try {
-    text = JSON.stringify(input, (_key, value: unknown) => (typeof value === 'bigint' ? `${value}n` : value instanceof Set || value instanceof Map ? [...value] : value)) ?? String(input);
+    text =
+      JSON.stringify(input, (_key, value: unknown) => {
+        if (typeof value === 'bigint') return `${value}n`;
+        if (value instanceof Set || value instanceof Map) return [...value];
+        // A submitted job by its name, not its task's schema and everything else it holds.
+        const job = submittedJob(value);
+        return job ? `<job ${shortJobName(job)}>` : value;
+      }) ?? String(input);
   } catch {
     text = String(input);
   }
