@@ -82,6 +82,29 @@ describe('bad input', () => {
     await expectRejected(['--workdir', workspace(), 'bad-param.yaml'], [/Invalid parameters for task "square"/, /x: /, /at: \S*experiment\.ts:6:\d+, in submit\(square, \{"x":"two"\}\)/]);
   });
 
+  it('a function task the experiment module defines without exporting it: refused at submit, not failed in every job', async () => {
+    const module = (exported: boolean) =>
+      [
+        "import { z } from 'zod';",
+        "import { defineExperiment, defineTask } from '@baton/core';",
+        `${exported ? 'export ' : ''}const cube = defineTask({ id: 'cube', params: z.object({ x: z.number() }), run: (p) => p.x ** 3 });`,
+        'export default defineExperiment({ run({ xp }) { xp.submit(cube, { x: 2 }); } });',
+        '',
+      ].join('\n');
+    await writeFile(join(dir, 'cubes.ts'), module(false));
+    await expectRejected(['--workdir', workspace(), '--file', 'cubes.ts', '-c', 'id=cubes'], [
+      /Function task "cube" is not exported from its module, \S*cubes\.ts/,
+      // Where it is defined, source-mapped.
+      /at: \S*cubes\.ts:3:\d+/,
+      /add `export` to the declaration/,
+    ]);
+    // Exported, it runs.
+    await writeFile(join(dir, 'cubes.ts'), module(true));
+    const result = await runBaton(['run-experiment', '--workdir', workspace(), '--file', 'cubes.ts', '-c', 'id=cubes'], { cwd: dir });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain('1 done');
+  });
+
   it('a TypeScript experiment in a CommonJS package: what to change, not Node\'s "No exports main"', async () => {
     await writeFile(join(dir, 'package.json'), JSON.stringify({ name: 'user-project', type: 'commonjs' }));
     await expectRejected(['--workdir', workspace(), 'ok.yaml'], [/experiment\.ts \(or a module it imports\) is loaded as CommonJS/, /fix: set "type": "module" in \S*package\.json, or name the file \.mts/]);

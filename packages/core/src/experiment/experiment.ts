@@ -2,6 +2,7 @@
 // a workspace. `await using xp = await experiment({ name })` always cleans up.
 import { EventEmitter } from 'node:events';
 import { posix } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { BatonError, UserInputError, didYouMean } from '../errors.ts';
 import { Job } from '../job/job.ts';
 import { jobDirectory } from '../job/jobFiles.ts';
@@ -9,7 +10,8 @@ import { checkArgv, checkEnvironment, checkEnvironmentVariable } from '../job/sh
 import { createLogger } from '../logger.ts';
 import { Scheduler, type DryRunRecord } from '../scheduler/scheduler.ts';
 import { chooseLauncher, findLauncher } from '../scheduler/chooseLauncher.ts';
-import type { Task, TaskInput } from '../task/defineTask.ts';
+import { isTask, type Task, type TaskInput } from '../task/defineTask.ts';
+import { userModuleExports } from '../util/importUserModule.ts';
 import { jobIdentity } from '../task/identity.ts';
 import { prepareParams } from '../task/taskParams.ts';
 import { claimTaskId } from '../task/taskRegistry.ts';
@@ -118,6 +120,8 @@ export class Experiment implements AsyncDisposable {
   #olderIndexes: string[] = [];
   readonly #scheduler: Scheduler;
   readonly #env: Record<string, string>;
+  /** Function tasks found among their module's exports (checked once each). */
+  readonly #exportedTasks = new WeakSet<Task<any>>();
   /** The experiment's default launcher (experiment({ launcher })), over the workspace's. */
   readonly #defaultLauncher: string | undefined;
   readonly #tokens = new Map<string, Token>();
@@ -235,6 +239,7 @@ export class Experiment implements AsyncDisposable {
     if (task.run) {
       const refusal = this.workspace.functionTasks?.refusal(task.id);
       if (refusal) throw refusal;
+      this.#checkExported(task);
     }
     const prepared = prepareParams(task, params);
     const hash = jobIdentity({ taskId: task.id, version: task.version, params: prepared.identity });
@@ -287,6 +292,25 @@ export class Experiment implements AsyncDisposable {
         able.length > 0
           ? `submit it to a launcher that runs commands, e.g. xp.submit(${task.id}, params, { launcher: ${JSON.stringify(able[0])} }) or launcher: ${JSON.stringify(able[0])} in its defineTask (this workspace has: ${able.join(', ')})`
           : `this workspace has no launcher that runs commands: declare one in the settings (launchers: { local: { use: local } }) and submit the task to it with { launcher: "local" }`,
+    });
+  }
+
+  /**
+   * A function task's job imports the task's module and looks for the task among its
+   * exports. A task defined in the experiment's own module without `export` would fail in
+   * every job: refused here instead, at its first submit. (Modules the experiment imported
+   * itself are not looked at: their exports are not known here.)
+   */
+  #checkExported(task: Task<any>): void {
+    if (this.#exportedTasks.has(task) || task.module === undefined) return;
+    const exports = userModuleExports(task.module);
+    if (exports === undefined || Object.values(exports).some((value) => isTask(value) && value.id === task.id)) {
+      this.#exportedTasks.add(task);
+      return;
+    }
+    throw new UserInputError(`Function task "${task.id}" is not exported from its module, ${fileURLToPath(task.module)}`, {
+      where: task.definedAt ?? submitWhere(task),
+      hint: 'its jobs run in their own process (or a thread), which imports that module and looks for the task among its exports: add `export` to the declaration (export const ... = defineTask(...))',
     });
   }
 

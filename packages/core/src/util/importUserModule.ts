@@ -33,6 +33,20 @@ export function isTypeScriptFile(pathOrUrl: string): boolean {
  */
 export async function importUserModule(pathOrUrl: string): Promise<Record<string, unknown>> {
   const url = pathOrUrl.startsWith('file:') ? pathOrUrl : pathToFileURL(pathOrUrl).href;
+  const namespace = await importOnce(url);
+  loaded.set(url, namespace);
+  return namespace;
+}
+
+/** The modules importUserModule imported, by file URL: what each exports (see userModuleExports). */
+const loaded = new Map<string, Record<string, unknown>>();
+
+/** What a module imported through importUserModule (an experiment module) exports; undefined for one it did not import. */
+export function userModuleExports(url: string): Record<string, unknown> | undefined {
+  return loaded.get(url);
+}
+
+async function importOnce(url: string): Promise<Record<string, unknown>> {
   if (isTypeScriptFile(url)) await registerTypeScript();
   try {
     return (await import(url)) as Record<string, unknown>;
