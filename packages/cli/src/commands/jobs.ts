@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 // The job catalog alone (no zod, no scheduler): listing a workspace loads what it reads.
 import { cleanJobs, findJobs, listJobs, unmatchedFilters } from '@baton/core/catalog';
-import type { JobRecord, Workspace } from '@baton/core';
+import type { CatalogJobState, JobRecord, Workspace } from '@baton/core';
 import { launcherStatus } from '../launcherStatus.ts';
 import { locateWorkspace, openWorkspaceWithLaunchers, type LocatedWorkspace } from '../workspaceOptions.ts';
 import type { WorkspaceOptions } from '../workspaceFlags.ts';
@@ -13,19 +13,11 @@ import type { CleanJobsCommandOptions, KillJobsCommandOptions, ListJobsCommandOp
 export async function listJobsCommand(options: ListJobsCommandOptions): Promise<void> {
   const located = await locateWorkspace(options);
   const { path } = located;
-  // Launchers are asked only about jobs their files cannot settle: an empty or finished
-  // workspace on this machine is listed without loading settings or plugins.
-  let opened: Promise<Workspace | undefined> | undefined = located.opened && Promise.resolve(located.opened);
-  const workspace = () =>
-    (opened ??= openWorkspaceWithLaunchers({ options: options.workspace === undefined ? { ...options, workdir: path } : options, required: false }));
-  const records = await listJobs({
-    workspacePath: path,
-    connector: located.opened?.connector,
+  const records = await listJobsAskingLaunchers(located, options.workspace === undefined ? { ...options, workdir: path } : options, {
     state: options.state,
     taskId: options.task,
     experiment: options.experiment,
-    status: launcherStatus(workspace),
-  }).finally(async () => (await opened)?.close());
+  }).finally(() => located.opened?.close());
   if (options.json) {
     process.stdout.write(`${JSON.stringify(records, null, 2)}\n`);
     return;
@@ -84,19 +76,26 @@ export async function killJobsCommand(refs: string[], options: KillJobsCommandOp
   }
 }
 
-/** The running and queued jobs an --experiment/--task selection names (launchers asked about the jobs their files cannot settle). */
+/** The running and queued jobs an --experiment/--task selection names. */
 async function selectedActiveJobs(located: LocatedWorkspace, workspaceOptions: WorkspaceOptions, options: KillJobsCommandOptions): Promise<JobRecord[]> {
+  const records = await listJobsAskingLaunchers(located, workspaceOptions, { taskId: options.task, experiment: options.experiment });
+  return records.filter((record) => record.state === 'running' || record.state === 'queued');
+}
+
+/**
+ * The workspace's jobs, launchers asked only about those their files cannot settle: an empty
+ * or finished workspace on this machine is listed without loading settings or plugins. A
+ * workspace opened for its launchers here is closed here; `located.opened` is the caller's.
+ */
+async function listJobsAskingLaunchers(
+  located: LocatedWorkspace,
+  workspaceOptions: WorkspaceOptions,
+  filters: { state?: CatalogJobState; taskId?: string; experiment?: string },
+): Promise<JobRecord[]> {
   let opened: Promise<Workspace | undefined> | undefined = located.opened && Promise.resolve(located.opened);
   const workspace = () => (opened ??= openWorkspaceWithLaunchers({ options: workspaceOptions, required: false }));
   try {
-    const records = await listJobs({
-      workspacePath: located.path,
-      connector: located.opened?.connector,
-      taskId: options.task,
-      experiment: options.experiment,
-      status: launcherStatus(workspace),
-    });
-    return records.filter((record) => record.state === 'running' || record.state === 'queued');
+    return await listJobs({ workspacePath: located.path, connector: located.opened?.connector, ...filters, status: launcherStatus(workspace) });
   } finally {
     const workspaceOpened = await opened;
     if (workspaceOpened !== located.opened) await workspaceOpened?.close();

@@ -2,20 +2,18 @@
 // a workspace. `await using xp = await experiment({ name })` always cleans up.
 import { EventEmitter } from 'node:events';
 import { posix } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { BatonError, UserInputError, didYouMean } from '../errors.ts';
 import { Job } from '../job/job.ts';
 import { jobDirectory } from '../job/jobFiles.ts';
-import { checkArgv, checkEnvironment, checkEnvironmentVariable } from '../job/shellValues.ts';
+import { checkEnvironment, checkEnvironmentVariable } from '../job/shellValues.ts';
 import { createLogger } from '../logger.ts';
 import { Scheduler, type DryRunRecord } from '../scheduler/scheduler.ts';
-import { chooseLauncher, findLauncher } from '../scheduler/chooseLauncher.ts';
-import { isTask, type Task, type TaskInput } from '../task/defineTask.ts';
-import { userModuleExports } from '../util/importUserModule.ts';
+import { findLauncher } from '../scheduler/chooseLauncher.ts';
+import type { Task, TaskInput } from '../task/defineTask.ts';
 import { jobIdentity } from '../task/identity.ts';
 import { prepareParams } from '../task/taskParams.ts';
 import { claimTaskId } from '../task/taskRegistry.ts';
-import { submitWhere } from '../task/submitWhere.ts';
+import { checkCommand, ExportedTasks, refuseCommandOnFunctionLauncher } from './submitChecks.ts';
 import { CounterToken } from '../token/counterToken.ts';
 import type { FailureInfo, JobState, RunMode, ServiceLike, Token } from '../types.ts';
 import { openWorkspace, type OpenWorkspaceOptions } from '../workspace/openWorkspace.ts';
@@ -121,7 +119,7 @@ export class Experiment implements AsyncDisposable {
   readonly #scheduler: Scheduler;
   readonly #env: Record<string, string>;
   /** Function tasks found among their module's exports (checked once each). */
-  readonly #exportedTasks = new WeakSet<Task<any>>();
+  readonly #exportedTasks = new ExportedTasks();
   /** The experiment's default launcher (experiment({ launcher })), over the workspace's. */
   readonly #defaultLauncher: string | undefined;
   readonly #tokens = new Map<string, Token>();
@@ -239,7 +237,7 @@ export class Experiment implements AsyncDisposable {
     if (task.run) {
       const refusal = this.workspace.functionTasks?.refusal(task.id);
       if (refusal) throw refusal;
-      this.#checkExported(task);
+      this.#exportedTasks.check(task);
     }
     const prepared = prepareParams(task, params);
     const hash = jobIdentity({ taskId: task.id, version: task.version, params: prepared.identity });
@@ -249,7 +247,7 @@ export class Experiment implements AsyncDisposable {
     this.#checkTokens(task.id, tokens);
     const launcher = options.launcher ?? task.launcher;
     if (launcher !== undefined) findLauncher(this.workspace, launcher);
-    if (!task.run) this.#checkRunsCommands(task, launcher);
+    if (!task.run) refuseCommandOnFunctionLauncher({ workspace: this.workspace, task, named: launcher, defaultLauncher: this.#defaultLauncher });
     // The experiment's environment as it is when the job is submitted; jobs with no
     // environment of their own share one checked copy (10,000 jobs, one object).
     const env = this.#jobEnv(task, options);
@@ -270,48 +268,6 @@ export class Experiment implements AsyncDisposable {
     this.#index?.add({ taskId: task.id, hash });
     this.#scheduler.add(job);
     return job;
-  }
-
-  /**
-   * A command task bound for a launcher that does not run job.sh (the `threads` launcher
-   * calls a task's function in a thread: it has nothing to run a command with) is refused
-   * here, with the launchers that can run it, rather than failing once launched.
-   */
-  #checkRunsCommands(task: Task<any>, named: string | undefined): void {
-    const { launchers } = this.workspace;
-    const likely = launchers.get(named ?? this.#defaultLauncher ?? this.workspace.defaultLauncher);
-    if (likely?.runsJobScript !== false) return;
-    // Unnamed, a job goes to the first launcher that offers what it requires: maybe not the default.
-    const choice = chooseLauncher({ workspace: this.workspace, requested: named, fallback: this.#defaultLauncher, alternatives: task.requirementAlternatives });
-    if (!('launcher' in choice) || choice.launcher.runsJobScript !== false) return;
-    const chosen = choice.launcher;
-    const able = [...launchers.values()].filter((candidate) => candidate.runsJobScript !== false).map((candidate) => candidate.name);
-    throw new UserInputError(`Task "${task.id}" is a command task, and launcher "${chosen.name}" (${chosen.kind}) runs only function tasks (defineTask with run)`, {
-      where: submitWhere(task),
-      hint:
-        able.length > 0
-          ? `submit it to a launcher that runs commands, e.g. xp.submit(${task.id}, params, { launcher: ${JSON.stringify(able[0])} }) or launcher: ${JSON.stringify(able[0])} in its defineTask (this workspace has: ${able.join(', ')})`
-          : `this workspace has no launcher that runs commands: declare one in the settings (launchers: { local: { use: local } }) and submit the task to it with { launcher: "local" }`,
-    });
-  }
-
-  /**
-   * A function task's job imports the task's module and looks for the task among its
-   * exports. A task defined in the experiment's own module without `export` would fail in
-   * every job: refused here instead, at its first submit. (Modules the experiment imported
-   * itself are not looked at: their exports are not known here.)
-   */
-  #checkExported(task: Task<any>): void {
-    if (this.#exportedTasks.has(task) || task.module === undefined) return;
-    const exports = userModuleExports(task.module);
-    if (exports === undefined || Object.values(exports).some((value) => isTask(value) && value.id === task.id)) {
-      this.#exportedTasks.add(task);
-      return;
-    }
-    throw new UserInputError(`Function task "${task.id}" is not exported from its module, ${fileURLToPath(task.module)}`, {
-      where: task.definedAt ?? submitWhere(task),
-      hint: 'its jobs run in their own process (or a thread), which imports that module and looks for the task among its exports: add `export` to the declaration (export const ... = defineTask(...))',
-    });
   }
 
   /** Writes a job's directory and script without running it (a done or running job is left alone). */
@@ -475,23 +431,6 @@ export class Experiment implements AsyncDisposable {
     this.#indexFailures.add(code);
     this.#logger.warn(`could not record jobs in ${this.jobspath}: ${error instanceof Error ? error.message : String(error)}`);
   }
-}
-
-/** A command task's argv, built now from the parsed parameters, must reach job.sh as it is. */
-function checkCommand(job: Job): void {
-  const where = `command of task "${job.taskId}" for ${job.shortName}`;
-  let argv: readonly unknown[] | undefined;
-  try {
-    argv = job.commandArgv(job.directory);
-  } catch (error) {
-    if (error instanceof BatonError) throw error;
-    throw new UserInputError(`The command function of task "${job.taskId}" threw: ${(error as Error)?.message ?? String(error)}`, {
-      where,
-      hint: 'fix the task\'s command function; it runs at submit with the parsed parameters',
-      cause: error,
-    });
-  }
-  if (argv) checkArgv(argv, where);
 }
 
 function checkDataName(name: string): void {
