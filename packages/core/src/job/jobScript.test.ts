@@ -206,6 +206,20 @@ describe('job.sh', () => {
     });
   });
 
+  it('records a command ended by SIGTERM before job.sh got its own (SLURM signals every process) as cancelled, and keeps a marker Baton wrote first', async () => {
+    // The command signals itself: job.sh is not signalled at all, as when scancel reaches the command first.
+    expect(await runJob(['sh', '-c', 'kill -TERM $$'])).toBe(143);
+    expect(JSON.parse(await readFile(join(directory, 'failed'), 'utf8'))).toMatchObject({ code: 143, reason: 'cancelled', message: 'terminated by SIGTERM' });
+    // Baton recorded why while the job ran (a time limit its launcher saw first): that stands.
+    await rm(join(directory, 'failed'));
+    expect(await runJob(['sh', '-c', `echo '{"code":null,"reason":"timeout","message":"time limit"}' > failed; kill -TERM $$`])).toBe(143);
+    expect(JSON.parse(await readFile(join(directory, 'failed'), 'utf8'))).toMatchObject({ reason: 'timeout' });
+    // Another code is the command's own failure.
+    await rm(join(directory, 'failed'));
+    expect(await runJob(['sh', '-c', 'exit 7'])).toBe(7);
+    expect(JSON.parse(await readFile(join(directory, 'failed'), 'utf8'))).toMatchObject({ code: 7, reason: 'failed' });
+  });
+
   it('writes a failed marker with the exit code, reason and provenance', async () => {
     expect(await runJob(['sh', '-c', 'sleep 0.3; exit 3'])).toBe(3);
     expect(existsSync(join(directory, 'done'))).toBe(false);

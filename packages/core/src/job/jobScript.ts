@@ -171,14 +171,28 @@ elif [ "$baton_code" -eq 0 ]; then
     "$(( baton_start / 100 )).$(( baton_start / 10 % 10 ))$(( baton_start % 10 ))" \\
     "$(( baton_now / 100 )).$(( baton_now / 10 % 10 ))$(( baton_now % 10 ))" "$baton_host" "$baton_peak_field" >${done}
 else
-  # Why, when the command said (the function task runner leaves what the task threw, a JSON string on one line).
-  baton_message=
-  read -r baton_message 2>/dev/null <${failureMessage}
-  case $baton_message in
-    \\"*\\") ;;
-    *) baton_message="\\"exited with code $baton_code\\"" ;;
+  # A command ended by the signal that stops a job (128 + SIGHUP, SIGINT, SIGTERM) was
+  # cancelled: a launcher that signals every process of the job (SLURM, OAR) may reach the
+  # command before job.sh, whose trap would then find this marker written. A marker Baton
+  # wrote first stands, as in the trap.
+  baton_stopped_by=
+  case $baton_code in
+    129) baton_stopped_by=HUP ;;
+    130) baton_stopped_by=INT ;;
+    143) baton_stopped_by=TERM ;;
   esac
-  baton_failed "$baton_code" failed "$baton_message"
+  if [ -n "$baton_stopped_by" ]; then
+    [ -e ${failed} ] || baton_failed "$baton_code" cancelled "\\"terminated by SIG$baton_stopped_by\\""
+  else
+    # Why, when the command said (the function task runner leaves what the task threw, a JSON string on one line).
+    baton_message=
+    read -r baton_message 2>/dev/null <${failureMessage}
+    case $baton_message in
+      \\"*\\") ;;
+      *) baton_message="\\"exited with code $baton_code\\"" ;;
+    esac
+    baton_failed "$baton_code" failed "$baton_message"
+  fi
 fi
 exit "$baton_code"
 `;
