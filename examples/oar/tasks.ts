@@ -59,7 +59,7 @@ export const refine = defineTask({
     /** How long each step takes, so that a step is long enough to be interrupted. */
     stepSeconds: z.number().nonnegative().default(0.25),
   }),
-  resumable: { retries: 3, signalAhead: '30s' },
+  resumable: { retries: 5, signalAhead: '30s' },
   run: async ({ pi, steps, stepSeconds }, { directory }) => {
     let stopRequested = false;
     // With a listener installed, SIGUSR2 no longer kills Node: the loop sees the flag at the end of its step.
