@@ -58,12 +58,23 @@ export async function pollFlights(lane: LauncherLane, context: PollContext): Pro
   }
   if (lane.statusFailing) context.logger.info(`"${lane.name}" answers status queries again`);
   lane.statusFailing = false;
-  const changes = await Promise.all(
-    flights.map((flight, i) =>
-      followFlight(flight, statuses[i] ?? { state: 'unknown' }, context).catch((error: unknown) => endFaulted(flight, error, context)),
-    ),
-  );
-  return changes.some(Boolean);
+  // Jobs still queued or running are applied in place; only those that ended need a look at their directory.
+  let changed = false;
+  const ended: Promise<boolean>[] = [];
+  flights.forEach((flight, i) => {
+    const status = statuses[i] ?? { state: 'unknown' };
+    if (status.state !== 'queued' && status.state !== 'running') {
+      ended.push(followEnded(flight, status, context).catch((error: unknown) => endFaulted(flight, error, context)));
+      return;
+    }
+    try {
+      changed = applyUnderWay(flight, status.state, status.detail, context) || changed;
+    } catch (error) {
+      ended.push(endFaulted(flight, error, context));
+    }
+  });
+  if (ended.length === 0) return changed;
+  return (await Promise.all(ended)).some(Boolean) || changed;
 }
 
 /** Jobs whose directory is gone: cancelled (best effort: nothing of theirs can be kept) and lost. */
@@ -96,15 +107,18 @@ async function endFaulted(flight: Flight, error: unknown, context: PollContext):
   return true;
 }
 
-/** Applies one job's status; true when the job changed. */
-async function followFlight(flight: Flight, status: LaunchStatus, context: PollContext): Promise<boolean> {
+/** A job the launcher still has, queued or running; true when that is news. */
+function applyUnderWay(flight: Flight, state: 'queued' | 'running', detail: string | undefined, context: PollContext): boolean {
   const { job } = flight;
-  if (status.state === 'queued' || status.state === 'running') {
-    flight.missingMarkerSince = undefined;
-    const changed = job.state !== status.state || job.detail !== status.detail;
-    if (changed) context.update(job, status.state, status.detail);
-    return changed;
-  }
+  flight.missingMarkerSince = undefined;
+  const changed = job.state !== state || job.detail !== detail;
+  if (changed) context.update(job, state, detail);
+  return changed;
+}
+
+/** A job the launcher no longer has (or cannot tell about): what its markers say; true when the job changed. */
+async function followEnded(flight: Flight, status: LaunchStatus, context: PollContext): Promise<boolean> {
+  const { job } = flight;
   // Most jobs end done: one look at the marker (a stat, for the local connector) instead of reading it.
   if (await context.connector.exists(jobFile(job.directory, 'done'))) {
     context.land(flight, 'done');
