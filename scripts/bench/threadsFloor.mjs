@@ -4,14 +4,15 @@
 // in each worker thread, the threads' start, the files), so that the threads row's
 // excess over it is what Baton adds (settings, workspace, identity, scheduling).
 //   main thread, per job: its directory, params.json, process.json (created), a line of
-//     jobs.jsonl (one append per hand-over); jobs handed to the threads 16 at a time;
+//     jobs.jsonl (one append per hand-over); jobs handed to one thread 16 at a time
+//     (one thread, as the threads launcher uses for tasks this short: on 2 cores a
+//     second one only takes CPU from the main thread; ~6 % slower with two here);
 //   worker thread, per job (threadsFloorWorker.mjs): reads params.json, decodes the
 //     parameters with the task's zod schema, opens stdout and stderr for append, calls
 //     the function, writes the done marker.
 // Run: node scripts/bench/threadsFloor.mjs --count 1000 --workdir /tmp/floor
 // Prints one JSON line of milliseconds on stdout, as functionDriver.mjs does.
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createRequire } from 'node:module';
@@ -37,7 +38,7 @@ const importMs = performance.now() - importStart;
 const runStart = performance.now();
 const root = values.workdir;
 mkdirSync(join(root, 'jobs'), { recursive: true });
-const pool = new Tinypool({ filename: new URL('./threadsFloorWorker.mjs', import.meta.url).href, maxThreads: availableParallelism(), minThreads: 0 });
+const pool = new Tinypool({ filename: new URL('./threadsFloorWorker.mjs', import.meta.url).href, maxThreads: 1, minThreads: 0 });
 const BATCH = 16;
 let firstDoneMs;
 const ends = [];

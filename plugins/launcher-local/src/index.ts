@@ -43,7 +43,7 @@ export const threadsLauncherSettings = z
       .int()
       .positive()
       .optional()
-      .describe('Worker threads in the pool (default: the number of cores)'),
+      .describe('Most worker threads in the pool, started as jobs wait for one (default: the number of cores)'),
     maxConcurrent: z
       .number()
       .int()

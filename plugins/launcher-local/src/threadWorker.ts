@@ -26,14 +26,26 @@ export interface ThreadJobInput {
  */
 export type ThreadJobResult = ({ ok: true } | { ok: false; failure: FailureInfo }) & { start: number; end: number; runMs?: number; markerError?: string };
 
+/** What tinypool hands a thread: a batch of jobs, and where to say that the thread has begun them. */
+export interface ThreadBatchInput {
+  jobs: readonly ThreadJobInput[];
+  /**
+   * Shared with the launcher (a SharedArrayBuffer): set to 1 when this thread begins
+   * the batch, its start-up over, so that the launcher can tell a thread busy with
+   * long jobs (another thread would help) from one still starting.
+   */
+  begun: Int32Array;
+}
+
 /**
  * Called by tinypool in a worker thread with a batch of jobs (often one), run one
  * after the other; each job's marker is written as soon as it ends, so that if the
  * thread ends under the batch, the launcher tells from the markers which jobs ran.
  */
-export default async function runThreadJobs(inputs: readonly ThreadJobInput[]): Promise<ThreadJobResult[]> {
+export default async function runThreadJobs({ jobs, begun }: ThreadBatchInput): Promise<ThreadJobResult[]> {
+  Atomics.store(begun, 0, 1);
   const results: ThreadJobResult[] = [];
-  for (const input of inputs) results.push(await runThreadJob(input));
+  for (const input of jobs) results.push(await runThreadJob(input));
   return results;
 }
 

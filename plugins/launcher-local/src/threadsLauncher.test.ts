@@ -30,7 +30,7 @@ afterEach(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-function newThreads(options: { maxThreads?: number; maxConcurrent?: number; batchTasksUnderMs?: number } = {}): ThreadsLauncher {
+function newThreads(options: { maxThreads?: number; maxConcurrent?: number; batchTasksUnderMs?: number; growAfterMs?: number } = {}): ThreadsLauncher {
   const launcher = new ThreadsLauncher({ name: 'threads', connector, logger, pollIntervalMs: 60_000, ...options });
   launchers.push(launcher);
   return launcher;
@@ -348,6 +348,30 @@ describe('ThreadsLauncher', () => {
       if (isolate) expect(threadIds[0]).not.toBe(threadIds[1]);
       else expect(threadIds[0]).toBe(threadIds[1]);
     }
+  });
+
+  it('starts with one thread: jobs that end quickly all run in it, however many threads it may use', async () => {
+    // Quick: none keeps its thread at work for 5 s, even on a loaded machine.
+    const launcher = newThreads({ maxThreads: 3, growAfterMs: 5000 });
+    const requests = await Promise.all(Array.from({ length: 24 }, (_, x) => jobRequest(`quick-${x}`, 'report', { x, when: { $date: '1970-01-01T00:00:00.000Z' } })));
+    const handles = (await launcher.submit(requests)).map((outcome) => (outcome as { handle: ThreadsLaunchHandle }).handle);
+    await expect.poll(async () => (await launcher.status(handles)).every((status) => status.state === 'finished'), { timeout: 20_000 }).toBe(true);
+    const threadIds = await Promise.all(handles.map(async (handle) => (await json(join(handle.directory, 'result.json'))).threadId));
+    expect(new Set(threadIds).size).toBe(1);
+  });
+
+  it('adds threads, up to maxThreads, while jobs wait behind one at work', async () => {
+    const launcher = newThreads({ maxThreads: 3 });
+    const log = join(root, 'log');
+    const release = join(root, 'release');
+    const requests = await Promise.all(['l1', 'l2', 'l3', 'l4'].map((label) => jobRequest(label, 'sleeper', { log, label, ms: 60_000, release })));
+    const handles = (await launcher.submit(requests)).map((outcome) => (outcome as { handle: ThreadsLaunchHandle }).handle);
+    // Three run at once, one per thread; the fourth waits for one of them.
+    await expect.poll(async () => (await runs(log)).length, { timeout: 20_000 }).toBe(3);
+    expect((await launcher.status(handles)).map((status) => status.state).sort()).toEqual(['queued', 'running', 'running', 'running']);
+    await writeFile(release, '');
+    await expect.poll(async () => (await launcher.status(handles)).every((status) => status.state === 'finished'), { timeout: 20_000 }).toBe(true);
+    expect(mostAtOnce(await runs(log))).toBe(3);
   });
 
   it('takes many separate submits without piling up listeners on the pool', async () => {
