@@ -210,7 +210,13 @@ describe('threads launcher in an experiment', () => {
       xp.events.on('job-state', (event) => {
         if (event.state === 'queued' || event.state === 'running') handedOver = Math.max(handedOver, xp.summary().counts.queued + xp.summary().counts.running);
       });
-      for (let i = 0; i < 6; i++) xp.submit(sleeper, { log, label: `j${i}`, ms: 150 });
+      // Jobs that run until released: the pool has time to grow to its bound, and no further.
+      const release = join(root, `release-${most}`);
+      for (let i = 0; i < 6; i++) xp.submit(sleeper, { log, label: `j${i}`, ms: 60_000, release });
+      await expect.poll(async () => (await runs(log)).length, { timeout: 20_000 }).toBe(most);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(await runs(log)).toHaveLength(most);
+      await writeFile(release, '');
       const summary = await xp.wait();
       expect(summary.counts.done).toBe(6);
       const list = await runs(log);
