@@ -24,6 +24,7 @@ import type { ThreadBatchInput, ThreadJobInput, ThreadJobResult } from './thread
 import { ChangeNotifier } from './changeNotifier.ts';
 import { CancelRequests } from './threadsCancelRequests.ts';
 import { MAX_BATCH, TaskDurations, takeBatch } from './threadsBatching.ts';
+import { begunFlag, ThreadGrowth, type WatchedBatch } from './threadsGrowth.ts';
 import { createThreadsPool, threadFailure } from './threadsPool.ts';
 
 /** How a job ended: the worker wrote its marker, or its thread ended under it (times in epoch ms). */
@@ -34,7 +35,7 @@ export interface ThreadsLauncherOptions {
   name: string;
   connector: Connector;
   logger: LoggerLike;
-  /** Most worker threads in the pool (started as jobs wait for one, see GROW_AFTER_MS). Default: the number of cores. */
+  /** Most worker threads in the pool (started as jobs wait for one: threadsGrowth.ts). Default: the number of cores. */
   maxThreads?: number;
   /**
    * Most jobs handed over at once (the scheduler enforces it); those beyond free
@@ -52,7 +53,7 @@ export interface ThreadsLauncherOptions {
    * a thread several at a time (fewer hand-overs); 0: always one by one. Default 10.
    */
   batchTasksUnderMs?: number;
-  /** One more thread while jobs wait behind a batch at work for this many milliseconds (default 20; see GROW_AFTER_MS). */
+  /** One more thread while jobs wait behind a batch at work for this many milliseconds (default GROW_AFTER_MS). */
   growAfterMs?: number;
 }
 
@@ -79,13 +80,9 @@ interface ThreadJob {
 }
 
 /** Jobs handed to one thread at once (see threadsBatching.ts); aborting it terminates the thread. */
-interface ThreadBatch {
+interface ThreadBatch extends WatchedBatch {
   jobs: ThreadJob[];
   controller: AbortController;
-  /** Set to 1 by the thread when it begins the batch (its start-up over); shared memory. */
-  begun: Int32Array;
-  /** When this process first saw the thread at work on it. */
-  seenAtWorkSince?: number;
 }
 
 /**
@@ -105,18 +102,6 @@ const NEVER_STARTED: FailureInfo = { code: null, reason: 'cancelled', message: '
  * thread idle while the threads started; 1000 trivial tasks ~5 % quicker with 32).
  */
 const QUEUED_PER_THREAD = 2 * MAX_BATCH;
-
-/**
- * The pool grows one thread at a time, up to maxThreads, while jobs wait for a thread
- * behind one that has been at work on its batch (start-up left out) for this long.
- * Jobs of a trivial task end long before: one thread runs them as fast as the
- * experiment's main thread hands them over, and the other cores stay free for it (on
- * 2 cores, 1000 trivial tasks took ~8 % less time and ~15 % less CPU on one thread
- * than on two).
- */
-export const GROW_AFTER_MS = 20;
-/** How often a backlog is looked at while the pool could still grow. */
-const GROW_CHECK_MS = 10;
 
 export class ThreadsLauncher implements Launcher {
   readonly kind = 'threads';
@@ -140,12 +125,8 @@ export class ThreadsLauncher implements Launcher {
   private readonly active = new Set<ThreadJob>();
   /** Threads busy with a batch. */
   private running = 0;
-  /** Batches being run, one per busy thread. */
-  private readonly batches = new Set<ThreadBatch>();
-  /** Threads the pool may use now: one at first, more while jobs wait behind long ones (see GROW_AFTER_MS). */
-  private threadLimit: number;
-  private readonly growAfterMs: number;
-  private growCheck: NodeJS.Timeout | undefined;
+  /** Threads the pool may use now: one at first, more while jobs wait behind long ones. */
+  private readonly growth: ThreadGrowth;
   private pumpScheduled = false;
   /** How long each task's jobs take: short ones go to threads in batches. */
   private readonly durations: TaskDurations;
@@ -164,9 +145,16 @@ export class ThreadsLauncher implements Launcher {
     this.pollIntervalMs = options.pollIntervalMs ?? 1000;
     this.idleTimeoutMs = options.idleTimeoutMs ?? 10_000;
     this.isolate = options.isolate ?? false;
-    // A fresh thread per job starts one per job anyway: no point holding them back.
-    this.threadLimit = this.isolate ? this.maxThreads : 1;
-    this.growAfterMs = options.growAfterMs ?? GROW_AFTER_MS;
+    this.growth = new ThreadGrowth({
+      maxThreads: this.maxThreads,
+      allAtOnce: this.isolate,
+      ...(options.growAfterMs === undefined ? {} : { growAfterMs: options.growAfterMs }),
+      waiting: () => this.queue.length,
+      grown: (limit) => {
+        this.logger.debug(`launcher ${this.name}: ${this.queue.length} job(s) wait behind longer ones; ${limit} thread(s) now`);
+        this.pump();
+      },
+    });
     this.durations = new TaskDurations(options.batchTasksUnderMs === undefined ? {} : { shortMs: options.batchTasksUnderMs });
     this.host = { cores: availableParallelism(), memory: totalmem(), gpus: 0 };
     this.cancelRequests = new CancelRequests({
@@ -221,8 +209,7 @@ export class ThreadsLauncher implements Launcher {
     if (this.closed) return;
     this.closed = true;
     this.cancelRequests.stop();
-    clearTimeout(this.growCheck);
-    this.growCheck = undefined;
+    this.growth.close();
     const interrupted = [...this.active];
     for (const job of interrupted) if (jobsOfThisProcess.get(job.directory) === job) jobsOfThisProcess.delete(job.directory);
     this.active.clear();
@@ -293,13 +280,14 @@ export class ThreadsLauncher implements Launcher {
 
   /** Starts queued jobs while threads are free: one by one, or jobs of short tasks in batches. */
   private pump(): void {
-    while (!this.closed && this.running < this.threadLimit && this.queue.length > 0) {
+    const limit = this.growth.limit;
+    while (!this.closed && this.running < limit && this.queue.length > 0) {
       // Shared out between the free threads, so that none idles while another has a backlog.
-      const size = this.isolate ? 1 : Math.min(MAX_BATCH, Math.ceil(this.queue.length / (this.threadLimit - this.running)));
+      const size = this.isolate ? 1 : Math.min(MAX_BATCH, Math.ceil(this.queue.length / (limit - this.running)));
       const batch: ThreadBatch = {
         jobs: takeBatch(this.queue, { size, isShort: (taskId) => this.durations.isShort(taskId) }),
         controller: new AbortController(),
-        begun: new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT)),
+        begun: begunFlag(),
       };
       for (const job of batch.jobs) {
         job.state = 'running';
@@ -308,40 +296,21 @@ export class ThreadsLauncher implements Launcher {
       this.running++;
       void this.run(batch);
     }
-    if (!this.closed && this.queue.length > 0 && this.threadLimit < this.maxThreads) this.growCheck ??= setTimeout(() => this.growIfBacklogged(), GROW_CHECK_MS);
-  }
-
-  /**
-   * Jobs wait for a thread: one more thread when a busy one has been at work on its
-   * batch for growAfterMs (its jobs are not trivial), then looks again while some wait.
-   */
-  private growIfBacklogged(): void {
-    this.growCheck = undefined;
-    if (this.closed || this.queue.length === 0 || this.threadLimit >= this.maxThreads) return;
-    const now = Date.now();
-    for (const batch of this.batches) {
-      if (batch.seenAtWorkSince === undefined && Atomics.load(batch.begun, 0) === 1) batch.seenAtWorkSince = now;
-      if (batch.seenAtWorkSince !== undefined && now - batch.seenAtWorkSince >= this.growAfterMs && this.running >= this.threadLimit) {
-        this.threadLimit++;
-        this.logger.debug(`launcher ${this.name}: ${this.queue.length} job(s) wait behind longer ones; ${this.threadLimit} thread(s) now`);
-        break;
-      }
-    }
-    this.pump();
+    if (!this.closed && this.queue.length > 0) this.growth.backlogged();
   }
 
   private async run(batch: ThreadBatch): Promise<void> {
     const start = Date.now();
     let answers: ThreadJobResult[] | undefined;
     let error: unknown;
-    this.batches.add(batch);
+    this.growth.started(batch);
     try {
       const input: ThreadBatchInput = { jobs: batch.jobs.map((job) => job.input), begun: batch.begun };
       answers = (await this.threads().run(input, { signal: batch.controller.signal })) as ThreadJobResult[];
     } catch (caught) {
       error = caught;
     }
-    this.batches.delete(batch);
+    this.growth.ended(batch);
     this.running--;
     // The pool was destroyed under it: the experiment ends, its jobs stay without a marker.
     if (this.closed) return;
