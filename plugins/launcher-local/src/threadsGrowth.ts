@@ -60,6 +60,12 @@ export class ThreadGrowth {
     return this.#limit;
   }
 
+  /** Threads busy with a batch. */
+  get busy(): number {
+    return this.#batches.size;
+  }
+
+  /** A thread takes the batch (and is busy until `ended`). */
   started(batch: WatchedBatch): void {
     this.#batches.add(batch);
   }

@@ -123,9 +123,7 @@ export class ThreadsLauncher implements Launcher {
   private readonly queue: ThreadJob[] = [];
   /** Jobs of this launcher not ended yet, queued or running. */
   private readonly active = new Set<ThreadJob>();
-  /** Threads busy with a batch. */
-  private running = 0;
-  /** Threads the pool may use now: one at first, more while jobs wait behind long ones. */
+  /** Threads the pool may use now (one at first, more while jobs wait behind long ones), and those busy with a batch. */
   private readonly growth: ThreadGrowth;
   private pumpScheduled = false;
   /** How long each task's jobs take: short ones go to threads in batches. */
@@ -280,10 +278,10 @@ export class ThreadsLauncher implements Launcher {
 
   /** Starts queued jobs while threads are free: one by one, or jobs of short tasks in batches. */
   private pump(): void {
-    const limit = this.growth.limit;
-    while (!this.closed && this.running < limit && this.queue.length > 0) {
+    const { growth } = this;
+    while (!this.closed && growth.busy < growth.limit && this.queue.length > 0) {
       // Shared out between the free threads, so that none idles while another has a backlog.
-      const size = this.isolate ? 1 : Math.min(MAX_BATCH, Math.ceil(this.queue.length / (limit - this.running)));
+      const size = this.isolate ? 1 : Math.min(MAX_BATCH, Math.ceil(this.queue.length / (growth.limit - growth.busy)));
       const batch: ThreadBatch = {
         jobs: takeBatch(this.queue, { size, isShort: (taskId) => this.durations.isShort(taskId) }),
         controller: new AbortController(),
@@ -293,7 +291,7 @@ export class ThreadsLauncher implements Launcher {
         job.state = 'running';
         job.batch = batch;
       }
-      this.running++;
+      growth.started(batch);
       void this.run(batch);
     }
     if (!this.closed && this.queue.length > 0) this.growth.backlogged();
@@ -303,7 +301,6 @@ export class ThreadsLauncher implements Launcher {
     const start = Date.now();
     let answers: ThreadJobResult[] | undefined;
     let error: unknown;
-    this.growth.started(batch);
     try {
       const input: ThreadBatchInput = { jobs: batch.jobs.map((job) => job.input), begun: batch.begun };
       answers = (await this.threads().run(input, { signal: batch.controller.signal })) as ThreadJobResult[];
@@ -311,7 +308,6 @@ export class ThreadsLauncher implements Launcher {
       error = caught;
     }
     this.growth.ended(batch);
-    this.running--;
     // The pool was destroyed under it: the experiment ends, its jobs stay without a marker.
     if (this.closed) return;
     if (answers) {

@@ -63,15 +63,8 @@ export async function pollFlights(lane: LauncherLane, context: PollContext): Pro
   const ended: Promise<boolean>[] = [];
   flights.forEach((flight, i) => {
     const status = statuses[i] ?? { state: 'unknown' };
-    if (status.state !== 'queued' && status.state !== 'running') {
-      ended.push(followEnded(flight, status, context).catch((error: unknown) => endFaulted(flight, error, context)));
-      return;
-    }
-    try {
-      changed = applyUnderWay(flight, status.state, status.detail, context) || changed;
-    } catch (error) {
-      ended.push(endFaulted(flight, error, context));
-    }
+    if (status.state === 'queued' || status.state === 'running') changed = applyUnderWay(flight, status.state, status.detail, context) || changed;
+    else ended.push(followEnded(flight, status, context).catch((error: unknown) => endFaulted(flight, error, context)));
   });
   if (ended.length === 0) return changed;
   return (await Promise.all(ended)).some(Boolean) || changed;
