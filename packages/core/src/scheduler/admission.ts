@@ -15,6 +15,7 @@ import { JobClaims, type ReleaseClaim } from './jobClaims.ts';
 import type { IoLimit } from './limitIo.ts';
 import { launcherMayKnowBetter, readMarkers, readProcessFile, writeFailedMarker, type MarkerState } from './jobMarkers.ts';
 import { MISSING_MARKER_GRACE_MS } from './pollFlights.ts';
+import { TaskListings } from './taskListings.ts';
 
 /** Submitted jobs looked at at once (each look bounded again by the file-work limit). */
 const LOOKERS = 64;
@@ -80,10 +81,13 @@ export class Admission {
   /** The attempt of each job this process saw end and retries (see attemptKey). */
   readonly #retiredAttempts = new WeakMap<Job, string>();
   readonly #claims: JobClaims;
+  /** Task folders listed once a job of theirs was fresh: the next fresh ones need no look. */
+  readonly #listings: TaskListings;
 
   constructor(context: AdmissionContext) {
     this.#context = context;
     this.#claims = new JobClaims({ connector: context.workspace.connector, faults: context.faults });
+    this.#listings = new TaskListings(context.workspace.connector);
   }
 
   /** Stops refreshing fresh claims (the experiment is closing). */
@@ -136,18 +140,21 @@ export class Admission {
   /** Looks at one submitted job; what may wait (dependencies) goes on without the looker. */
   async #admitOne(job: Job): Promise<void> {
     const { io, runMode } = this.#context;
+    let fresh: true | undefined;
     try {
       if (runMode === 'dry-run') return await io(() => this.#dryRun(job));
       if (runMode === 'generate') return await io(() => this.#generate(job));
+      // A job its task folder's listing does not have has no directory: nothing to look at.
+      fresh = this.#listings.isFresh(job.directory);
       // Fast path for resumed experiments: a done job never runs again.
-      if (await io(() => this.#connector.exists(jobFile(job.directory, 'done')))) return this.#context.settle(job, 'done');
+      if (!fresh && (await io(() => this.#connector.exists(jobFile(job.directory, 'done'))))) return this.#context.settle(job, 'done');
     } catch (error) {
       return this.#fault(job, error);
     } finally {
       if (runMode !== 'normal' || job.isFinished) this.#arriving--;
     }
     this.#context.track(
-      this.#admitNormal(job)
+      this.#admitNormal(job, fresh)
         .catch((error: unknown) => this.#fault(job, error))
         .finally(() => this.#arriving--),
     );
@@ -283,8 +290,11 @@ export class Admission {
     return false;
   }
 
-  /** A normal run's job that is not done: dependencies, re-attach, then ready for a launcher. */
-  async #admitNormal(job: Job): Promise<void> {
+  /**
+   * A normal run's job that is not done: dependencies, re-attach, then ready for a launcher.
+   * `fresh`: its task folder's listing says it has no directory (see taskListings.ts).
+   */
+  async #admitNormal(job: Job, fresh?: true): Promise<void> {
     const { io } = this.#context;
     // Waiting on its dependencies, it is not on its way to a batch yet.
     this.#arriving--;
@@ -304,19 +314,8 @@ export class Admission {
       return this.#context.settle(job, 'failed', failure);
     }
 
-    const reattached = await io(async () => {
-      // A job without a directory has never been launched: nothing to look for.
-      if (!(await this.#connector.exists(job.directory))) {
-        this.#claims.unmade(job);
-        return false;
-      }
-      if (await this.reattach(job)) return true;
-      // A failed job is retried: its old marker goes first, so that token holders
-      // (which count a marked job as finished) see the retry as live.
-      await this.#removeFailedMarker(job);
-      return false;
-    });
-    if (reattached) return;
+    if (fresh) this.#claims.unmade(job);
+    else if (await io(() => this.#reattachOrRetry(job))) return;
 
     const choice = this.#context.launcherFor(job);
     if ('failure' in choice) {
@@ -325,6 +324,23 @@ export class Admission {
       return this.#context.settle(job, 'failed', choice.failure);
     }
     this.#context.ready(job, choice.launcher, choice.requirements);
+  }
+
+  /**
+   * True when the job was re-attached (or found done). Otherwise it runs: a job without
+   * a directory has never been launched (its task folder is then listed, for the next
+   * fresh jobs); a failed one is retried, its old marker removed first, so that token
+   * holders (which count a marked job as finished) see the retry as live.
+   */
+  async #reattachOrRetry(job: Job): Promise<boolean> {
+    if (!(await this.#connector.exists(job.directory))) {
+      this.#claims.unmade(job);
+      this.#context.track(this.#listings.sawFresh(job.directory));
+      return false;
+    }
+    if (await this.reattach(job)) return true;
+    await this.#removeFailedMarker(job);
+    return false;
   }
 
   /** Returns the first dependency that did not succeed, if any. */
