@@ -81,7 +81,7 @@ export class Admission {
   /** The attempt of each job this process saw end and retries (see attemptKey). */
   readonly #retiredAttempts = new WeakMap<Job, string>();
   readonly #claims: JobClaims;
-  /** Task folders listed once a job of theirs was fresh: the next fresh ones need no look. */
+  /** Task folders listed when their first job was fresh: the next fresh ones need no look. */
   readonly #listings: TaskListings;
 
   constructor(context: AdmissionContext) {
@@ -144,10 +144,17 @@ export class Admission {
     try {
       if (runMode === 'dry-run') return await io(() => this.#dryRun(job));
       if (runMode === 'generate') return await io(() => this.#generate(job));
-      // A job its task folder's listing does not have has no directory: nothing to look at.
-      fresh = this.#listings.isFresh(job.directory);
+      // What its task folder's listing says (a job the listing does not have has no
+      // directory: nothing to look at); the folder's first job probes it.
+      let listed = this.#listings.verdict(job.directory);
+      while (typeof listed !== 'string') {
+        await listed;
+        listed = this.#listings.verdict(job.directory);
+      }
+      const verdict: 'done' | 'fresh' | 'look' = listed === 'probe' ? await this.#probe(job) : listed;
+      if (verdict === 'fresh') fresh = true;
       // Fast path for resumed experiments: a done job never runs again.
-      if (!fresh && (await io(() => this.#connector.exists(jobFile(job.directory, 'done'))))) return this.#context.settle(job, 'done');
+      else if (verdict === 'done' || (await io(() => this.#connector.exists(jobFile(job.directory, 'done'))))) return this.#context.settle(job, 'done');
     } catch (error) {
       return this.#fault(job, error);
     } finally {
@@ -158,6 +165,25 @@ export class Admission {
         .catch((error: unknown) => this.#fault(job, error))
         .finally(() => this.#arriving--),
     );
+  }
+
+  /**
+   * The first job of its task folder: its marker, then its directory, while the task's
+   * other jobs wait; the folder is listed when it has no directory (taskListings.ts).
+   */
+  async #probe(job: Job): Promise<'done' | 'fresh' | 'look'> {
+    const { io } = this.#context;
+    let hasDirectory: boolean | undefined;
+    try {
+      if (await io(() => this.#connector.exists(jobFile(job.directory, 'done')))) {
+        hasDirectory = true;
+        return 'done';
+      }
+      hasDirectory = await io(() => this.#connector.exists(job.directory));
+      return hasDirectory ? 'look' : 'fresh';
+    } finally {
+      await this.#listings.probed(job.directory, hasDirectory);
+    }
   }
 
   #fault(job: Job, error: unknown): void {
@@ -328,14 +354,12 @@ export class Admission {
 
   /**
    * True when the job was re-attached (or found done). Otherwise it runs: a job without
-   * a directory has never been launched (its task folder is then listed, for the next
-   * fresh jobs); a failed one is retried, its old marker removed first, so that token
-   * holders (which count a marked job as finished) see the retry as live.
+   * a directory has never been launched; a failed one is retried, its old marker removed
+   * first, so that token holders (which count a marked job as finished) see the retry as live.
    */
   async #reattachOrRetry(job: Job): Promise<boolean> {
     if (!(await this.#connector.exists(job.directory))) {
       this.#claims.unmade(job);
-      this.#context.track(this.#listings.sawFresh(job.directory));
       return false;
     }
     if (await this.reattach(job)) return true;

@@ -20,58 +20,86 @@ afterEach(async () => {
 });
 
 describe('TaskListings', () => {
-  it('knows nothing before a fresh job of the task was seen, then what the folder held', async () => {
-    const listings = new TaskListings({ readdir: async () => ['aaa', 'bbb'] });
-    expect(listings.isFresh('/ws/jobs/t/ccc')).toBeUndefined();
-    await listings.sawFresh('/ws/jobs/t/ccc');
-    expect(listings.isFresh('/ws/jobs/t/ccc')).toBe(true);
-    expect(listings.isFresh('/ws/jobs/t/aaa')).toBeUndefined();
-    // Another task's folder is not listed by this one.
-    expect(listings.isFresh('/ws/jobs/other/ccc')).toBeUndefined();
-  });
-
-  it('lists a folder once, and a missing folder as empty', async () => {
-    const readdir = vi.fn(async () => {
-      throw Object.assign(new Error('no such folder'), { code: 'ENOENT' });
-    });
+  it('makes the first job of a folder its probe; the others wait, then a fresh probe has the folder listed', async () => {
+    const readdir = vi.fn(async () => ['aaa', 'bbb']);
     const listings = new TaskListings({ readdir });
-    await Promise.all([listings.sawFresh('/ws/jobs/t/a'), listings.sawFresh('/ws/jobs/t/b')]);
-    expect(readdir).toHaveBeenCalledTimes(1);
-    expect(listings.isFresh('/ws/jobs/t/zzz')).toBe(true);
+    expect(listings.verdict('/ws/jobs/t/ccc')).toBe('probe');
+    const waiting = listings.verdict('/ws/jobs/t/ddd');
+    expect(waiting).toBeInstanceOf(Promise);
+    // Another task's folder has its own probe.
+    expect(listings.verdict('/ws/jobs/other/ccc')).toBe('probe');
+    await listings.probed('/ws/jobs/t/ccc', false);
+    await waiting;
+    expect(readdir).toHaveBeenCalledWith('/ws/jobs/t');
+    expect(listings.verdict('/ws/jobs/t/ddd')).toBe('fresh');
+    expect(listings.verdict('/ws/jobs/t/aaa')).toBe('look');
   });
 
-  it('leaves a folder it could not list to the looks of each job', async () => {
+  it('leaves the folder unlisted when its probe had a directory (a resumed run) or could not tell', async () => {
+    const readdir = vi.fn(async () => [] as string[]);
+    const listings = new TaskListings({ readdir });
+    listings.verdict('/ws/jobs/t/a');
+    await listings.probed('/ws/jobs/t/a', true);
+    expect(listings.verdict('/ws/jobs/t/b')).toBe('look');
+    listings.verdict('/ws/jobs/u/a');
+    await listings.probed('/ws/jobs/u/a', undefined);
+    expect(listings.verdict('/ws/jobs/u/b')).toBe('look');
+    expect(readdir).not.toHaveBeenCalled();
+  });
+
+  it('lists a missing folder as empty, and leaves one it cannot list to the looks of each job', async () => {
     const listings = new TaskListings({
-      readdir: async () => {
-        throw Object.assign(new Error('permission denied'), { code: 'EACCES' });
+      readdir: async (folder) => {
+        throw Object.assign(new Error(`cannot list ${folder}`), { code: folder.endsWith('/gone') ? 'ENOENT' : 'EACCES' });
       },
     });
-    await listings.sawFresh('/ws/jobs/t/a');
-    expect(listings.isFresh('/ws/jobs/t/b')).toBeUndefined();
+    listings.verdict('/ws/jobs/gone/a');
+    await listings.probed('/ws/jobs/gone/a', false);
+    expect(listings.verdict('/ws/jobs/gone/b')).toBe('fresh');
+    listings.verdict('/ws/jobs/locked/a');
+    await listings.probed('/ws/jobs/locked/a', false);
+    expect(listings.verdict('/ws/jobs/locked/b')).toBe('look');
   });
 });
 
 describe('admission of fresh jobs', () => {
-  it('looks at the marker and directory of the first fresh jobs only, and runs every job once', async () => {
+  it('looks at the marker and directory of the first job of a fresh task only, and runs every job once', async () => {
     const connector = new LocalConnector();
     const exists = vi.spyOn(connector, 'exists');
     const launcher = new InProcessLauncher({ runMs: () => 0, connector });
     await using xp = await experiment({ name: 'fresh', openedWorkspace: workspaceWith(join(root, 'ws'), [launcher], connector) });
-    // One job first: its directory is missing, so the task's folder is listed.
-    const first = xp.submit(claimed, { i: 0 });
-    await xp.wait();
-    exists.mockClear();
-    const jobs = Array.from({ length: 200 }, (_, i) => xp.submit(claimed, { i: i + 1 }));
+    // Submitted in one loop, as an experiment does: the first job probes the task's folder.
+    const jobs = Array.from({ length: 200 }, (_, i) => xp.submit(claimed, { i }));
     await xp.wait();
     expect(jobs.every((job) => job.state === 'done')).toBe(true);
-    expect(launcher.submitted.map((request) => request.directory).sort()).toEqual([first, ...jobs].map((job) => job.directory).sort());
+    expect(launcher.submitted.map((request) => request.directory).sort()).toEqual(jobs.map((job) => job.directory).sort());
     const looked = exists.mock.calls.map(([path]) => path);
-    const doneLooks = looked.filter((path) => jobs.some((job) => path === `${job.directory}/done`));
     const directoryLooks = looked.filter((path) => jobs.some((job) => path === job.directory));
-    // Before admission: one look at the marker and one at the directory per job (400 here).
-    // The done markers are still looked at once each as the jobs end (pollFlights).
-    expect(directoryLooks).toEqual([]);
-    expect(doneLooks.length).toBeLessThanOrEqual(jobs.length);
+    const doneLooks = looked.filter((path) => jobs.some((job) => path === `${job.directory}/done`));
+    // Before: one look at the marker and one at the directory per job, 400 here. The done
+    // markers are still looked at once each as the jobs end (pollFlights), plus the probe's.
+    expect(directoryLooks).toHaveLength(1);
+    expect(doneLooks.length).toBeLessThanOrEqual(jobs.length + 1);
+  });
+
+  it('lists nothing when the run resumes done jobs: each is found done by one look', async () => {
+    const connector = new LocalConnector();
+    const workspace = join(root, 'ws');
+    {
+      await using first = await experiment({ name: 'resume', openedWorkspace: workspaceWith(workspace, [new InProcessLauncher({ runMs: () => 0, connector })], connector) });
+      for (let i = 0; i < 50; i++) first.submit(claimed, { i });
+      await first.wait();
+    }
+    const readdir = vi.spyOn(connector, 'readdir');
+    const exists = vi.spyOn(connector, 'exists');
+    const launcher = new InProcessLauncher({ runMs: () => 0, connector });
+    await using xp = await experiment({ name: 'resume', openedWorkspace: workspaceWith(workspace, [launcher], connector) });
+    const jobs = Array.from({ length: 50 }, (_, i) => xp.submit(claimed, { i }));
+    await xp.wait();
+    expect(jobs.every((job) => job.state === 'done')).toBe(true);
+    expect(launcher.submitted).toEqual([]);
+    expect(readdir.mock.calls.filter(([path]) => path.includes('/jobs/'))).toEqual([]);
+    expect(exists.mock.calls.filter(([path]) => path.endsWith('/done'))).toHaveLength(50);
   });
 
   it('a job another process made and ran after the listing is found done, not run again', async () => {
