@@ -2,7 +2,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { LocalConnector } from './localConnector.ts';
@@ -380,3 +380,10 @@ async function until(condition: () => Promise<boolean>, timeoutMs = 5000): Promi
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
+
+describe('resolve', () => {
+  it('gives what path.resolve gives: a normalized absolute path as it is, anything else resolved', () => {
+    const paths = ['/a/b', '/a/./b', '/a/../b', '/a//b', '/a/b/', '/', '/a/b/.', '/a/b/..', '/a/.hidden/b', '/a/..x/b', '/a/b..', 'relative/x', './x', ''];
+    for (const path of paths) expect(connector.resolve(path), path).toBe(resolve(path));
+  });
+});

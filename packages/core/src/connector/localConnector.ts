@@ -276,9 +276,14 @@ export class LocalConnector implements Connector {
   }
 
   resolve(path: string): string {
-    return resolve(path);
+    // Job directories are absolute and normalized already: taken as they are, without
+    // the copies path.resolve makes (it is asked twice per job handed to a launcher).
+    return path.startsWith('/') && !NOT_NORMALIZED.test(path) ? path : resolve(path);
   }
 }
+
+/** A segment `.` or `..`, an empty segment (`//`), or a trailing slash. */
+const NOT_NORMALIZED = /\/\.{1,2}(?:\/|$)|\/\/|.\/$/;
 
 function checkArgv(argv: readonly string[]): [string, ...string[]] {
   if (argv.length === 0 || !argv[0]) {
