@@ -31,3 +31,22 @@ describe('chooseLauncher and GPU memory', () => {
     expect(message).toContain('big offers GPUs with 40G of memory, 80G per GPU asked');
   });
 });
+
+describe('chooseLauncher order', () => {
+  const workspace = workspaceWith({ local: { cores: 4 }, low: { cores: 8, gpus: 1, priority: 1 }, high: { cores: 8, gpus: 1, priority: 5 }, later: { cores: 8, gpus: 1, priority: 5 } });
+  const pick = (requirements: string) => {
+    const choice = chooseLauncher({ workspace, alternatives: parseRequirements(requirements) });
+    return 'launcher' in choice ? `${choice.launcher.name}: ${JSON.stringify(choice.requirements)}` : choice.failure.message;
+  };
+
+  it('takes the default launcher when it fits, else the highest priority, then the first declared', () => {
+    expect(pick('cpu(cores=2)')).toMatch(/^local:/);
+    expect(pick('cuda')).toMatch(/^high:/);
+  });
+
+  it('tries the alternatives in order, each on every launcher, before the next alternative', () => {
+    expect(pick('cuda | cpu(cores=2)')).toMatch(/^high: .*"gpus"/);
+    expect(pick('cpu(cores=2) | cuda')).toMatch(/^local: .*"cores"/);
+    expect(pick('cpu(cores=64) | cuda')).toMatch(/^high: .*"gpus"/);
+  });
+});

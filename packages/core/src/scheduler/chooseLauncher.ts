@@ -26,13 +26,12 @@ export function chooseLauncher({
     return { launcher, requirements: alternatives.find((alternative) => hostFits(launcher.host, alternative)) ?? alternatives[0] ?? {} };
   }
   const preferred = findLauncher(workspace, fallback ?? workspace.defaultLauncher);
-  const others = [...workspace.launchers.values()]
-    .filter((launcher) => launcher !== preferred)
-    .map((launcher, index) => ({ launcher, index }))
-    .sort((a, b) => (b.launcher.host.priority ?? 0) - (a.launcher.host.priority ?? 0) || a.index - b.index)
-    .map(({ launcher }) => launcher);
+  // Most jobs fit the preferred launcher: the others are ordered only when one does not.
+  let others: Launcher[] | undefined;
   for (const alternative of alternatives) {
-    for (const launcher of [preferred, ...others]) {
+    if (hostFits(preferred.host, alternative)) return { launcher: preferred, requirements: alternative };
+    others ??= byPriority(workspace, preferred);
+    for (const launcher of others) {
       if (hostFits(launcher.host, alternative)) return { launcher, requirements: alternative };
     }
   }
@@ -43,6 +42,15 @@ export function chooseLauncher({
       message: `no launcher of workspace "${workspace.id}" offers what the job requires (${describe(alternatives)}): ${shortfalls(workspace, alternatives)}; declare a launcher that does (settings: its cores, memory, gpus, gpuMemory, maxDuration) or ask for less`,
     },
   };
+}
+
+/** The launchers other than `preferred`, highest priority first, then in declaration order. */
+function byPriority(workspace: Workspace, preferred: Launcher): Launcher[] {
+  return [...workspace.launchers.values()]
+    .filter((launcher) => launcher !== preferred)
+    .map((launcher, index) => ({ launcher, index }))
+    .sort((a, b) => (b.launcher.host.priority ?? 0) - (a.launcher.host.priority ?? 0) || a.index - b.index)
+    .map(({ launcher }) => launcher);
 }
 
 /** The launcher declared under `name`; a clear error with did-you-mean otherwise. */
