@@ -160,10 +160,12 @@ export class Admission {
     } finally {
       if (runMode !== 'normal' || job.isFinished) this.#arriving--;
     }
+    const arrived = () => void this.#arriving--;
     this.#context.track(
-      this.#admitNormal(job, fresh)
-        .catch((error: unknown) => this.#fault(job, error))
-        .finally(() => this.#arriving--),
+      this.#admitNormal(job, fresh).then(arrived, (error: unknown) => {
+        this.#fault(job, error);
+        arrived();
+      }),
     );
   }
 

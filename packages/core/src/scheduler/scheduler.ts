@@ -390,9 +390,9 @@ export class Scheduler {
 
   #track<T>(promise: Promise<T>): void {
     this.#pending.add(promise);
-    promise
-      .catch((error: unknown) => this.#faults.internal(error))
-      .finally(() => this.#pending.delete(promise));
+    // One reaction, not a catch and a finally: tracked twice per job, every promise counts.
+    const settled = () => void this.#pending.delete(promise);
+    promise.then(settled, (error: unknown) => this.#faults.internal(error).finally(settled));
   }
 }
 
