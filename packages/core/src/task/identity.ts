@@ -116,7 +116,10 @@ function canonicalValue(value: unknown, path: string | undefined): unknown {
   if (isPlainObject(value)) {
     const out: Record<string, unknown> = {};
     let reserved = false;
-    for (const key of Object.keys(value).sort()) {
+    const keys = Object.keys(value);
+    // Sorting allocates even for one key (most parameter objects are small).
+    if (keys.length > 1) keys.sort();
+    for (const key of keys) {
       const item = value[key];
       if (item === undefined) continue;
       if (RESERVED_KEYS.has(key)) reserved = true;
