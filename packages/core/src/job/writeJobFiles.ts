@@ -71,5 +71,6 @@ export async function writeJobFiles({ connector, job, workspaceEnv, experiment, 
     writes.push(firstTime ? connector.appendFile(paramsPath, paramsText) : connector.writeFile(paramsPath, paramsText));
     if (script !== undefined) writes.push(connector.writeFile(scriptPath, script));
   }
-  await Promise.all(writes);
+  // A launcher without job.sh (threads) has one file to write: no Promise.all for it.
+  await (writes.length === 1 ? writes[0] : Promise.all(writes));
 }

@@ -127,11 +127,13 @@ export class Launching {
       counted = false;
       // Written before the claims are released: a process waiting for the claim then re-attaches.
       await Promise.all([
-        ...started.map(async ({ job, handle, firstLaunch }) => {
-          await writeLaunchRecord(connector, handle, firstLaunch);
-          recorded.add(job);
-          await tokens.rebind(job, handle);
-        }),
+        ...started.map(({ job, handle, firstLaunch }) =>
+          writeLaunchRecord(connector, handle, firstLaunch).then(() => {
+            recorded.add(job);
+            // Most jobs hold no token: nothing to rebind (and no promise per job for it).
+            if (tokens.holds(job)) return tokens.rebind(job, handle);
+          }),
+        ),
         ...failures,
       ]);
       // A short job may have ended, and its launcher said so, before it was registered.
