@@ -14,14 +14,11 @@ import type { FaultLog } from './faults.ts';
 import { JobClaims, type ReleaseClaim } from './jobClaims.ts';
 import type { IoLimit } from './limitIo.ts';
 import { launcherMayKnowBetter, readMarkers, readProcessFile, writeFailedMarker, type MarkerState } from './jobMarkers.ts';
-import { MISSING_MARKER_GRACE_MS } from './pollFlights.ts';
+import { ForeignDependencies } from './foreignDependencies.ts';
 import { TaskListings } from './taskListings.ts';
 
 /** Submitted jobs looked at at once (each look bounded again by the file-work limit). */
 const LOOKERS = 64;
-/** A dependency another experiment runs is looked at this often, growing while it runs, up to the cap. */
-const FOREIGN_FOLLOW_MS = 1000;
-const FOREIGN_FOLLOW_MAX_MS = 30_000;
 
 export type { ReleaseClaim } from './jobClaims.ts';
 
@@ -76,18 +73,19 @@ export class Admission {
   #incomingHead = 0;
   /** Lookers taking jobs from #incoming. */
   #lookers = 0;
-  /** Dependencies from elsewhere being followed, by hash: their consumers share one wait. */
-  readonly #foreign = new Map<string, Promise<boolean>>();
   /** The attempt of each job this process saw end and retries (see attemptKey). */
   readonly #retiredAttempts = new WeakMap<Job, string>();
   readonly #claims: JobClaims;
   /** Task folders listed when their first job was fresh: the next fresh ones need no look. */
   readonly #listings: TaskListings;
+  /** Dependencies from elsewhere (another experiment's jobs), followed until they end. */
+  readonly #foreign: ForeignDependencies;
 
   constructor(context: AdmissionContext) {
     this.#context = context;
     this.#claims = new JobClaims({ connector: context.workspace.connector, faults: context.faults });
     this.#listings = new TaskListings(context.workspace.connector);
+    this.#foreign = new ForeignDependencies({ ...context, connector: context.workspace.connector, launcherForHandle: (handle) => this.#launcherForHandle(handle) });
   }
 
   /** Stops refreshing fresh claims (the experiment is closing). */
@@ -377,59 +375,11 @@ export class Admission {
         await Promise.race([own.wait(), this.#context.stopped]);
         if (this.#context.isStopped()) return undefined;
         if (own.state !== 'done') return dependency;
-      } else if (!(await this.#foreignSucceeded(dependency, job))) {
+      } else if (!(await this.#foreign.succeeded(dependency, job))) {
         return this.#context.isStopped() ? undefined : dependency;
       }
     }
     return undefined;
-  }
-
-  /** Whether a job from elsewhere (loaded from another experiment) succeeded, once it ended. */
-  #foreignSucceeded(dependency: JobReference, consumer: Job): Promise<boolean> {
-    let wait = this.#foreign.get(dependency.hash);
-    if (!wait) {
-      wait = this.#followForeign(dependency, consumer);
-      this.#foreign.set(dependency.hash, wait);
-    }
-    return wait;
-  }
-
-  /**
-   * Follows a dependency that another experiment may still run, as re-attach
-   * does: its markers say how it ended; while it has none, its process.json
-   * says who runs it, and that launcher whether it still does.
-   */
-  async #followForeign(dependency: JobReference, consumer: Job): Promise<boolean> {
-    const { io, logger } = this.#context;
-    let interval: number | undefined;
-    let endedWithoutMarkerAt: number | undefined;
-    for (;;) {
-      const markers = await io(() => readMarkers(this.#connector, dependency.directory));
-      if (markers.state !== 'none') return markers.state === 'done';
-      const handle = await io(() => readProcessFile(this.#connector, dependency.directory));
-      // Never launched (or written by `generate`): nobody will make it done.
-      if (!handle) return false;
-      const launcher = this.#launcherForHandle(handle);
-      // A launcher this process does not know, or cannot ask (another host): its markers will tell.
-      const status = launcher ? await this.#context.statusOf(launcher, handle) : { state: 'unknown' as const };
-      if (status.state === 'finished') {
-        endedWithoutMarkerAt ??= Date.now();
-        if (Date.now() - endedWithoutMarkerAt > MISSING_MARKER_GRACE_MS) return false;
-      } else endedWithoutMarkerAt = undefined;
-      if (interval === undefined) {
-        logger.info(`job ${consumer.shortName} waits for ${dependency.taskId}/${dependency.hash.slice(0, 12)}, which another experiment runs (${dependency.directory})`);
-        interval = Math.min(launcher?.pollIntervalMs ?? FOREIGN_FOLLOW_MS, FOREIGN_FOLLOW_MS);
-      } else interval = Math.min(interval * 1.5, Math.max(launcher?.pollIntervalMs ?? 0, FOREIGN_FOLLOW_MAX_MS));
-      await this.#pause(interval);
-      if (this.#context.isStopped()) return false;
-    }
-  }
-
-  /** Waits `ms`, or less if the experiment stops meanwhile (no timer outlives the stop). */
-  async #pause(ms: number): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([new Promise((resolve) => (timer = setTimeout(resolve, ms))), this.#context.stopped]);
-    clearTimeout(timer);
   }
 
   #launcherForHandle(handle: LaunchHandle): Launcher | undefined {
