@@ -49,7 +49,7 @@ export const threadsLauncherSettings = z
       .int()
       .positive()
       .optional()
-      .describe('Most jobs handed to the launcher at once; those beyond free threads wait in it, queued (default: 32 × maxThreads)'),
+      .describe('Most jobs handed to the launcher at once; those beyond free threads wait in it, queued (default: 128 × maxThreads)'),
     pollInterval: z
       .number()
       .positive()

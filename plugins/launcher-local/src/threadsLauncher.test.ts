@@ -470,7 +470,7 @@ describe('threads plugin entry', () => {
     expect(settings).toEqual({ maxThreads: 3, pollInterval: 1000, idleTimeout: 10_000, isolate: false });
     const launcher = await factory.create(settings, { name: 'fn', workspacePath: root, connector, logger });
     launchers.push(launcher as ThreadsLauncher);
-    expect(launcher).toMatchObject({ name: 'fn', kind: 'threads', maxThreads: 3, maxConcurrent: 96, pollIntervalMs: 1000 });
+    expect(launcher).toMatchObject({ name: 'fn', kind: 'threads', maxThreads: 3, maxConcurrent: 384, pollIntervalMs: 1000 });
     const bounded = await factory.create(factory.settings.parse({ maxThreads: 2, maxConcurrent: 8 }), { name: 'fn', workspacePath: root, connector, logger });
     launchers.push(bounded as ThreadsLauncher);
     expect(bounded.maxConcurrent).toBe(8);
