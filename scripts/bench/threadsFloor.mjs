@@ -4,7 +4,7 @@
 // in each worker thread, the threads' start, the files), so that the threads row's
 // excess over it is what Baton adds (settings, workspace, identity, scheduling).
 //   main thread, per job: its directory, params.json, process.json (created), a line of
-//     jobs.jsonl (one append per hand-over); jobs handed to one thread 16 at a time
+//     jobs.jsonl (one append per hand-over); jobs handed to one thread 64 at a time
 //     (one thread, as the threads launcher uses for tasks this short: on 2 cores a
 //     second one only takes CPU from the main thread; ~6 % slower with two here);
 //   worker thread, per job (threadsFloorWorker.mjs): reads params.json, decodes the
@@ -39,7 +39,7 @@ const runStart = performance.now();
 const root = values.workdir;
 mkdirSync(join(root, 'jobs'), { recursive: true });
 const pool = new Tinypool({ filename: new URL('./threadsFloorWorker.mjs', import.meta.url).href, maxThreads: 1, minThreads: 0 });
-const BATCH = 16;
+const BATCH = 64;
 let firstDoneMs;
 const ends = [];
 let batch = [];
