@@ -111,15 +111,8 @@ async function searchConfigDir(options: { configDir: string }): Promise<FoundSet
 }
 
 async function searchFolder(options: { dir: string; names: readonly string[] }): Promise<FoundSettings | undefined> {
-  const explorer = cosmiconfig().cosmiconfig(MODULE_NAME, {
-    searchPlaces: [...options.names],
-    searchStrategy: 'none',
-    loaders: settingsLoaders(),
-    ignoreEmptySearchPlaces: false,
-    cache: false,
-  });
   try {
-    const result = await explorer.search(options.dir);
+    const result = await explorerFor(options.names).search(options.dir);
     return result ? { filepath: result.filepath, config: result.config } : undefined;
   } catch (error) {
     if (isBatonError(error)) throw error;
@@ -130,6 +123,29 @@ async function searchFolder(options: { dir: string; names: readonly string[] }):
       cause: error,
     });
   }
+}
+
+/**
+ * One explorer per list of names, searching only the folder it is given: a search from
+ * the project folder upward looks at several folders, and each new explorer looks for
+ * cosmiconfig's own meta configuration in the working directory again.
+ */
+const explorers = new Map<readonly string[], ReturnType<typeof import('cosmiconfig').cosmiconfig>>();
+
+function explorerFor(names: readonly string[]): ReturnType<typeof import('cosmiconfig').cosmiconfig> {
+  let explorer = explorers.get(names);
+  if (!explorer) {
+    explorer = cosmiconfig().cosmiconfig(MODULE_NAME, {
+      searchPlaces: [...names],
+      searchStrategy: 'none',
+      loaders: settingsLoaders(),
+      ignoreEmptySearchPlaces: false,
+      // Read again at every search: a long-lived process (tests, the monitor) sees edits.
+      cache: false,
+    });
+    explorers.set(names, explorer);
+  }
+  return explorer;
 }
 
 function settingsLoaders(): Loaders {
