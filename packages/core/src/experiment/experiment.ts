@@ -10,7 +10,7 @@ import { createLogger } from '../logger.ts';
 import { Scheduler, type DryRunRecord } from '../scheduler/scheduler.ts';
 import { findLauncher } from '../scheduler/chooseLauncher.ts';
 import type { Task, TaskInput } from '../task/defineTask.ts';
-import { jobIdentity } from '../task/identity.ts';
+import { identityHash } from '../task/identity.ts';
 import { prepareParams } from '../task/taskParams.ts';
 import { claimTaskId } from '../task/taskRegistry.ts';
 import { checkCommand, ExportedTasks, refuseCommandOnFunctionLauncher } from './submitChecks.ts';
@@ -240,7 +240,7 @@ export class Experiment implements AsyncDisposable {
       this.#exportedTasks.check(task);
     }
     const prepared = prepareParams(task, params);
-    const hash = jobIdentity({ taskId: task.id, version: task.version, params: prepared.identity });
+    const hash = identityHash({ taskId: task.id, version: task.version, canonicalParams: prepared.canonicalIdentity });
     const existing = this.#scheduler.get(hash);
     if (existing) return existing;
     const tokens = { ...task.tokens, ...options.tokens };

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { UserInputError } from '../errors.ts';
 import { defineTask, type Task } from './defineTask.ts';
-import { canonicalJson, jobIdentity } from './identity.ts';
+import { canonicalJson, identityHash, identityValue, jobIdentity } from './identity.ts';
 import { isOption, option } from './identityParams.ts';
 import { JobOutput } from './jobOutput.ts';
 import { prepareParams } from './taskParams.ts';
@@ -63,6 +63,14 @@ describe('job identity', () => {
   it.each(PINNED_TAGGED)('pins %s, tagged case %#', (taskId, params, version, expected) => {
     expect(jobIdentity({ taskId, version, params })).toBe(expected);
   });
+
+  it.each([...PINNED.map(([taskId, params, expected]) => [taskId, params, undefined, expected] as const), ...PINNED_TAGGED])(
+    'hashes parameters already canonical (as submit has them) to the same identity: %s %#',
+    (taskId, params, version, expected) => {
+      // Canonical values hold tagged objects ({"$object": ...}): hashed as they are, never walked again.
+      expect(identityHash({ taskId, version, canonicalParams: identityValue(params, 'params') })).toBe(expected);
+    },
+  );
 
   it('gives sets and maps their own encoding: never the same as an object, an array or each other', () => {
     const identities = [new Set([1, 2]), new Set([1, 3]), new Set(), new Map(), new Map([[1, 2]]), {}, [], [1, 2], { $set: [1, 2] }, { $map: [] }].map((x) =>

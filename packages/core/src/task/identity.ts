@@ -25,9 +25,21 @@ export interface IdentityInput {
 }
 
 export function jobIdentity({ taskId, version, params }: IdentityInput): string {
-  // Keys in sorted order (params, task, v, version): the canonical walk then sorts nothing.
-  const text = canonicalJson(version === undefined ? { params, task: taskId, v: IDENTITY_VERSION } : { params, task: taskId, v: IDENTITY_VERSION, version });
-  return sha256(text);
+  return identityHash({ taskId, version, canonicalParams: identityValue(params, 'params') });
+}
+
+/**
+ * jobIdentity of parameters already in their canonical form (identityValue's), as
+ * submit has them after checking them: the hashed text without a second walk.
+ */
+export function identityHash({ taskId, version, canonicalParams }: { taskId: string; version?: number | undefined; canonicalParams: unknown }): string {
+  // The canonical encoding of the record: its keys sorted (params, task, v, version), the
+  // parameters canonical already (walking them again would wrap tagged objects twice).
+  const record =
+    version === undefined
+      ? { params: canonicalParams, task: taskId, v: IDENTITY_VERSION }
+      : { params: canonicalParams, task: taskId, v: IDENTITY_VERSION, version: canonicalValue(version, 'version') };
+  return sha256(JSON.stringify(record));
 }
 
 let cryptoHash: typeof import('node:crypto').hash | undefined;

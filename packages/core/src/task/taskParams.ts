@@ -17,6 +17,8 @@ export interface PreparedParams {
   options: Record<string, unknown>;
   /** Jobs whose outputs appear in the parameters, each once. */
   dependencies: JobReference[];
+  /** `identity` in its canonical form (identityValue), for the job's hash (identityHash). */
+  canonicalIdentity: unknown;
 }
 
 export function prepareParams(task: Task, input: unknown): PreparedParams {
@@ -34,9 +36,10 @@ export function prepareParams(task: Task, input: unknown): PreparedParams {
   }
   const resolved = parsed.data as Record<string, unknown>;
   const { identity, options } = splitParams(task.params, resolved, outputs);
+  let canonicalIdentity: unknown;
   try {
     // Both throw, naming the parameter's path, for a value without a faithful encoding.
-    identityValue(identity, 'params');
+    canonicalIdentity = identityValue(identity, 'params');
     encodeParamValue(resolved, 'params');
   } catch (error) {
     if (!(error instanceof BatonError)) throw error;
@@ -44,7 +47,7 @@ export function prepareParams(task: Task, input: unknown): PreparedParams {
   }
   const dependencies = new Map<string, JobReference>();
   for (const output of outputs.values()) dependencies.set(output.job.hash, output.job);
-  return { resolved, identity, options, dependencies: [...dependencies.values()] };
+  return { resolved, identity, options, dependencies: [...dependencies.values()], canonicalIdentity };
 }
 
 /**
