@@ -8,7 +8,7 @@ import { open, readdir, rm, rmdir, stat, symlink, utimes } from 'node:fs/promise
 import type { FileHandle } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
-import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync, type WriteFileOptions } from 'node:fs';
 import { BatonError } from '../errors.ts';
 import { appendFile, mkdir, readFile, rename } from './callbackFs.ts';
 import { isOnLocalDisk } from './localDisk.ts';
@@ -27,6 +27,12 @@ import type {
 } from '../types.ts';
 
 const log = createLogger('baton:connector:local');
+
+/**
+ * An append of a string in Node's one native call (open, write, close), options given
+ * once: appendFileSync copies its options into two new objects per call, to the same end.
+ */
+const APPEND_UTF8 = Object.freeze({ encoding: 'utf8', flag: 'a', mode: 0o666 }) satisfies WriteFileOptions;
 
 /**
  * Locks (proper-lockfile) are in a module of their own, loaded on the first lock, so that
@@ -212,7 +218,7 @@ export class LocalConnector implements Connector {
   }
 
   async appendFile(path: string, data: string): Promise<void> {
-    if (this.#onLocalDisk(path)) return appendFileSync(path, data);
+    if (this.#onLocalDisk(path)) return writeFileSync(path, data, APPEND_UTF8);
     return appendFile(path, data);
   }
 

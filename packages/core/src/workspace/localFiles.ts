@@ -87,7 +87,8 @@ export const localFiles: WorkspaceFiles = {
 export function writeFileBesideSync(path: string, data: string, mode = 0o644): void {
   const temporary = besidePath(path);
   try {
-    writeFileSync(temporary, data, { mode });
+    // With its encoding named: Node writes a string in one native call (without it, a Buffer, then open, write, close).
+    writeFileSync(temporary, data, { encoding: 'utf8', mode });
     renameSync(temporary, path);
   } catch (error) {
     rmSync(temporary, { force: true });
