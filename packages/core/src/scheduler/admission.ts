@@ -322,23 +322,11 @@ export class Admission {
    */
   async #admitNormal(job: Job, fresh?: true): Promise<void> {
     const { io } = this.#context;
-    // Waiting on its dependencies, it is not on its way to a batch yet.
-    this.#arriving--;
-    const failedDependency = await this.#waitForDependencies(job).finally(() => this.#arriving++);
-    // Stopped while it waited: the job settles as not started, whatever its dependencies became.
+    // Most jobs have no dependency: no wait, and no promise for one.
+    const failedDependency = job.dependencies.length > 0 ? await this.#waitForDependencies(job) : undefined;
+    // Stopped (while it waited): the job settles as not started, whatever its dependencies became.
     if (this.#context.isStopped()) return this.#context.abandon(job);
-    if (failedDependency) {
-      const failure: FailureInfo = {
-        code: null,
-        reason: 'dependency',
-        message: `dependency ${failedDependency.taskId}/${failedDependency.hash.slice(0, 12)} did not succeed (${failedDependency.directory})`,
-      };
-      await io(async () => {
-        await this.writeJobFiles(job);
-        await writeFailedMarker(this.#connector, job.directory, failure);
-      });
-      return this.#context.settle(job, 'failed', failure);
-    }
+    if (failedDependency) return this.#failDependent(job, failedDependency);
 
     if (fresh) this.#claims.unmade(job);
     else if (await io(() => this.#reattachOrRetry(job))) return;
@@ -367,8 +355,31 @@ export class Admission {
     return false;
   }
 
-  /** Returns the first dependency that did not succeed, if any. */
+  /** A dependency did not succeed: the job fails without running, its files and marker saying why. */
+  async #failDependent(job: Job, dependency: JobReference): Promise<void> {
+    const failure: FailureInfo = {
+      code: null,
+      reason: 'dependency',
+      message: `dependency ${dependency.taskId}/${dependency.hash.slice(0, 12)} did not succeed (${dependency.directory})`,
+    };
+    await this.#context.io(async () => {
+      await this.writeJobFiles(job);
+      await writeFailedMarker(this.#connector, job.directory, failure);
+    });
+    this.#context.settle(job, 'failed', failure);
+  }
+
+  /** Returns the first dependency that did not succeed, if any; while it waits, the job is not on its way to a batch. */
   async #waitForDependencies(job: Job): Promise<JobReference | undefined> {
+    this.#arriving--;
+    try {
+      return await this.#firstFailedDependency(job);
+    } finally {
+      this.#arriving++;
+    }
+  }
+
+  async #firstFailedDependency(job: Job): Promise<JobReference | undefined> {
     for (const dependency of job.dependencies) {
       const own = this.#context.ownJob(dependency.hash);
       if (own) {
