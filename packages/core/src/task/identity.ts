@@ -5,6 +5,7 @@
 // here moves every job: identity.test.ts pins it.
 import { UserInputError } from '../errors.ts';
 import { JobOutput } from './jobOutput.ts';
+import { REFUSED, walkNamingRefusals } from './pathlessWalk.ts';
 
 /** Identity format version, part of the hashed text. */
 const IDENTITY_VERSION = 1;
@@ -70,18 +71,9 @@ export function canonicalJson(value: unknown, root = '$'): string {
 
 /** The JSON value that the identity hashes. `root` names the value in errors (e.g. `params`). */
 export function identityValue(value: unknown, root = '$'): unknown {
-  try {
-    return canonicalValue(value, undefined);
-  } catch (error) {
-    // The walk keeps no paths (building one per value is most of its cost); a value that
-    // cannot be encoded is rare, so the walk runs again with paths to say where it is.
-    if (error !== UNENCODABLE) throw error;
-    return canonicalValue(value, root);
-  }
+  return walkNamingRefusals(canonicalValue, value, root);
 }
 
-/** Thrown by a walk without paths: the value holds something that cannot be encoded. */
-const UNENCODABLE = Symbol('unencodable');
 
 /** True for `{}`-literal objects and `Object.create(null)`: the only objects that encode as objects. */
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -99,7 +91,7 @@ export function describeValueKind(value: unknown): string {
 }
 
 /**
- * `path` names the value in errors; undefined: a fast walk that throws UNENCODABLE instead.
+ * `path` names the value in errors; undefined: a fast walk that throws REFUSED instead.
  * JSON values and plain containers, the common case, here; the rest in canonicalOther:
  * a small function for the hot path (V8 took ~25 ms of a background thread per run to
  * optimise a walker with every kind of value in it).
@@ -169,9 +161,9 @@ function describeKey(key: unknown): string {
   return typeof key === 'string' ? JSON.stringify(key) : typeof key === 'number' || typeof key === 'boolean' ? String(key) : 'key';
 }
 
-/** What a walk throws at a value it cannot encode: the error with its path, or UNENCODABLE on a fast walk. */
-function refusal(value: unknown, path: string | undefined, kind?: string): UserInputError | typeof UNENCODABLE {
-  return path === undefined ? UNENCODABLE : unencodable(value, path, kind);
+/** What a walk throws at a value it cannot encode: the error with its path, or REFUSED on a fast walk. */
+function refusal(value: unknown, path: string | undefined, kind?: string): UserInputError | typeof REFUSED {
+  return path === undefined ? REFUSED : unencodable(value, path, kind);
 }
 
 function unencodable(value: unknown, path: string, kind = describeValueKind(value)): UserInputError {

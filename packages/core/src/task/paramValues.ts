@@ -4,24 +4,15 @@
 // never parses its parameters a second time.
 import { UserInputError } from '../errors.ts';
 import { describeValueKind, isPlainObject } from './identity.ts';
+import { REFUSED, walkNamingRefusals } from './pathlessWalk.ts';
 
 /** Keys that mark a tagged value; a plain object holding one is wrapped as {"$object": ...}. */
 const TAGS = new Set(['$object', '$set', '$map', '$date', '$bigint', '$number', '$undefined', '$job']);
 
 /** The JSON form of a parameter value (order kept); refuses values that cannot come back as they are. */
 export function encodeParamValue(value: unknown, path = 'params'): unknown {
-  try {
-    return encode(value, undefined);
-  } catch (error) {
-    // The walk keeps no paths (a string per key of every job); a value that cannot be
-    // encoded is rare, so the walk runs again with paths to say where it is.
-    if (error !== UNTRANSPORTABLE) throw error;
-    return encode(value, path);
-  }
+  return walkNamingRefusals(encode, value, path);
 }
-
-/** Thrown by a walk without paths: the value holds something that cannot be encoded. */
-const UNTRANSPORTABLE = Symbol('untransportable');
 
 /**
  * JSON values and plain containers, the common case, here; the rest in encodeOther. A
@@ -99,8 +90,8 @@ function decodeEntries(value: Record<string, unknown>): Record<string, unknown> 
   return out;
 }
 
-function untransportable(value: unknown, path: string | undefined, kind?: string): UserInputError | typeof UNTRANSPORTABLE {
-  if (path === undefined) return UNTRANSPORTABLE;
+function untransportable(value: unknown, path: string | undefined, kind?: string): UserInputError | typeof REFUSED {
+  if (path === undefined) return REFUSED;
   return new UserInputError(`${path}: ${kind ?? describeValueKind(value)} cannot be passed to a job`, {
     where: path,
     hint:
