@@ -25,7 +25,7 @@ export interface WriteJobFilesOptions {
   /** Whether to write job.sh (default true); false for a launcher that does not run it (Launcher.runsJobScript). */
   script?: boolean;
   /** How function tasks run on the workspace's host, when it is another host. */
-  functionTasks?: Pick<RemoteFunctionTasks, 'runnerArgv'>;
+  functionTasks?: Pick<RemoteFunctionTasks, 'runnerArgv'> | undefined;
 }
 
 export async function writeJobFiles(options: WriteJobFilesOptions): Promise<void> {

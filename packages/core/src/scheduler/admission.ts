@@ -240,8 +240,8 @@ export class Admission {
     return undefined;
   }
 
-  async writeJobFiles(job: Job, options: { claimed?: boolean; fresh?: boolean; script?: boolean } = {}): Promise<void> {
-    await writeJobFiles({
+  writeJobFiles(job: Job, options: { claimed?: boolean; fresh?: boolean; script?: boolean } = {}): Promise<void> {
+    return writeJobFiles({
       connector: this.#connector,
       job,
       workspaceEnv: this.#context.workspace.env,
@@ -249,7 +249,7 @@ export class Admission {
       claimed: options.claimed,
       fresh: options.fresh,
       script: options.script,
-      ...(this.#context.workspace.functionTasks ? { functionTasks: this.#context.workspace.functionTasks } : {}),
+      functionTasks: this.#context.workspace.functionTasks,
     });
   }
 
