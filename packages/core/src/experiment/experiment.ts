@@ -75,6 +75,8 @@ export { RUN_SERVICES_FILE } from './experimentServices.ts';
 const { join } = posix;
 const EXPERIMENT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 const stack: Experiment[] = [];
+/** The tokens of a job that holds none. */
+const NO_TOKENS: Record<string, number> = Object.freeze({});
 
 /** Opens an experiment: reads settings, opens the workspace, starts a new run. */
 export async function experiment(options: ExperimentOptions): Promise<Experiment> {
@@ -243,7 +245,8 @@ export class Experiment implements AsyncDisposable {
     const hash = identityHash({ taskId: task.id, version: task.version, canonicalParams: prepared.canonicalIdentity });
     const existing = this.#scheduler.get(hash);
     if (existing) return existing;
-    const tokens = { ...task.tokens, ...options.tokens };
+    // Most jobs hold no token: they share one empty, frozen record.
+    const tokens = task.tokens === undefined && options.tokens === undefined ? NO_TOKENS : { ...task.tokens, ...options.tokens };
     this.#checkTokens(task.id, tokens);
     const launcher = options.launcher ?? task.launcher;
     if (launcher !== undefined) findLauncher(this.workspace, launcher);
