@@ -70,7 +70,7 @@ export class Launching {
     while (room > 0 && lane.prepared.length > 0) {
       const entry = lane.prepared.shift()!;
       room--;
-      if (Object.keys(entry.job.tokens).length > 0) this.#context.track(this.#startWithTokens(lane, entry));
+      if (holdsTokens(entry.job)) this.#context.track(this.#startWithTokens(lane, entry));
       else batch.push(entry);
     }
     if (batch.length > 0) this.#context.track(this.#submit(lane, batch));
@@ -160,6 +160,12 @@ export class Launching {
 async function writeLaunchRecord(connector: Connector, handle: LaunchHandle, firstLaunch: boolean): Promise<void> {
   if (!firstLaunch) return writeProcessFile(connector, handle);
   await connector.appendFile(jobFile(handle.directory, 'process'), `${JSON.stringify(handle, null, 2)}\n`);
+}
+
+/** Whether the job asks for any token (a look, without an array of its names per job). */
+function holdsTokens(job: Job): boolean {
+  for (const name in job.tokens) if (Object.hasOwn(job.tokens, name)) return true;
+  return false;
 }
 
 function launchRequest(job: Job, connector: Connector, requirements: Requirements): LaunchRequest {
