@@ -93,6 +93,13 @@ const jobsOfThisProcess = new Map<string, ThreadJob>();
 
 const OWN_PID = process.pid;
 
+/** The answers about this process's own jobs, asked for every job in flight at each poll: one object each, shared. */
+const OWN_STATUS: Readonly<Record<'queued' | 'running' | 'finished', LaunchStatus>> = Object.freeze({
+  queued: Object.freeze({ state: 'queued' }),
+  running: Object.freeze({ state: 'running' }),
+  finished: Object.freeze({ state: 'finished' }),
+});
+
 const NEVER_STARTED: FailureInfo = { code: null, reason: 'cancelled', message: 'cancelled before it started' };
 
 /**
@@ -387,7 +394,7 @@ export class ThreadsLauncher implements Launcher {
     if (handle.processStart !== undefined && handle.processStart !== processStart) return undefined;
     // Running or queued while we have it, finished (its marker written) once we do not.
     const job = jobsOfThisProcess.get(handle.directory);
-    return job ? { state: job.state } : { state: 'finished' };
+    return OWN_STATUS[job ? job.state : 'finished'];
   }
 
   private async statusOne(handle: ThreadsLaunchHandle, processStart: string | undefined): Promise<LaunchStatus> {
