@@ -318,14 +318,13 @@ export class ThreadsLauncher implements Launcher {
     // The pool was destroyed under it: the experiment ends, its jobs stay without a marker.
     if (this.closed) return;
     if (answers) {
-      await Promise.all(
-        batch.jobs.map((job, i) => {
-          const answer = answers[i]!;
-          // A job that did not run its task (refused, or its module failed) says nothing of its length.
-          if (answer.runMs !== undefined) this.durations.record(job.taskId, answer.runMs);
-          return this.finish(job, answer.markerError === undefined ? { marked: true } : { marked: true, markerError: answer.markerError });
-        }),
-      );
+      // Each job's thread wrote its marker (or says why it could not): nothing to wait for.
+      batch.jobs.forEach((job, i) => {
+        const answer = answers[i]!;
+        // A job that did not run its task (refused, or its module failed) says nothing of its length.
+        if (answer.runMs !== undefined) this.durations.record(job.taskId, answer.runMs);
+        this.ended(job, answer.markerError);
+      });
     } else {
       await this.settleBrokenBatch(batch, error, start);
     }
@@ -368,20 +367,23 @@ export class ThreadsLauncher implements Launcher {
 
   /** Writes the marker of a job whose thread ended under it (the worker wrote the others), then tells the scheduler. */
   private async finish(job: ThreadJob, result: JobEnd): Promise<void> {
-    if (result.marked) {
-      // No marker: the scheduler finds the job ended without one and records it as lost.
-      if (result.markerError !== undefined) this.logger.warn(`could not write the marker of ${job.name} in ${job.directory}: ${result.markerError}`);
-    } else {
-      try {
-        // A task that ended just as it was cancelled keeps its own marker.
-        if (!(await this.connector.exists(jobFile(job.directory, 'done')))) {
-          const run = { ...(result.start !== undefined ? { start: result.start } : {}), end: result.end ?? Date.now(), host: this.connector.hostname };
-          await this.connector.writeFile(jobFile(job.directory, 'failed'), failedMarkerText(result.failure, run));
-        }
-      } catch (error) {
-        this.logger.warn(`could not write the marker of ${job.name} in ${job.directory}: ${(error as Error).message}`);
+    if (result.marked) return this.ended(job, result.markerError);
+    try {
+      // A task that ended just as it was cancelled keeps its own marker.
+      if (!(await this.connector.exists(jobFile(job.directory, 'done')))) {
+        const run = { ...(result.start !== undefined ? { start: result.start } : {}), end: result.end ?? Date.now(), host: this.connector.hostname };
+        await this.connector.writeFile(jobFile(job.directory, 'failed'), failedMarkerText(result.failure, run));
       }
+    } catch (error) {
+      this.logger.warn(`could not write the marker of ${job.name} in ${job.directory}: ${(error as Error).message}`);
     }
+    this.ended(job);
+  }
+
+  /** The job's marker is written (or `markerError` says why not): it is no longer this launcher's; the scheduler is told. */
+  private ended(job: ThreadJob, markerError?: string): void {
+    // No marker: the scheduler finds the job ended without one and records it as lost.
+    if (markerError !== undefined) this.logger.warn(`could not write the marker of ${job.name} in ${job.directory}: ${markerError}`);
     if (jobsOfThisProcess.get(job.directory) === job) jobsOfThisProcess.delete(job.directory);
     this.active.delete(job);
     job.resolveEnded();
