@@ -215,6 +215,12 @@ export interface LaunchStatus {
   detail?: string;
   /** The launcher's own verdict, used when the job wrote no marker (killed, timed out...). */
   failure?: FailureInfo;
+  /**
+   * With `finished`: the launcher saw the job's `done` marker written (an in-process
+   * launcher whose thread wrote it), so the scheduler records the job done without a
+   * look at its directory. Leave it out when not sure: the scheduler then reads the markers.
+   */
+  marker?: 'done';
 }
 
 export type SubmitOutcome =

@@ -396,14 +396,27 @@ describe('ThreadsLauncher', () => {
     }
   });
 
-  it('tells the scheduler at once through onChange when jobs end', async () => {
+  it('tells the scheduler at once through onChange when jobs end, and once that the thread wrote the done marker', async () => {
     const launcher = newThreads();
     let notified = 0;
     launcher.onChange(() => notified++);
     const handle = await submitOne(launcher, await jobRequest('quick', 'sleeper', { log: join(root, 'log'), label: 'q', ms: 0 }));
     await expect.poll(() => notified, { timeout: 20_000 }).toBeGreaterThan(0);
-    expect(await launcher.status([handle])).toEqual([{ state: 'finished' }]);
+    // The scheduler then records the job done without a look at its directory.
+    expect(await launcher.status([handle])).toEqual([{ state: 'finished', marker: 'done' }]);
     expect(existsSync(join(handle.directory, 'done'))).toBe(true);
+    // Said once: a later query (another poll, another process) reads the markers.
+    expect(await launcher.status([handle])).toEqual([{ state: 'finished' }]);
+  });
+
+  it('does not say a failed job was marked done', async () => {
+    const launcher = newThreads();
+    let notified = 0;
+    launcher.onChange(() => notified++);
+    const handle = await submitOne(launcher, await jobRequest('throws', 'failing', { why: 'no' }));
+    await expect.poll(() => notified, { timeout: 20_000 }).toBeGreaterThan(0);
+    expect(await launcher.status([handle])).toEqual([{ state: 'finished' }]);
+    expect(existsSync(join(handle.directory, 'failed'))).toBe(true);
   });
 
   it('sees a job run by another experiment process as running while that process lives, and not after', async () => {

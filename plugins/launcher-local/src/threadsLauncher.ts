@@ -69,6 +69,9 @@ const OWN_STATUS: Readonly<Record<'queued' | 'running' | 'finished', LaunchStatu
   finished: Object.freeze({ state: 'finished' }),
 });
 
+/** A job of this process that ended with its done marker written by its thread: the scheduler records it without a look. */
+const FINISHED_DONE: LaunchStatus = Object.freeze({ state: 'finished', marker: 'done' });
+
 const NEVER_STARTED: FailureInfo = { code: null, reason: 'cancelled', message: 'cancelled before it started' };
 
 /**
@@ -108,6 +111,8 @@ export class ThreadsLauncher implements Launcher {
   private closed = false;
   /** Looks for `baton jobs kill` requests from other processes while jobs are active. */
   private readonly cancelRequests: CancelRequests;
+  /** Directories of jobs whose thread wrote their done marker, until a status query has told so (once). */
+  private readonly doneUntold = new Set<string>();
 
   constructor(options: ThreadsLauncherOptions) {
     this.name = options.name;
@@ -187,6 +192,7 @@ export class ThreadsLauncher implements Launcher {
     const interrupted = [...this.active];
     for (const job of interrupted) if (jobsOfThisProcess.get(job.directory) === job) jobsOfThisProcess.delete(job.directory);
     this.active.clear();
+    this.doneUntold.clear();
     this.queue.length = 0;
     if (interrupted.length > 0) {
       this.logger.debug(`${interrupted.length} job(s) interrupted by the end of the experiment; they have no marker and run again on resume`);
@@ -221,6 +227,7 @@ export class ThreadsLauncher implements Launcher {
       resolveEnded,
     };
     jobsOfThisProcess.set(job.directory, job);
+    this.doneUntold.delete(job.directory);
     this.active.add(job);
     this.queue.push(job);
     this.cancelRequests.start();
@@ -292,7 +299,7 @@ export class ThreadsLauncher implements Launcher {
         const answer = answers[i]!;
         // A job that did not run its task (refused, or its module failed) says nothing of its length.
         if (answer.runMs !== undefined) this.durations.record(job.taskId, answer.runMs);
-        this.ended(job, answer.markerError);
+        this.ended(job, answer.markerError, answer.ok && answer.markerError === undefined);
       });
     } else {
       await this.settleBrokenBatch(batch, error, start);
@@ -349,10 +356,14 @@ export class ThreadsLauncher implements Launcher {
     this.ended(job);
   }
 
-  /** The job's marker is written (or `markerError` says why not): it is no longer this launcher's; the scheduler is told. */
-  private ended(job: ThreadJob, markerError?: string): void {
+  /**
+   * The job's marker is written (or `markerError` says why not): it is no longer this launcher's; the scheduler is told.
+   * `markedDone`: its thread wrote its done marker, which the next status query says.
+   */
+  private ended(job: ThreadJob, markerError?: string, markedDone = false): void {
     // No marker: the scheduler finds the job ended without one and records it as lost.
     if (markerError !== undefined) this.logger.warn(`could not write the marker of ${job.name} in ${job.directory}: ${markerError}`);
+    if (markedDone) this.doneUntold.add(job.directory);
     if (jobsOfThisProcess.get(job.directory) === job) jobsOfThisProcess.delete(job.directory);
     this.active.delete(job);
     job.resolveEnded();
@@ -365,7 +376,8 @@ export class ThreadsLauncher implements Launcher {
     if (handle.processStart !== undefined && handle.processStart !== processStart) return undefined;
     // Running or queued while we have it, finished (its marker written) once we do not.
     const job = jobsOfThisProcess.get(handle.directory);
-    return OWN_STATUS[job ? job.state : 'finished'];
+    if (job) return OWN_STATUS[job.state];
+    return this.doneUntold.delete(handle.directory) ? FINISHED_DONE : OWN_STATUS.finished;
   }
 
   private async statusOne(handle: ThreadsLaunchHandle, processStart: string | undefined): Promise<LaunchStatus> {

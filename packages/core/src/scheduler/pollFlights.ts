@@ -1,6 +1,7 @@
 // One poll of one launcher: a single status query for all the jobs it runs,
 // then, for each job the launcher no longer has, what its markers say (or,
-// without a marker, the launcher's verdict).
+// without a marker, the launcher's verdict), unless the launcher saw its done
+// marker written.
 import { isTransientError } from '../errors.ts';
 import type { Job } from '../job/job.ts';
 import { jobFile } from '../job/jobFiles.ts';
@@ -64,7 +65,11 @@ export async function pollFlights(lane: LauncherLane, context: PollContext): Pro
   flights.forEach((flight, i) => {
     const status = statuses[i] ?? { state: 'unknown' };
     if (status.state === 'queued' || status.state === 'running') changed = applyUnderWay(flight, status.state, status.detail, context) || changed;
-    else ended.push(followEnded(flight, status, context).catch((error: unknown) => endFaulted(flight, error, context)));
+    else if (status.state === 'finished' && status.marker === 'done') {
+      // The launcher saw the marker written: no look at the directory.
+      context.land(flight, 'done');
+      changed = true;
+    } else ended.push(followEnded(flight, status, context).catch((error: unknown) => endFaulted(flight, error, context)));
   });
   if (ended.length === 0) return changed;
   return (await Promise.all(ended)).some(Boolean) || changed;

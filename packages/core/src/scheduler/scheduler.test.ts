@@ -145,6 +145,19 @@ describe('scheduler and launcher', () => {
     expect(job.failure?.reason).toBe('lost');
   });
 
+  it("records a job done without looking at its directory when the launcher saw its done marker written (marker: 'done')", async () => {
+    const launcher = new ScriptedLauncher();
+    await using xp = await experiment({ name: 'told-done', openedWorkspace: workspaceWith(launcher) });
+    const job = xp.submit(work, { i: 1 });
+    await until(() => launcher.submits.length > 0);
+    // No marker on disk: a look would find the job lost (the test above); the launcher's word is taken.
+    launcher.states.set(job.directory, { state: 'finished', marker: 'done' });
+    const summary = await xp.wait();
+    expect(job.state).toBe('done');
+    expect(summary.counts.done).toBe(1);
+    expect(existsSync(join(job.directory, 'done'))).toBe(false);
+  });
+
   it('reports a rejected submission with the launcher\'s message', async () => {
     const launcher = new ScriptedLauncher();
     launcher.reject = 'sbatch: error: invalid partition specified: nope';
