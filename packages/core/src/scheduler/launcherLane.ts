@@ -72,6 +72,8 @@ export class LauncherLane {
   statusFailing = false;
   /** When the directories of this lane's jobs in flight were last looked for. */
   directoriesCheckedAt = Date.now();
+  /** How many changes the launcher has told of (onChange): a launch polls once its jobs are followed only if one came meanwhile. */
+  changesTold = 0;
 
   readonly #hooks: LaneHooks;
   /** Open gathering window: first and last arrival, and the prepared count at the last. */
@@ -169,6 +171,12 @@ export class LauncherLane {
     this.#backoff = 1;
     this.#armPoll();
     return flight;
+  }
+
+  /** The launcher told of a change (onChange): polls now, or right after the poll under way. */
+  changed(): void {
+    this.changesTold++;
+    this.pollSoon();
   }
 
   /** Polls now, or right after the poll under way (what it saw may already be stale). */

@@ -108,6 +108,7 @@ export class Launching {
     const recorded = new Set<Job>();
     try {
       const requests = entries.map(({ job }) => launchRequest(job, connector, this.#context.requirements(job)));
+      const changesBefore = lane.changesTold;
       const outcomes = await launcher.submit(requests);
       const started: { job: Job; handle: LaunchHandle; firstLaunch: boolean }[] = [];
       const record = (job: Job) => () => void recorded.add(job);
@@ -136,8 +137,9 @@ export class Launching {
         ),
         ...failures,
       ]);
-      // A short job may have ended, and its launcher said so, before it was registered.
-      if (launcher.onChange) lane.pollSoon();
+      // A short job may have ended, and its launcher said so, before it was followed: the poll
+      // that change caused did not see it. Not asked again when no change came meanwhile.
+      if (lane.changesTold !== changesBefore) lane.pollSoon();
     } catch (error) {
       for (const { job } of entries) {
         if (job.isFinished || lane.flights.has(job.hash)) continue;

@@ -12,6 +12,7 @@ import { experiment } from '../experiment/experiment.ts';
 import { defineTask } from '../task/defineTask.ts';
 import type { LaunchHandle, LaunchRequest, LaunchStatus, Launcher, SubmitOutcome } from '../types.ts';
 import type { Workspace } from '../workspace/workspace.ts';
+import { InProcessLauncher, workspaceWith as inProcessWorkspace } from './__fixtures__/inProcessLauncher.ts';
 
 const work = defineTask({ id: 'work', params: z.object({ i: z.number() }), command: (p) => ['echo', String(p.i)] });
 
@@ -205,4 +206,33 @@ describe('scheduler and launcher', () => {
     expect(JSON.parse(await readFile(join(launcher.submits.flat()[0]!.directory, 'failed'), 'utf8'))).toMatchObject({ code: 143, reason: 'cancelled' });
     await xp.close();
   });
+});
+
+describe('polls after a launch, for a launcher that tells of changes', () => {
+  it('sees a job that ended before the scheduler followed it at once, not at the next poll', async () => {
+    // Its end was told while submit() ran: the poll that caused saw no such job in flight.
+    const launcher = new InProcessLauncher({ endWhileSubmitting: true, pollIntervalMs: 60_000 });
+    await using xp = await experiment({ name: 'ended-early', openedWorkspace: inProcessWorkspace(root, [launcher]) });
+    const started = Date.now();
+    for (let i = 0; i < 3; i++) xp.submit(work, { i });
+    const summary = await xp.wait();
+    expect(summary.counts.done).toBe(3);
+    expect(Date.now() - started).toBeLessThan(10_000);
+  }, 20_000);
+
+  it('does not ask for status after each launch when nothing changed meanwhile', async () => {
+    // Jobs run until finished: launches come one by one, and no change is told.
+    const launcher = new InProcessLauncher({ runMs: () => undefined, pollIntervalMs: 60_000 });
+    await using xp = await experiment({ name: 'quiet-launches', openedWorkspace: inProcessWorkspace(root, [launcher]) });
+    const jobs = [];
+    for (let i = 0; i < 4; i++) {
+      jobs.push(xp.submit(work, { i }));
+      await until(() => launcher.submitted.length === i + 1);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(launcher.batches.length).toBeGreaterThan(1);
+    expect(launcher.statusCalls).toEqual([]);
+    for (const job of jobs) await launcher.finish(job.directory);
+    expect((await xp.wait()).counts.done).toBe(4);
+  }, 20_000);
 });

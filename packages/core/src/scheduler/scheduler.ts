@@ -138,7 +138,7 @@ export class Scheduler {
       pump: () => this.#schedulePump(),
     });
     for (const launcher of options.workspace.launchers.values()) {
-      if (launcher.onChange) this.#unsubscribe.push(launcher.onChange(() => this.#lane(launcher).pollSoon()));
+      if (launcher.onChange) this.#unsubscribe.push(launcher.onChange(() => this.#lane(launcher).changed()));
     }
   }
 

@@ -16,6 +16,8 @@ export interface InProcessLauncherOptions {
   runMs?: () => number | undefined;
   /** Tell the scheduler about ends through onChange (default true). */
   notify?: boolean;
+  /** Jobs end (marker written, onChange told) before submit() returns: before the scheduler follows them. */
+  endWhileSubmitting?: boolean;
   /** What status() says of a handle this launcher did not start (a restarted experiment's jobs). Default finished. */
   unknownHandles?: LaunchStatus['state'];
   /** Where job.sh's markers are written (the workspace's connector); default the local file system. */
@@ -55,12 +57,12 @@ export class InProcessLauncher implements Launcher {
 
   async submit(requests: readonly LaunchRequest[]): Promise<SubmitOutcome[]> {
     this.batches.push(requests.length);
-    return requests.map((request) => {
+    const outcomes = requests.map((request) => {
       this.submitted.push(request);
       this.#states.set(request.directory, 'running');
       this.inFlight++;
       this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
-      const runMs = this.#options.runMs ? this.#options.runMs() : 0;
+      const runMs = this.#options.endWhileSubmitting ? undefined : this.#options.runMs ? this.#options.runMs() : 0;
       if (runMs !== undefined) {
         const end = () => void this.finish(request.directory);
         if (runMs <= 0) setImmediate(end);
@@ -76,6 +78,8 @@ export class InProcessLauncher implements Launcher {
       };
       return { handle, state: 'running' as const };
     });
+    if (this.#options.endWhileSubmitting) for (const request of requests) await this.finish(request.directory);
+    return outcomes;
   }
 
   async status(handles: readonly LaunchHandle[]): Promise<LaunchStatus[]> {
