@@ -3,17 +3,17 @@
 // its parents, `exports` with the conditions of an ESM import, then `main`), from the
 // settings file's folder first and then from fallback folders (the CLI's own, for the
 // plugins installed with it). Node 20's import.meta.resolve takes no parent folder, so
-// its ponyfill, import-meta-resolve, does the resolving (vendored, imported at the first
-// resolution: a process that imports @baton/core and loads no plugin never loads it).
+// its ponyfill, import-meta-resolve, does the resolving (vendored as CommonJS, so that its
+// compiled code is cached between runs, and required at the first resolution: a process
+// that imports @baton/core and loads no plugin never loads it).
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { UserInputError } from '../errors.ts';
-import { lazyVendoredImport } from '../util/lazyModule.ts';
+import { lazyModule } from '../util/lazyModule.ts';
 
 type ModuleResolve = typeof import('import-meta-resolve').moduleResolve;
-const importResolver = lazyVendoredImport<typeof import('import-meta-resolve')>('import-meta-resolve');
-const loadResolver = async (): Promise<ModuleResolve> => (await importResolver()).moduleResolve;
+const importMetaResolve = lazyModule<typeof import('import-meta-resolve')>('import-meta-resolve', { vendored: true });
 
 /** What resolving one plugin name found. */
 export type PluginResolution =
@@ -39,7 +39,7 @@ export function isPluginPath(name: string): boolean {
 
 export async function resolvePlugin(options: ResolvePluginOptions): Promise<PluginResolution> {
   const { specifier, baseDir, fallbackDirs = [], where, env = process.env } = options;
-  const moduleResolve = await loadResolver();
+  const moduleResolve: ModuleResolve = importMetaResolve().moduleResolve;
   if (isPluginPath(specifier)) {
     const path = specifier.startsWith('~') ? join(env.HOME ?? '', specifier.slice(1)) : resolve(baseDir, specifier);
     if (!existsSync(path)) return { found: false, tried: [path] };

@@ -8,7 +8,10 @@
 // Some dependencies are vendored: the build bundles each into one file of dist/vendor/,
 // named by the `#vendor/<name>` entry of package.json's `imports`
 // (scripts/bundle-packages.mjs says why). Built, they are loaded from there; run from the
-// sources (tests in the repository), from the package in node_modules.
+// sources (tests in the repository), from the package in node_modules. Built, a vendored
+// CommonJS file is compiled with V8's code cache (codeCache.ts).
+
+import { requireWithCodeCache } from './codeCache.ts';
 
 let require: NodeJS.Require | undefined;
 
@@ -24,13 +27,14 @@ function specifierOf(name: string, vendored: boolean): string {
 export function lazyModule<T>(name: string, options: { vendored?: boolean } = {}): () => T {
   let loaded: T | undefined;
   return () => {
-    require ??= process.getBuiltinModule('node:module').createRequire(import.meta.url);
-    return (loaded ??= require(specifierOf(name, options.vendored ?? false)) as T);
+    if (loaded !== undefined) return loaded;
+    const nodeModule = process.getBuiltinModule('node:module');
+    require ??= nodeModule.createRequire(import.meta.url);
+    const specifier = specifierOf(name, options.vendored ?? false);
+    const path = specifier.startsWith('#vendor/') ? require.resolve(specifier) : undefined;
+    // Node 22's own compile cache, when on, covers every module; else ours covers these files.
+    const ownCache = path?.endsWith('.cjs') && !(nodeModule as { getCompileCacheDir?: () => string | undefined }).getCompileCacheDir?.();
+    loaded = (ownCache ? requireWithCodeCache(path!, nodeModule.createRequire(path!)) : require(specifier)) as T;
+    return loaded;
   };
-}
-
-/** Imports a vendored ES module package (see above) once, on the first call. */
-export function lazyVendoredImport<T>(name: string): () => Promise<T> {
-  let loading: Promise<T> | undefined;
-  return () => (loading ??= import(specifierOf(name, true)) as Promise<T>);
 }
