@@ -73,13 +73,12 @@ function sourceEntries(manifest) {
     .filter((path) => typeof path === 'string' && path.endsWith('.ts'));
 }
 
-/** `bin/x.js` imports `../dist/y.js`: its source, src/y.ts, is an entry point. */
+/** `bin/x.js` imports `../dist/y.js` (statically or not): its source, src/y.ts, is an entry point. */
 function binEntries(dir, manifest) {
   const bins = typeof manifest.bin === 'string' ? [manifest.bin] : Object.values(manifest.bin ?? {});
   return bins.flatMap((bin) =>
-    [...readFileSync(join(dir, bin), 'utf8').matchAll(/from\s+['"]\.\.\/dist\/(.+?)\.js['"]|import\s+['"]\.\.\/dist\/(.+?)\.js['"]/g)].map(
-      (match) => `src/${match[1] ?? match[2]}.ts`,
-    ),
+    // `from '../dist/x.js'`, `import '../dist/x.js'` and `import('../dist/x.js')`.
+    [...readFileSync(join(dir, bin), 'utf8').matchAll(/(?:from\s+|import\s*\(?\s*)['"]\.\.\/dist\/(.+?)\.js['"]/g)].map((match) => `src/${match[1]}.ts`),
   );
 }
 
@@ -107,10 +106,21 @@ async function bundlePackage(dir) {
     logLevel: 'warning',
   });
   checkModuleDepths(dir, result.metafile);
+  checkBinTargets(dir, manifest);
   const vendored = await vendorDependencies(dir, manifest);
   process.stdout.write(
     `bundled ${manifest.name}: ${entries.length} entry points, ${Object.keys(result.metafile.outputs).length} files${vendored.length > 0 ? `, vendored ${vendored.join(', ')}` : ''}\n`,
   );
+}
+
+/** Every `../dist/*.js` a bin names, however it imports it, was written: a form binEntries missed fails the build, not the command. */
+function checkBinTargets(dir, manifest) {
+  const bins = typeof manifest.bin === 'string' ? [manifest.bin] : Object.values(manifest.bin ?? {});
+  for (const bin of bins) {
+    for (const [, target] of readFileSync(join(dir, bin), 'utf8').matchAll(/['"]\.\.\/(dist\/[^'"]+\.js)['"]/g)) {
+      if (!existsSync(join(dir, target))) throw new Error(`${manifest.name}: ${bin} imports ../${target}, which the build did not write (an import form binEntries does not read?)`);
+    }
+  }
 }
 
 /** `#vendor/<name>` imports of the manifest: the dependency bundled into the file it names. */
