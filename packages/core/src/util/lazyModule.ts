@@ -26,15 +26,15 @@ function specifierOf(name: string, vendored: boolean): string {
 /** A getter that requires `name` (a CommonJS package) the first time it is called; `vendored`: see above. */
 export function lazyModule<T>(name: string, options: { vendored?: boolean } = {}): () => T {
   let loaded: T | undefined;
-  return () => {
-    if (loaded !== undefined) return loaded;
-    const nodeModule = process.getBuiltinModule('node:module');
-    require ??= nodeModule.createRequire(import.meta.url);
-    const specifier = specifierOf(name, options.vendored ?? false);
-    const path = specifier.startsWith('#vendor/') ? require.resolve(specifier) : undefined;
-    // Node 22's own compile cache, when on, covers every module; else ours covers these files.
-    const ownCache = path?.endsWith('.cjs') && !(nodeModule as { getCompileCacheDir?: () => string | undefined }).getCompileCacheDir?.();
-    loaded = (ownCache ? requireWithCodeCache(path!, nodeModule.createRequire(path!)) : require(specifier)) as T;
-    return loaded;
-  };
+  return () => (loaded ??= load(specifierOf(name, options.vendored ?? false)) as T);
+}
+
+/** Requires a dependency: a vendored CommonJS file with V8's code cache, unless Node's own compile cache is on (Node 22). */
+function load(specifier: string): unknown {
+  const nodeModule = process.getBuiltinModule('node:module');
+  require ??= nodeModule.createRequire(import.meta.url);
+  if (!specifier.startsWith('#vendor/')) return require(specifier);
+  const path = require.resolve(specifier);
+  const nodeCompileCache = (nodeModule as { getCompileCacheDir?: () => string | undefined }).getCompileCacheDir?.();
+  return path.endsWith('.cjs') && !nodeCompileCache ? requireWithCodeCache(path, nodeModule.createRequire(path)) : require(path);
 }
