@@ -33,6 +33,21 @@ describe.skipIf(!probe.ssh && !inCI)('a workspace on a remote host, jobs on its 
   let remote: string;
   let connector: SshConnector;
 
+  /**
+   * The job's launch record on the host, once whole: the experiment says a job is running
+   * as soon as the launcher has it, and writes its process.json there right after (one
+   * more round trip), so a read at once may meet it still empty.
+   */
+  async function launchRecord(directory: string): Promise<{ pid: number }> {
+    let record: { pid: number } | undefined;
+    await until(
+      async () => (record = await connector.readFile(`${directory}/process.json`).then((text) => JSON.parse(text) as { pid: number }, () => undefined)) !== undefined,
+      30_000,
+      `the launch record in ${directory}`,
+    );
+    return record!;
+  }
+
   beforeAll(async () => {
     if (!probe.ssh) throw new Error(`no loopback sshd: ${probe.problem}; ${START_HINT}`);
     const ssh = probe.ssh;
@@ -138,7 +153,7 @@ describe.skipIf(!probe.ssh && !inCI)('a workspace on a remote host, jobs on its 
     const first = startDriver(DRIVER, { cwd: local, name: 'remote-reattach', seconds: 8 }, children);
     await until(() => first.output().includes('state running'), 60_000, 'the job to start');
     const directory = /^job (.+)$/m.exec(first.output())![1]!;
-    const { pid } = JSON.parse(await connector.readFile(`${directory}/process.json`)) as { pid: number };
+    const { pid } = await launchRecord(directory);
     first.child.kill('SIGKILL');
     await first.exited;
     // The laptop is gone; the job goes on on the host.
@@ -155,7 +170,7 @@ describe.skipIf(!probe.ssh && !inCI)('a workspace on a remote host, jobs on its 
     await until(() => driver.output().includes('state running'), 60_000, 'the job to start');
     const directory = /^job (.+)$/m.exec(driver.output())![1]!;
     const hash = directory.split('/').pop()!.slice(0, 12);
-    const { pid } = JSON.parse(await connector.readFile(`${directory}/process.json`)) as { pid: number };
+    const { pid } = await launchRecord(directory);
     const env = { ...process.env, NO_COLOR: '1', HOME: local, XDG_CONFIG_HOME: local, BATON_WORKSPACE: '' };
     const follow = spawn(process.execPath, [BATON, 'jobs', 'log', '--follow', hash], { cwd: local, env, stdio: ['ignore', 'pipe', 'pipe'] });
     children.push(follow);
