@@ -41,7 +41,8 @@ export function codeCacheDir(env: NodeJS.ProcessEnv = process.env, home: () => s
   if (setting !== undefined && ['off', '0', 'false', 'no'].includes(setting.toLowerCase())) return undefined;
   let base = setting;
   if (!base) {
-    const cacheHome = env.XDG_CACHE_HOME || (home() ? join(home(), '.cache') : undefined);
+    const homeDir = home();
+    const cacheHome = env.XDG_CACHE_HOME || (homeDir ? join(homeDir, '.cache') : undefined);
     if (!cacheHome) return undefined;
     base = join(cacheHome, 'baton', 'code-cache');
   }
