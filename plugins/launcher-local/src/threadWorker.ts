@@ -41,16 +41,47 @@ export interface ThreadBatchInput {
  * Called by tinypool in a worker thread with a batch of jobs (often one), run one
  * after the other; each job's marker is written as soon as it ends, so that if the
  * thread ends under the batch, the launcher tells from the markers which jobs ran.
+ * Jobs whose task returns at once (no promise) run in one synchronous loop, with
+ * no promise per job; the first that returns a promise (or whose module is not
+ * imported yet) takes the rest of the batch the asynchronous way.
  */
-export default async function runThreadJobs({ jobs, begun }: ThreadBatchInput): Promise<ThreadJobResult[]> {
+export default function runThreadJobs({ jobs, begun }: ThreadBatchInput): ThreadJobResult[] | Promise<ThreadJobResult[]> {
   Atomics.store(begun, 0, 1);
   const results: ThreadJobResult[] = [];
-  for (const input of jobs) results.push(await runThreadJob(input));
-  return results;
+  let handedOver = false;
+  try {
+    for (let i = 0; i < jobs.length; i++) {
+      const result = runThreadJob(jobs[i]!);
+      if (result instanceof Promise) {
+        handedOver = true;
+        return finishBatch(jobs, i, result, results);
+      }
+      results.push(result);
+    }
+    return results;
+  } finally {
+    if (!handedOver) jobEnvironment.restore();
+  }
 }
 
-async function runThreadJob(input: ThreadJobInput): Promise<ThreadJobResult> {
-  const result = await runJob(input);
+/** The rest of a batch once a job returned a promise: `pending` is job `index`'s. */
+async function finishBatch(jobs: readonly ThreadJobInput[], index: number, pending: Promise<ThreadJobResult>, results: ThreadJobResult[]): Promise<ThreadJobResult[]> {
+  try {
+    results.push(await pending);
+    for (let i = index + 1; i < jobs.length; i++) results.push(await runThreadJob(jobs[i]!));
+    return results;
+  } finally {
+    jobEnvironment.restore();
+  }
+}
+
+function runThreadJob(input: ThreadJobInput): ThreadJobResult | Promise<ThreadJobResult> {
+  const result = runJob(input);
+  return result instanceof Promise ? result.then((ended) => writeMarker(input, ended)) : writeMarker(input, result);
+}
+
+/** Writes the job's marker in the thread; a result says when it could not. */
+function writeMarker(input: ThreadJobInput, result: ThreadJobResult): ThreadJobResult {
   try {
     const run = { start: result.start, end: result.end, host: input.host };
     if (result.ok) writeDoneMarkerSync(input.directory, run);
@@ -61,7 +92,7 @@ async function runThreadJob(input: ThreadJobInput): Promise<ThreadJobResult> {
   return result;
 }
 
-async function runJob(input: ThreadJobInput): Promise<ThreadJobResult> {
+function runJob(input: ThreadJobInput): ThreadJobResult | Promise<ThreadJobResult> {
   const start = Date.now();
   let record: JobParamsFile;
   try {
@@ -85,39 +116,80 @@ function refused(message: string, start: number): ThreadJobResult {
   return { ok: false, failure: { code: null, reason: 'rejected', message }, start, end: Date.now() };
 }
 
-async function runTask(input: ThreadJobInput, record: JobParamsFile, start: number): Promise<ThreadJobResult> {
+/**
+ * Runs the task with the job's environment, `process.exit` and output, all put back
+ * when it ends; synchronously when its module is loaded and its `run` returns no promise.
+ */
+function runTask(input: ThreadJobInput, record: JobParamsFile, start: number): ThreadJobResult | Promise<ThreadJobResult> {
   const { directory } = input;
   const output = JobOutput.begin(directory);
   const restoreExit = exitEndsTheTask();
-  const restoreEnv = overlayEnvironment({
-    ...record.env,
+  jobEnvironment.apply(record.env, {
     BATON_TASK_ID: record.taskId,
     BATON_JOB_HASH: record.hash,
     BATON_JOB_DIR: directory,
     // As in a job process: a task module that starts an experiment when imported is refused.
     BATON_JOB_RUNNER: `${record.taskId}/${record.hash.slice(0, 12)}`,
   });
+  const ended = () => {
+    restoreExit();
+    output.end();
+  };
+  let returned: unknown;
+  let runStart: number;
+  try {
+    const task = loadedTask(record);
+    if (task === undefined) return runAfterImport(input, record, start).finally(ended);
+    runStart = performance.now();
+    returned = callRun(task, input, record);
+  } catch (error) {
+    // Its stack goes to the job's stderr: written before the output is put back.
+    const failed = failedRun(error, start);
+    ended();
+    return failed;
+  }
+  if (!isThenable(returned)) {
+    ended();
+    return { ok: true, start, end: Date.now(), runMs: performance.now() - runStart };
+  }
+  return Promise.resolve(returned).then(
+    () => ({ ok: true as const, start, end: Date.now(), runMs: performance.now() - runStart }),
+    (error: unknown) => failedRun(error, start),
+  ).finally(ended);
+}
+
+/** The first job of a task in this thread: its module is imported first (tsx for TypeScript). */
+async function runAfterImport(input: ThreadJobInput, record: JobParamsFile, start: number): Promise<ThreadJobResult> {
   try {
     const task = await findTask(record);
-    const params = decodeParamValue(record.resolved);
     const runStart = performance.now();
-    await task.run!(params as never, { directory, taskId: record.taskId, hash: record.hash, logger: taskLogger(record.taskId) });
+    await callRun(task, input, record);
     return { ok: true, start, end: Date.now(), runMs: performance.now() - runStart };
   } catch (error) {
-    if (error instanceof TaskExit) {
-      // As in a job process: exit 0 is a success, any other code a failure with that code.
-      if (error.code === 0) return { ok: true, start, end: Date.now() };
-      return { ok: false, failure: { code: error.code, reason: 'failed', message: error.message }, start, end: Date.now() };
-    }
-    // The whole story in the job's stderr, one line in the marker (as job.sh and the runner do).
-    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    // 1: what the job runner exits with when the task throws.
-    return { ok: false, failure: { code: 1, reason: 'failed', message: failureMessage(error) }, start, end: Date.now() };
-  } finally {
-    restoreExit();
-    restoreEnv();
-    output.end();
+    return failedRun(error, start);
   }
+}
+
+function callRun(task: Task, input: ThreadJobInput, record: JobParamsFile): unknown {
+  const params = decodeParamValue(record.resolved);
+  return task.run!(params as never, { directory: input.directory, taskId: record.taskId, hash: record.hash, logger: taskLogger(record.taskId) });
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as PromiseLike<unknown> | null | undefined)?.then === 'function';
+}
+
+/** How a task that threw (or called process.exit) ended. */
+function failedRun(error: unknown, start: number): ThreadJobResult {
+  if (error instanceof TaskExit) {
+    // As in a job process: exit 0 is a success, any other code a failure with that code.
+    if (error.code === 0) return { ok: true, start, end: Date.now() };
+    return { ok: false, failure: { code: error.code, reason: 'failed', message: error.message }, start, end: Date.now() };
+  }
+  // The whole story in the job's stderr, one line in the marker (as job.sh and the runner do).
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  // 1: what the job runner exits with when the task throws.
+  return { ok: false, failure: { code: 1, reason: 'failed', message: failureMessage(error) }, start, end: Date.now() };
 }
 
 // ---------------------------------------------------------------------------
@@ -132,6 +204,11 @@ function taskLogger(taskId: string): Logger {
   return logger;
 }
 
+/** The task of the job if its module is loaded in this thread already. */
+function loadedTask(record: JobParamsFile): Task | undefined {
+  return tasks.get(`${record.module}#${record.taskId}`);
+}
+
 /**
  * The task exported by the job's module; modules stay loaded in the thread, as
  * imports do. A TypeScript module registers tsx in this thread first (core's
@@ -139,15 +216,14 @@ function taskLogger(taskId: string): Logger {
  */
 async function findTask(record: JobParamsFile): Promise<Task> {
   if (!record.module) throw new Error(`params.json names no module for task "${record.taskId}"`);
-  const key = `${record.module}#${record.taskId}`;
-  const cached = tasks.get(key);
+  const cached = loadedTask(record);
   if (cached) return cached;
   const module = await importUserModule(record.module);
   const task = Object.values(module).find((value) => isTask(value) && value.id === record.taskId);
   if (!isTask(task) || !task.run) {
     throw new Error(`Task "${record.taskId}" is not exported from ${record.module}; export the value returned by defineTask`);
   }
-  tasks.set(key, task);
+  tasks.set(`${record.module}#${record.taskId}`, task);
   return task;
 }
 
@@ -171,20 +247,48 @@ function exitEndsTheTask(): () => void {
   };
 }
 
-/** Sets variables for the job; returns what puts the thread's environment back. */
-function overlayEnvironment(env: Record<string, string>): () => void {
-  const previous = new Map<string, string | undefined>();
-  for (const [name, value] of Object.entries(env)) {
-    previous.set(name, process.env[name]);
-    process.env[name] = value;
-  }
-  return () => {
-    for (const [name, value] of previous) {
-      if (value === undefined) delete process.env[name];
-      else process.env[name] = value;
+/**
+ * The running job's variables over the thread's environment. A batch's jobs mostly
+ * share theirs (the experiment's), so each job sets only what differs from the job
+ * before it, and the thread's own values come back when the batch ends (`restore`).
+ */
+class JobEnvironment {
+  /** The thread's own value of each variable set for a job (undefined: it had none). */
+  readonly #saved = new Map<string, string | undefined>();
+  /** Variables of the job that set them last. */
+  #current = new Set<string>();
+
+  apply(...layers: (Record<string, string> | undefined)[]): void {
+    const previous = this.#current;
+    const current = new Set<string>();
+    for (const layer of layers) {
+      if (layer === undefined) continue;
+      for (const name in layer) {
+        const value = layer[name]!;
+        if (!this.#saved.has(name)) this.#saved.set(name, process.env[name]);
+        current.add(name);
+        if (process.env[name] !== value) process.env[name] = value;
+      }
     }
-  };
+    for (const name of previous) if (!current.has(name)) this.#put(name);
+    this.#current = current;
+  }
+
+  /** Puts the thread's own values back. */
+  restore(): void {
+    for (const name of this.#saved.keys()) this.#put(name);
+    this.#saved.clear();
+    this.#current = new Set();
+  }
+
+  #put(name: string): void {
+    const value = this.#saved.get(name);
+    if (value === undefined) delete process.env[name];
+    else process.env[name] = value;
+  }
 }
+
+const jobEnvironment = new JobEnvironment();
 
 type WriteFunction = typeof process.stdout.write;
 

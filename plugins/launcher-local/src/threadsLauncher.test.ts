@@ -10,7 +10,7 @@ import type { JobParamsFile, LaunchHandle, LaunchRequest, Launcher, Workspace, W
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 // Tests only: the plugin itself is handed its connector.
 import { LocalConnector } from '../../../packages/core/src/connector/localConnector.ts';
-import { command, exits, failing, report, sleeper } from './__fixtures__/threadTasks.ts';
+import { command, exits, failing, report, sleeper, syncReport } from './__fixtures__/threadTasks.ts';
 import plugin, { threadsLauncherSettings } from './index.ts';
 import { LocalLauncher } from './localLauncher.ts';
 import { ThreadsLauncher, type ThreadsLaunchHandle } from './threadsLauncher.ts';
@@ -147,6 +147,32 @@ describe('threads launcher in an experiment', () => {
     expect(await json(join(thrown.directory, 'failed'))).toMatchObject({ code: 1, reason: 'failed', message: 'bad input: no data', host: connector.hostname });
     expect(await readFile(join(thrown.directory, 'stderr'), 'utf8')).toMatch(/^Error: bad input: no data\nsecond line\n\s+at /);
     expect(exited.failure).toEqual({ code: 3, reason: 'failed', message: 'the task called process.exit(3)' });
+  });
+
+  it('runs tasks that return at once one after the other in a thread: each with its own variables, output, exit and failure', async () => {
+    // One thread, jobs of a short task in batches: after the first, the thread has the module and runs them without a promise.
+    await using xp = await experiment({ name: 'sync', openedWorkspace: workspaceWith(newThreads({ maxThreads: 1 })) });
+    xp.setenv('SHARED', 'all');
+    const thens = ['return', 'return', 'return', 'throw', 'return', 'exit0', 'exit5', 'return'] as const;
+    const jobs = thens.map((then, x) => xp.submit(syncReport, { x, then }, x === 2 ? { env: { ONLY_SOME: 'two' } } : {}));
+    const summary = await xp.wait();
+    expect(summary.counts).toMatchObject({ done: 6, failed: 2 });
+    for (const [x, job] of jobs.entries()) {
+      // Its own directory and hash; ONLY_SOME for job 2 alone (not left over for job 3, nor missing after it).
+      expect(await json(join(job.directory, 'seen.json'))).toEqual({ x, dir: job.directory, hash: job.hash, only: x === 2 ? 'two' : null, shared: 'all' });
+      expect(await readFile(join(job.directory, 'stdout'), 'utf8')).toBe(`sync ${x}\n`);
+    }
+    expect(jobs[3]!.failure).toEqual({ code: 1, reason: 'failed', message: 'sync failure 3' });
+    expect(await readFile(join(jobs[3]!.directory, 'stderr'), 'utf8')).toMatch(/^Error: sync failure 3\n\s+at /);
+    expect(jobs[5]!.state).toBe('done');
+    expect(jobs[6]!.failure).toEqual({ code: 5, reason: 'failed', message: 'the task called process.exit(5)' });
+    expect(await json(join(jobs[6]!.directory, 'failed'))).toMatchObject({ code: 5, reason: 'failed' });
+    // The thread's environment is its own again once the batch ended; the experiment process's never changed.
+    expect(process.env.BATON_JOB_DIR).toBeUndefined();
+    expect(process.env.ONLY_SOME).toBeUndefined();
+    const after = xp.submit(syncReport, { x: 100 });
+    await xp.wait();
+    expect(await json(join(after.directory, 'seen.json'))).toMatchObject({ x: 100, only: null, shared: 'all', dir: after.directory });
   });
 
   it('refuses a command task at submit, naming the launchers that run commands; on local it runs', async () => {

@@ -1,7 +1,7 @@
 /* eslint-disable no-console -- these tasks print, to show where their output lands */
 // Tasks the threads launcher tests run. Function tasks live in a module without
 // side effects: worker threads import it.
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { appendFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
@@ -62,6 +62,23 @@ export const exits = defineTask({
   params: z.object({ code: z.number() }),
   run: () => {
     process.exit(3);
+  },
+});
+
+/**
+ * Returns at once (no promise): a thread that has its module runs it synchronously.
+ * Writes the variables it saw; throws or exits when asked.
+ */
+export const syncReport = defineTask({
+  id: 'syncReport',
+  params: z.object({ x: z.number(), then: z.enum(['return', 'throw', 'exit0', 'exit5']).default('return') }),
+  run: (p, context) => {
+    const seen = { x: p.x, dir: process.env.BATON_JOB_DIR, hash: process.env.BATON_JOB_HASH, only: process.env.ONLY_SOME ?? null, shared: process.env.SHARED ?? null };
+    writeFileSync(join(context.directory, 'seen.json'), JSON.stringify(seen));
+    console.log(`sync ${p.x}`);
+    if (p.then === 'throw') throw new Error(`sync failure ${p.x}`);
+    if (p.then === 'exit0') process.exit(0);
+    if (p.then === 'exit5') process.exit(5);
   },
 });
 
