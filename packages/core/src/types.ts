@@ -263,6 +263,15 @@ export interface Launcher {
    * refuses a command task bound for it (it has nothing to run a command with).
    */
   readonly runsJobScript?: boolean;
+  /**
+   * Optional hint that jobs are coming: called when an experiment opens to launch
+   * jobs (normal run mode) with this launcher as its default, and when the first job
+   * is routed to it. Start what the first job would otherwise wait for (a worker
+   * thread, a connection) without blocking, and make a second call a no-op. It may
+   * come to nothing (every job done already); failures are the launcher's to handle
+   * (the first `submit` meets them again).
+   */
+  warmUp?(): void;
   close?(): Promise<void>;
 }
 

@@ -392,6 +392,20 @@ describe('ThreadsLauncher', () => {
     expect(new Set(threadIds).size).toBe(1);
   });
 
+  it('starts its first thread on warmUp, before any job; the first jobs then run in that thread, not a second one', async () => {
+    const launcher = newThreads({ maxThreads: 3, growAfterMs: 60_000 });
+    launcher.warmUp();
+    launcher.warmUp();
+    // Jobs handed over at once, while that thread is still starting.
+    const requests = await Promise.all(Array.from({ length: 4 }, (_, x) => jobRequest(`warm-${x}`, 'report', { x, when: { $date: '1970-01-01T00:00:00.000Z' } })));
+    const handles = (await launcher.submit(requests)).map((outcome) => (outcome as { handle: ThreadsLaunchHandle }).handle);
+    await expect.poll(async () => (await launcher.status(handles)).every((status) => status.state === 'finished'), { timeout: 20_000 }).toBe(true);
+    const threadIds = await Promise.all(handles.map(async (handle) => (await json(join(handle.directory, 'result.json'))).threadId));
+    expect(new Set(threadIds).size).toBe(1);
+    // One thread in the pool: the warm-up's, which ran the jobs.
+    expect(launcher['pool']?.threads.length).toBe(1);
+  });
+
   it('adds threads, up to maxThreads, while jobs wait behind one at work', async () => {
     const launcher = newThreads({ maxThreads: 3 });
     const log = join(root, 'log');

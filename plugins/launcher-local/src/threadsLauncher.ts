@@ -108,6 +108,8 @@ export class ThreadsLauncher implements Launcher {
   /** How long each task's jobs take: short ones go to threads in batches. */
   private readonly durations: TaskDurations;
   private pool: Tinypool | undefined;
+  /** The empty batch that starts the first thread ahead of the jobs (warmUp), until it has run. */
+  private warming: Promise<unknown> | undefined;
   private closed = false;
   /** Looks for `baton jobs kill` requests from other processes while jobs are active. */
   private readonly cancelRequests: CancelRequests;
@@ -177,6 +179,25 @@ export class ThreadsLauncher implements Launcher {
       else if (handle.pid !== OWN_PID && isInProcessHandle(handle)) ends.push(this.cancelElsewhere(handle));
     }
     await Promise.all(ends);
+  }
+
+  /**
+   * Starts the first thread now, so that it loads Node's worker and this plugin's
+   * while the experiment opens and writes the first jobs' files: an empty batch.
+   * The jobs' first batch then waits for that thread rather than starting a second
+   * one beside it (the pool starts a thread for a batch that finds none free).
+   * Not with `isolate` (each batch gets a fresh thread).
+   */
+  warmUp(): void {
+    if (this.closed || this.isolate || this.pool) return;
+    const warming = this.threads()
+      .run({ jobs: [], begun: begunFlag() } satisfies ThreadBatchInput)
+      // A thread that cannot start fails the first batch again, which says why.
+      .catch(() => undefined)
+      .finally(() => {
+        if (this.warming === warming) this.warming = undefined;
+      });
+    this.warming = warming;
   }
 
   onChange(listener: () => void): () => void {
@@ -285,6 +306,12 @@ export class ThreadsLauncher implements Launcher {
     let answers: ThreadJobResult[] | undefined;
     let error: unknown;
     try {
+      // The thread warmUp started: this batch goes to it once it is up.
+      if (this.warming) {
+        await this.warming;
+        // Closed meanwhile: the experiment ends, the batch's jobs stay without a marker (below).
+        if (this.closed) throw new Error(`launcher "${this.name}" is closed`);
+      }
       const input: ThreadBatchInput = { jobs: batch.jobs.map((job) => job.input), begun: batch.begun };
       answers = (await this.threads().run(input, { signal: batch.controller.signal })) as ThreadJobResult[];
     } catch (caught) {

@@ -194,6 +194,8 @@ export class Experiment implements AsyncDisposable {
   async open(): Promise<void> {
     const { connector } = this.workspace;
     const dryRun = this.runMode === 'dry-run';
+    // The default launcher gets ready for the jobs (a thread, a connection) while the run opens.
+    this.#scheduler.warmUp();
     const run = await openRun({ connector, base: join(this.workspace.path, 'experiments', this.name), date: new Date(), dryRun });
     this.runId = run.runId;
     this.path = run.path;

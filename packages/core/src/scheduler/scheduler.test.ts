@@ -236,3 +236,41 @@ describe('polls after a launch, for a launcher that tells of changes', () => {
     expect((await xp.wait()).counts.done).toBe(4);
   }, 20_000);
 });
+
+describe('tells launchers that jobs are coming (warmUp)', () => {
+  it('tells the default launcher once as the experiment opens, another one at its first job; never in a dry run', async () => {
+    const main = new InProcessLauncher({ name: 'main', runMs: () => 0 });
+    const other = new InProcessLauncher({ name: 'other', runMs: () => 0 });
+    const workspace = inProcessWorkspace(root, [main, other]);
+    await using xp = await experiment({ name: 'warm', openedWorkspace: workspace });
+    // Before any job: the default launcher starts what its jobs will need while the run opens.
+    expect(main.warmUps).toEqual([0]);
+    expect(other.warmUps).toEqual([]);
+    xp.submit(work, { i: 1 });
+    xp.submit(work, { i: 2 }, { launcher: 'other' });
+    xp.submit(work, { i: 3 }, { launcher: 'other' });
+    expect((await xp.wait()).counts.done).toBe(3);
+    expect(main.warmUps).toEqual([0]);
+    expect(other.warmUps).toHaveLength(1);
+    await xp.close();
+
+    const dry = new InProcessLauncher({ name: 'main' });
+    await using dryRun = await experiment({ name: 'warm-dry', openedWorkspace: inProcessWorkspace(root, [dry]), runMode: 'dry-run' });
+    dryRun.submit(work, { i: 4 });
+    await dryRun.wait();
+    expect(dry.warmUps).toEqual([]);
+  });
+
+  it('runs the jobs of a launcher whose warmUp throws (a hint, not a step they need)', async () => {
+    const launcher = new InProcessLauncher({
+      runMs: () => 0,
+      onWarmUp: () => {
+        throw new Error('no warm-up today');
+      },
+    });
+    await using xp = await experiment({ name: 'warm-fails', openedWorkspace: inProcessWorkspace(root, [launcher]) });
+    xp.submit(work, { i: 1 });
+    expect((await xp.wait()).counts.done).toBe(1);
+    expect(launcher.warmUps).toEqual([0]);
+  });
+});

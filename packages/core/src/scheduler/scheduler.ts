@@ -69,6 +69,8 @@ export class Scheduler {
   readonly #stopSignal: { promise: Promise<void>; resolve: () => void } = signal();
   #idleWaiters: (() => void)[] = [];
   #pumpScheduled = false;
+  /** Launchers told that jobs are coming (warmUp). */
+  readonly #warmed = new Set<Launcher>();
 
   constructor(options: SchedulerOptions) {
     this.#options = options;
@@ -92,6 +94,8 @@ export class Scheduler {
         if (this.#stopped) return this.#abandon(job);
         this.#setState(job, 'ready');
         this.#requirements.set(job, requirements);
+        // Its first job: whatever the launcher starts for jobs gets going now.
+        this.#warmUp(launcher);
         this.#lane(launcher).enqueue(job);
         this.#schedulePump();
       },
@@ -168,6 +172,28 @@ export class Scheduler {
       fallback: this.#options.defaultLauncher,
       alternatives: job.requirements,
     });
+  }
+
+  /**
+   * Tells the default launcher that jobs are coming (Launcher.warmUp): what it starts
+   * then (a thread, a connection) gets ready while the experiment opens and submits.
+   */
+  warmUp(): void {
+    if (this.#options.runMode !== 'normal') return;
+    const name = this.#options.defaultLauncher ?? this.#options.workspace.defaultLauncher;
+    const launcher = name === undefined ? undefined : this.#options.workspace.launchers.get(name);
+    this.#warmUp(launcher);
+  }
+
+  /** Once per launcher: Launcher.warmUp, whose failure is Baton's to report, never the job's. */
+  #warmUp(launcher: Launcher | undefined): void {
+    if (!launcher?.warmUp || this.#warmed.has(launcher)) return;
+    this.#warmed.add(launcher);
+    try {
+      launcher.warmUp();
+    } catch (error) {
+      void this.#faults.internal(error);
+    }
   }
 
   /** Registers a job (once per hash) and starts its way through the states. */

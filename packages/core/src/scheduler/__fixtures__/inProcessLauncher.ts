@@ -22,6 +22,8 @@ export interface InProcessLauncherOptions {
   unknownHandles?: LaunchStatus['state'];
   /** Where job.sh's markers are written (the workspace's connector); default the local file system. */
   connector?: Connector;
+  /** What warmUp does besides counting (e.g. throw). */
+  onWarmUp?: () => void;
 }
 
 export class InProcessLauncher implements Launcher {
@@ -38,6 +40,8 @@ export class InProcessLauncher implements Launcher {
   readonly batches: number[] = [];
   /** Number of handles in each status call. */
   readonly statusCalls: number[] = [];
+  /** How many times the scheduler said jobs are coming (warmUp), and how many jobs had been submitted at each. */
+  readonly warmUps: number[] = [];
   /** Jobs in flight right now, and the most ever at once. */
   inFlight = 0;
   maxInFlight = 0;
@@ -53,6 +57,11 @@ export class InProcessLauncher implements Launcher {
     this.maxConcurrent = options.maxConcurrent;
     this.pollIntervalMs = options.pollIntervalMs ?? 1000;
     this.submitDelayMs = options.submitDelayMs;
+  }
+
+  warmUp(): void {
+    this.warmUps.push(this.submitted.length);
+    this.#options.onWarmUp?.();
   }
 
   async submit(requests: readonly LaunchRequest[]): Promise<SubmitOutcome[]> {
