@@ -60,6 +60,8 @@ export class ExportedTasks {
 
 /** A command task's argv, built now from the parsed parameters, must reach job.sh as it is. */
 export function checkCommand(job: Job): void {
+  // A function task has none (most jobs of a big sweep: nothing to build per job).
+  if (!job.task.command) return;
   const where = `command of task "${job.taskId}" for ${job.shortName}`;
   let argv: readonly unknown[] | undefined;
   try {
