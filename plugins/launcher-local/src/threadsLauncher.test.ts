@@ -406,6 +406,18 @@ describe('ThreadsLauncher', () => {
     expect(launcher['pool']?.threads.length).toBe(1);
   });
 
+  it('closes at once after a warmUp that no job followed (every job of the experiment was done)', async () => {
+    const launcher = newThreads();
+    launcher.warmUp();
+    await launcher.close();
+    expect(launcher['pool']).toBeUndefined();
+    // Closed: a later hint starts nothing, and a job is refused as before.
+    launcher.warmUp();
+    expect(launcher['pool']).toBeUndefined();
+    const [outcome] = await launcher.submit([await jobRequest('after-close', 'report', { x: 1 })]);
+    expect(outcome).toMatchObject({ failure: { reason: 'rejected' } });
+  });
+
   it('adds threads, up to maxThreads, while jobs wait behind one at work', async () => {
     const launcher = newThreads({ maxThreads: 3 });
     const log = join(root, 'log');
