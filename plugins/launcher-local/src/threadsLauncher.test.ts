@@ -403,17 +403,17 @@ describe('ThreadsLauncher', () => {
     const threadIds = await Promise.all(handles.map(async (handle) => (await json(join(handle.directory, 'result.json'))).threadId));
     expect(new Set(threadIds).size).toBe(1);
     // One thread in the pool: the warm-up's, which ran the jobs.
-    expect(launcher['pool']?.threads.length).toBe(1);
+    expect(launcher['pool'].threadCount).toBe(1);
   });
 
   it('closes at once after a warmUp that no job followed (every job of the experiment was done)', async () => {
     const launcher = newThreads();
     launcher.warmUp();
     await launcher.close();
-    expect(launcher['pool']).toBeUndefined();
+    expect(launcher['pool'].threadCount).toBe(0);
     // Closed: a later hint starts nothing, and a job is refused as before.
     launcher.warmUp();
-    expect(launcher['pool']).toBeUndefined();
+    expect(launcher['pool'].threadCount).toBe(0);
     const [outcome] = await launcher.submit([await jobRequest('after-close', 'report', { x: 1 })]);
     expect(outcome).toMatchObject({ failure: { reason: 'rejected' } });
   });

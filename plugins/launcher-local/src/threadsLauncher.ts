@@ -19,13 +19,12 @@ import type {
   LoggerLike,
   SubmitOutcome,
 } from '@baton/core';
-import type Tinypool from 'tinypool';
 import type { ThreadBatchInput, ThreadJobInput, ThreadJobResult } from './threadWorker.ts';
 import { ChangeNotifier } from './changeNotifier.ts';
 import { CancelRequests } from './threadsCancelRequests.ts';
 import { MAX_BATCH, TaskDurations, takeBatch } from './threadsBatching.ts';
 import { begunFlag, ThreadGrowth, type WatchedBatch } from './threadsGrowth.ts';
-import { createThreadsPool, threadFailure } from './threadsPool.ts';
+import { ThreadsPool, threadFailure } from './threadsPool.ts';
 import type { ThreadsLauncherOptions, ThreadsLaunchHandle } from './threadsLauncherOptions.ts';
 
 export type { ThreadsLauncherOptions, ThreadsLaunchHandle } from './threadsLauncherOptions.ts';
@@ -94,7 +93,6 @@ export class ThreadsLauncher implements Launcher {
   readonly maxThreads: number;
   readonly maxConcurrent: number;
   readonly pollIntervalMs: number;
-  private readonly idleTimeoutMs: number;
   private readonly isolate: boolean;
   private readonly logger: LoggerLike;
   private readonly changes: ChangeNotifier;
@@ -107,9 +105,8 @@ export class ThreadsLauncher implements Launcher {
   private pumpScheduled = false;
   /** How long each task's jobs take: short ones go to threads in batches. */
   private readonly durations: TaskDurations;
-  private pool: Tinypool | undefined;
-  /** The empty batch that starts the first thread ahead of the jobs (warmUp), until it has run. */
-  private warming: Promise<unknown> | undefined;
+  /** The worker threads, started on the first batch (or warmUp). */
+  private readonly pool: ThreadsPool;
   private closed = false;
   /** Looks for `baton jobs kill` requests from other processes while jobs are active. */
   private readonly cancelRequests: CancelRequests;
@@ -124,7 +121,6 @@ export class ThreadsLauncher implements Launcher {
     this.maxThreads = options.maxThreads ?? availableParallelism();
     this.maxConcurrent = options.maxConcurrent ?? this.maxThreads * QUEUED_PER_THREAD;
     this.pollIntervalMs = options.pollIntervalMs ?? 1000;
-    this.idleTimeoutMs = options.idleTimeoutMs ?? 10_000;
     this.isolate = options.isolate ?? false;
     this.growth = new ThreadGrowth({
       maxThreads: this.maxThreads,
@@ -134,6 +130,14 @@ export class ThreadsLauncher implements Launcher {
       grown: (limit) => {
         this.logger.debug(`launcher ${this.name}: ${this.queue.length} job(s) wait behind longer ones; ${limit} thread(s) now`);
         this.pump();
+      },
+    });
+    this.pool = new ThreadsPool({
+      maxThreads: this.maxThreads,
+      idleTimeoutMs: options.idleTimeoutMs ?? 10_000,
+      isolate: this.isolate,
+      onError: (error) => {
+        this.logger.warn(`a worker thread of launcher ${this.name} failed between jobs: ${error instanceof Error ? error.message : String(error)}`);
       },
     });
     this.durations = new TaskDurations(options.batchTasksUnderMs === undefined ? {} : { shortMs: options.batchTasksUnderMs });
@@ -181,23 +185,9 @@ export class ThreadsLauncher implements Launcher {
     await Promise.all(ends);
   }
 
-  /**
-   * Starts the first thread now, so that it loads Node's worker and this plugin's
-   * while the experiment opens and writes the first jobs' files: an empty batch.
-   * The jobs' first batch then waits for that thread rather than starting a second
-   * one beside it (the pool starts a thread for a batch that finds none free).
-   * Not with `isolate` (each batch gets a fresh thread).
-   */
+  /** Starts the first thread ahead of the jobs (ThreadsPool.warmUp). */
   warmUp(): void {
-    if (this.closed || this.isolate || this.pool) return;
-    const warming = this.threads()
-      .run({ jobs: [], begun: begunFlag() } satisfies ThreadBatchInput)
-      // A thread that cannot start fails the first batch again, which says why.
-      .catch(() => undefined)
-      .finally(() => {
-        if (this.warming === warming) this.warming = undefined;
-      });
-    this.warming = warming;
+    if (!this.closed) this.pool.warmUp();
   }
 
   onChange(listener: () => void): () => void {
@@ -218,8 +208,7 @@ export class ThreadsLauncher implements Launcher {
     if (interrupted.length > 0) {
       this.logger.debug(`${interrupted.length} job(s) interrupted by the end of the experiment; they have no marker and run again on resume`);
     }
-    await this.pool?.destroy();
-    this.pool = undefined;
+    await this.pool.destroy();
     for (const job of interrupted) job.resolveEnded();
   }
 
@@ -306,14 +295,8 @@ export class ThreadsLauncher implements Launcher {
     let answers: ThreadJobResult[] | undefined;
     let error: unknown;
     try {
-      // The thread warmUp started: this batch goes to it once it is up.
-      if (this.warming) {
-        await this.warming;
-        // Closed meanwhile: the experiment ends, the batch's jobs stay without a marker (below).
-        if (this.closed) throw new Error(`launcher "${this.name}" is closed`);
-      }
       const input: ThreadBatchInput = { jobs: batch.jobs.map((job) => job.input), begun: batch.begun };
-      answers = (await this.threads().run(input, { signal: batch.controller.signal })) as ThreadJobResult[];
+      answers = await this.pool.run(input, batch.controller.signal);
     } catch (caught) {
       error = caught;
     }
@@ -416,18 +399,6 @@ export class ThreadsLauncher implements Launcher {
     // Another experiment process runs it: running as long as that process lives.
     if (!(await isOwningProcessAlive(this.connector, handle))) return { state: 'finished' };
     return { state: 'running', detail: `in a thread of process ${handle.pid}` };
-  }
-
-  private threads(): Tinypool {
-    this.pool ??= createThreadsPool({
-      maxThreads: this.maxThreads,
-      idleTimeoutMs: this.idleTimeoutMs,
-      isolate: this.isolate,
-      onError: (error) => {
-        this.logger.warn(`a worker thread of launcher ${this.name} failed between jobs: ${error instanceof Error ? error.message : String(error)}`);
-      },
-    });
-    return this.pool;
   }
 
   /** Cancels a job of this process: out of the queue if it waits, its thread terminated if it runs. */
