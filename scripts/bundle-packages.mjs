@@ -75,8 +75,7 @@ function sourceEntries(manifest) {
 
 /** `bin/x.js` imports `../dist/y.js` (statically or not): its source, src/y.ts, is an entry point. */
 function binEntries(dir, manifest) {
-  const bins = typeof manifest.bin === 'string' ? [manifest.bin] : Object.values(manifest.bin ?? {});
-  return bins.flatMap((bin) =>
+  return binPaths(manifest).flatMap((bin) =>
     // `from '../dist/x.js'`, `import '../dist/x.js'` and `import('../dist/x.js')`.
     [...readFileSync(join(dir, bin), 'utf8').matchAll(/(?:from\s+|import\s*\(?\s*)['"]\.\.\/dist\/(.+?)\.js['"]/g)].map((match) => `src/${match[1]}.ts`),
   );
@@ -115,12 +114,16 @@ async function bundlePackage(dir) {
 
 /** Every `../dist/*.js` a bin names, however it imports it, was written: a form binEntries missed fails the build, not the command. */
 function checkBinTargets(dir, manifest) {
-  const bins = typeof manifest.bin === 'string' ? [manifest.bin] : Object.values(manifest.bin ?? {});
-  for (const bin of bins) {
+  for (const bin of binPaths(manifest)) {
     for (const [, target] of readFileSync(join(dir, bin), 'utf8').matchAll(/['"]\.\.\/(dist\/[^'"]+\.js)['"]/g)) {
       if (!existsSync(join(dir, target))) throw new Error(`${manifest.name}: ${bin} imports ../${target}, which the build did not write (an import form binEntries does not read?)`);
     }
   }
+}
+
+/** The files the manifest's `bin` names. */
+function binPaths(manifest) {
+  return typeof manifest.bin === 'string' ? [manifest.bin] : Object.values(manifest.bin ?? {});
 }
 
 /** `#vendor/<name>` imports of the manifest: the dependency bundled into the file it names. */
